@@ -1,0 +1,52 @@
+# `make run` sets up and starts everything on a fresh clone; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run setup test lint format migrations-check schema messages vendor-check clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo
+
+run: setup
+	@echo ""
+	@echo "  ITSM Service Desk: http://127.0.0.1:8000/  (admin: /admin/, API docs: /api/docs/, health: /healthz)"
+	@echo ""
+	$(VENV)/bin/honcho start -f Procfile
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrations-check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+schema: $(STAMP)
+	$(PY) manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(PY) manage.py compilemessages --locale zh_Hans --ignore '.venv/*'
+
+vendor-check:
+	scripts/check_vendor_assets.sh
+
+clean:
+	rm -rf var/db.sqlite3* var/broker var/celerybeat-schedule*

@@ -1,0 +1,38 @@
+"""The test suite: PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set, SQLite otherwise."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, REST_FRAMEWORK, STORAGES
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# Each test process keeps its own cache: a shared Redis cache would mix throttle counters.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tasks run eagerly unless a test starts a real worker (tests/conftest.py: celery_worker).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Parallel test processes share the broker: give each its own queue.
+CELERY_TASK_DEFAULT_QUEUE = f"itsm-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CELERY_BEAT_SCHEDULE = {}
+
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "tokens": "10000/min"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

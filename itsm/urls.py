@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from servicedesk.api.errors import json_not_found
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("servicedesk.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("itsm.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        views.api_docs(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    # Anything else under /api/ answers a JSON 404, not an HTML page.
+    re_path(r"^api/", json_not_found),
+]
+
+handler404 = "itsm.views.page_not_found"
+handler500 = "itsm.views.server_error"

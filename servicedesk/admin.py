@@ -1,0 +1,135 @@
+"""The Django admin for the foundation's configuration data. Every admin write is audited."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken, AuditEvent, Organisation, SupportGroup, User
+from .services.audit import audit_record
+from .services.tokens import api_token_revoke
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Record each admin addition, change and deletion as an audit event, with the admin's message."""
+
+    def _action(self, verb: str) -> str:
+        return f"{self.model._meta.model_name}.{verb}_in_admin"
+
+    def log_addition(self, request, obj, message):
+        audit_record(
+            actor=request.user, action=self._action("created"), target=obj, data={"message": message}
+        )
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit_record(
+            actor=request.user, action=self._action("changed"), target=obj, data={"message": message}
+        )
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            audit_record(actor=request.user, action=self._action("deleted"), target=obj)
+        return super().log_deletions(request, queryset)
+
+
+class UserCreationForm(auth_forms.UserCreationForm):
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "full_name")
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ["username", "full_name", "email", "organisation", "is_active", "is_staff"]
+    list_filter = ["is_active", "is_staff", "groups", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["username", "full_name", "email"]
+    ordering = ["username"]
+    autocomplete_fields = ["organisation"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Person"), {"fields": ["full_name", "email", "phone", "organisation", "language", "time_zone"]}),
+        (
+            _("Roles and permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "email", "full_name", "password1", "password2"]}),
+    ]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedAdmin):
+    list_display = ["name", "email_domain", "phone", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "email_domain"]
+
+
+@admin.register(SupportGroup)
+class SupportGroupAdmin(AuditedAdmin):
+    list_display = ["name", "tier", "manager", "escalation_group", "email", "is_active"]
+    list_filter = ["tier", "is_active"]
+    list_select_related = ["manager", "escalation_group"]
+    search_fields = ["name", "email"]
+    autocomplete_fields = ["manager", "escalation_group"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners; administrators see and revoke them."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, actor=request.user)
+        self.message_user(request, _("The tokens were revoked."), messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail cannot be added to, changed or deleted here."""
+
+    list_display = ["created_at", "action", "actor_label", "object_repr", "correlation_id"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["action", "actor_label", "object_repr", "object_id", "correlation_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["content_type"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,81 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
+from servicedesk.roles import ROLE_PERMISSIONS
+
+
+class WordsFilter(django_filters.CharFilter):
+    """`q`: every word must appear in one of the given fields (case-insensitive)."""
+
+    def __init__(self, *args, search_fields=(), **kwargs):
+        self.search_fields = search_fields
+        kwargs.setdefault("label", _("Words"))
+        kwargs.setdefault("method", self.filter_words)
+        super().__init__(*args, **kwargs)
+
+    def filter_words(self, queryset, name, value):
+        for word in value.split()[:10]:
+            condition = Q()
+            for field in self.search_fields:
+                condition |= Q(**{f"{field}__icontains": word})
+            queryset = queryset.filter(condition)
+        return queryset
+
+
+class UserFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("username", "full_name", "email"))
+    organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all())
+    support_group = django_filters.ModelChoiceFilter(
+        field_name="support_groups", queryset=SupportGroup.objects.all()
+    )
+    role = django_filters.ChoiceFilter(
+        field_name="groups__name", choices=[(name, name) for name in ROLE_PERMISSIONS]
+    )
+
+    class Meta:
+        model = User
+        fields = ["q", "organisation", "support_group", "role", "is_active"]
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("name", "email_domain"))
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "is_active"]
+
+
+class SupportGroupFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("name", "email", "description"))
+    member = django_filters.ModelChoiceFilter(field_name="members", queryset=User.objects.all())
+
+    class Meta:
+        model = SupportGroup
+        fields = ["q", "tier", "member", "manager", "is_active"]
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter()
+    action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    object_type = django_filters.CharFilter(method="filter_object_type")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "action",
+            "action_prefix",
+            "actor",
+            "object_type",
+            "object_id",
+            "correlation_id",
+            "since",
+            "until",
+        ]
+
+    def filter_object_type(self, queryset, name, value):
+        app_label, _sep, model = value.partition(".")
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model.lower())

@@ -1,0 +1,84 @@
+"""The desk's roles: Django groups and the permissions each grants.
+
+Later apps add their own permissions to these roles in their own data migrations, with `grant()`.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+REQUESTER = "Requester"
+AGENT = "Agent"
+GROUP_MANAGER = "Group manager"
+PROBLEM_MANAGER = "Problem manager"
+CHANGE_MANAGER = "Change manager"
+CAB_MEMBER = "CAB member"
+RELEASE_MANAGER = "Release manager"
+CONFIGURATION_MANAGER = "Configuration manager"
+ADMINISTRATOR = "Administrator"
+
+ROLE_LABELS = {
+    REQUESTER: _("Requester"),
+    AGENT: _("Agent"),
+    GROUP_MANAGER: _("Group manager"),
+    PROBLEM_MANAGER: _("Problem manager"),
+    CHANGE_MANAGER: _("Change manager"),
+    CAB_MEMBER: _("CAB member"),
+    RELEASE_MANAGER: _("Release manager"),
+    CONFIGURATION_MANAGER: _("Configuration manager"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+_PORTAL = ["servicedesk.access_portal"]
+_WORKSPACE = _PORTAL + [
+    "servicedesk.access_workspace",
+    "servicedesk.view_user",
+    "servicedesk.view_organisation",
+    "servicedesk.view_supportgroup",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    REQUESTER: _PORTAL,
+    AGENT: _WORKSPACE,
+    GROUP_MANAGER: _WORKSPACE + ["servicedesk.manage_members"],
+    PROBLEM_MANAGER: _WORKSPACE,
+    CHANGE_MANAGER: _WORKSPACE,
+    CAB_MEMBER: _WORKSPACE,
+    RELEASE_MANAGER: _WORKSPACE,
+    CONFIGURATION_MANAGER: _WORKSPACE,
+    ADMINISTRATOR: _WORKSPACE
+    + [
+        "servicedesk.manage_members",
+        "servicedesk.add_user",
+        "servicedesk.change_user",
+        "servicedesk.add_organisation",
+        "servicedesk.change_organisation",
+        "servicedesk.add_supportgroup",
+        "servicedesk.change_supportgroup",
+        "servicedesk.view_apitoken",
+        "servicedesk.change_apitoken",
+        "servicedesk.view_auditevent",
+        "auth.view_group",
+    ],
+}
+
+
+def grant(apps, role_permissions: dict[str, list[str]]) -> None:
+    """Create the roles and add the permissions (`app_label.codename`); for data migrations."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in role_permissions.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+def ensure_permissions(apps) -> None:
+    """Create the permission rows now; Django otherwise creates them only after all migrations."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None

@@ -1,0 +1,187 @@
+"""Writes on users, organisations and support groups."""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from servicedesk.errors import ApplicationError, PermissionDenied
+from servicedesk.models import Organisation, SupportGroup, User
+from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
+from servicedesk.roles import ROLE_PERMISSIONS
+
+from .audit import apply_changes, audit_record
+
+PROFILE_FIELDS = ("full_name", "phone", "language", "time_zone")
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied()
+
+
+def _authorise(actor, allowed) -> None:
+    """The system (actor None) may do anything; a person needs the policy's consent."""
+    if actor is not None:
+        _require(allowed(actor))
+
+
+def _save_changes(instance, actor, action: str, changes: dict):
+    diff = apply_changes(instance, changes)
+    if diff:
+        instance.full_clean()
+        update_fields = list(diff)
+        if hasattr(instance, "updated_at"):
+            update_fields.append("updated_at")
+        instance.save(update_fields=update_fields)
+        audit_record(actor=actor, action=action, target=instance, data={"changes": diff})
+    return instance
+
+
+@transaction.atomic
+def organisation_create(*, actor: User | None, name: str, **fields) -> Organisation:
+    """Create an organisation. Raises PermissionDenied, or ValidationError for a duplicate name."""
+    _authorise(actor, OrganisationPolicy.can_create)
+    organisation = Organisation(name=name, **fields)
+    organisation.full_clean()
+    organisation.save()
+    audit_record(actor=actor, action="organisation.created", target=organisation, data={"name": name})
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, actor: User | None, **fields) -> Organisation:
+    """Change an organisation's fields; records the changed values. Raises PermissionDenied."""
+    _authorise(actor, lambda a: OrganisationPolicy.can_change(a, organisation))
+    return _save_changes(organisation, actor, "organisation.updated", fields)
+
+
+@transaction.atomic
+def support_group_create(*, actor: User | None, name: str, members=(), **fields) -> SupportGroup:
+    """Create a support group with its first members. Raises PermissionDenied or ValidationError."""
+    _authorise(actor, SupportGroupPolicy.can_create)
+    group = SupportGroup(name=name, **fields)
+    group.full_clean()
+    group.save()
+    audit_record(actor=actor, action="support_group.created", target=group, data={"name": name})
+    for user in members:
+        support_group_add_member(group=group, actor=actor, user=user)
+    return group
+
+
+@transaction.atomic
+def support_group_update(*, group: SupportGroup, actor: User | None, **fields) -> SupportGroup:
+    """Change a group's fields (not its members). Raises PermissionDenied or ValidationError."""
+    _authorise(actor, lambda a: SupportGroupPolicy.can_change(a, group))
+    if fields.get("escalation_group") is not None and fields["escalation_group"].pk == group.pk:
+        raise ApplicationError(
+            code="invalid_escalation_group",
+            fields={"escalation_group": ["A group cannot escalate to itself."]},
+        )
+    return _save_changes(group, actor, "support_group.updated", fields)
+
+
+@transaction.atomic
+def support_group_add_member(*, group: SupportGroup, actor: User | None, user: User) -> bool:
+    """Add `user` to the group; False when already a member. Raises PermissionDenied."""
+    _authorise(actor, lambda a: SupportGroupPolicy.can_manage_members(a, group))
+    if group.members.filter(pk=user.pk).exists():
+        return False
+    group.members.add(user)
+    audit_record(
+        actor=actor,
+        action="support_group.member_added",
+        target=group,
+        data={"user": user.pk, "username": user.username},
+    )
+    return True
+
+
+@transaction.atomic
+def support_group_remove_member(*, group: SupportGroup, actor: User | None, user: User) -> bool:
+    """Remove `user` from the group; False when not a member. Raises PermissionDenied."""
+    _authorise(actor, lambda a: SupportGroupPolicy.can_manage_members(a, group))
+    if not group.members.filter(pk=user.pk).exists():
+        return False
+    group.members.remove(user)
+    audit_record(
+        actor=actor,
+        action="support_group.member_removed",
+        target=group,
+        data={"user": user.pk, "username": user.username},
+    )
+    return True
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    email: str = "",
+    password: str | None = None,
+    roles=(),
+    **fields,
+) -> User:
+    """Create a user with roles; without a password the user signs in after a password reset.
+
+    Raises PermissionDenied, or ValidationError for a taken username or e-mail.
+    """
+    _authorise(actor, UserPolicy.can_create)
+    user = User(username=username, email=User.objects.normalize_email(email), **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.created",
+        target=user,
+        data={"username": username, "email": user.email},
+    )
+    if roles:
+        user_set_roles(user=user, actor=actor, roles=roles)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User | None, **fields) -> User:
+    """Change a user's fields (administration). Raises PermissionDenied or ValidationError."""
+    _authorise(actor, lambda a: UserPolicy.can_change(a, user))
+    if "email" in fields:
+        fields["email"] = User.objects.normalize_email(fields["email"])
+    return _save_changes(user, actor, "user.updated", fields)
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, **fields) -> User:
+    """A user changes their own name, phone, language or time zone. Raises ValidationError."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            code="not_editable", fields={name: ["This field cannot be changed here."] for name in unknown}
+        )
+    return _save_changes(user, user, "user.profile_updated", fields)
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, actor: User | None, roles) -> User:
+    """Make the user's roles exactly `roles` (names from servicedesk.roles). Raises PermissionDenied."""
+    _authorise(actor, lambda a: UserPolicy.can_change(a, user) or UserPolicy.can_create(a))
+    wanted = set(roles)
+    unknown = wanted - set(ROLE_PERMISSIONS)
+    if unknown:
+        raise ApplicationError(
+            code="unknown_role", fields={"roles": [f"Unknown role: {name}" for name in sorted(unknown)]}
+        )
+    current = set(user.groups.filter(name__in=list(ROLE_PERMISSIONS)).values_list("name", flat=True))
+    added, removed = sorted(wanted - current), sorted(current - wanted)
+    if added or removed:
+        user.groups.add(*Group.objects.filter(name__in=added))
+        user.groups.remove(*Group.objects.filter(name__in=removed))
+        for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            user.__dict__.pop(cache, None)
+        audit_record(
+            actor=actor, action="user.roles_changed", target=user, data={"added": added, "removed": removed}
+        )
+    return user

@@ -1,0 +1,24 @@
+"""Celery tasks of the desk's foundation: ids in, one service call each."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.core import management
+
+
+@shared_task(
+    name="servicedesk.password_reset_email_send",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def password_reset_email_send_task(user_id: int, domain: str, use_https: bool) -> bool:
+    from .services.accounts import password_reset_email_send
+
+    return password_reset_email_send(user_id=user_id, domain=domain, use_https=use_https)
+
+
+@shared_task(name="servicedesk.sessions_clear_expired")
+def sessions_clear_expired_task() -> None:
+    management.call_command("clearsessions")
