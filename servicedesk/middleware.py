@@ -42,12 +42,9 @@ class UserPreferencesMiddleware:
                 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                     timezone.deactivate()
         try:
-            response = self.get_response(request)
+            return self.get_response(request)
         finally:
             timezone.deactivate()
-        if user is not None and user.is_authenticated and user.language:
-            response.headers.setdefault("Content-Language", translation.get_language())
-        return response
 
 
 class ApplicationErrorMiddleware:

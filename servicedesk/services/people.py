@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.models import Organisation, SupportGroup, User
@@ -74,7 +75,7 @@ def support_group_update(*, group: SupportGroup, actor: User | None, **fields) -
     if fields.get("escalation_group") is not None and fields["escalation_group"].pk == group.pk:
         raise ApplicationError(
             code="invalid_escalation_group",
-            fields={"escalation_group": ["A group cannot escalate to itself."]},
+            fields={"escalation_group": [_("A group cannot escalate to itself.")]},
         )
     return _save_changes(group, actor, "support_group.updated", fields)
 
@@ -159,7 +160,8 @@ def user_profile_update(*, user: User, **fields) -> User:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ApplicationError(
-            code="not_editable", fields={name: ["This field cannot be changed here."] for name in unknown}
+            code="not_editable",
+            fields={name: [_("This field cannot be changed here.")] for name in unknown},
         )
     return _save_changes(user, user, "user.profile_updated", fields)
 
@@ -172,7 +174,8 @@ def user_set_roles(*, user: User, actor: User | None, roles) -> User:
     unknown = wanted - set(ROLE_PERMISSIONS)
     if unknown:
         raise ApplicationError(
-            code="unknown_role", fields={"roles": [f"Unknown role: {name}" for name in sorted(unknown)]}
+            code="unknown_role",
+            fields={"roles": [_("Unknown role: %(name)s") % {"name": name} for name in sorted(unknown)]},
         )
     current = set(user.groups.filter(name__in=list(ROLE_PERMISSIONS)).values_list("name", flat=True))
     added, removed = sorted(wanted - current), sorted(current - wanted)
