@@ -95,7 +95,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["revoked_at"]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = [f.name for f in ApiToken._meta.fields]
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "digest"]
     exclude = ["digest"]
     actions = ["revoke"]
 

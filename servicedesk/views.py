@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from . import selectors
-from .errors import ApplicationError
+from .errors import ApplicationError, NotFound
 from .forms import (
     ApiTokenCreateForm,
     AuditedPasswordChangeForm,
@@ -96,6 +96,8 @@ def token_create(request):
 @require_POST
 def token_revoke(request, pk):
     token = selectors.api_token_get_for_user(user=request.user, pk=pk)
+    if token.revoked_at is not None:
+        raise NotFound()
     api_token_revoke(token=token, actor=request.user)
     if request.htmx:
         return _render_tokens(request)

@@ -303,6 +303,8 @@ structlog.configure(
     cache_logger_on_first_use=True,
 )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# A client may send its own X-Request-ID to correlate its calls with our audit trail.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 # ITSM
 ITSM_SITE_NAME = env("ITSM_SITE_NAME", default="ITSM Service Desk")

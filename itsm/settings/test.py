@@ -28,7 +28,7 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # Parallel test processes share the broker: give each its own queue.
-CELERY_TASK_DEFAULT_QUEUE = f"itsm-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CELERY_TASK_DEFAULT_QUEUE = f"itsm-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
 CELERY_BEAT_SCHEDULE = {}
 
 REST_FRAMEWORK = {

@@ -30,16 +30,12 @@ def _enqueue_password_reset_email(user_id: int, domain: str, use_https: bool) ->
 
 
 def password_reset_request(*, email: str, domain: str, use_https: bool) -> int:
-    """Queue a reset e-mail to each active user with this address who may sign in with a password.
+    """Queue a reset e-mail to each active user with this address (also to set a first password).
 
     Says nothing about whether the address is known (the caller shows the same page either way);
     returns how many e-mails were queued.
     """
-    users = [
-        user
-        for user in User.objects.filter(email__iexact=email.strip(), is_active=True)
-        if user.has_usable_password()
-    ]
+    users = list(User.objects.filter(email__iexact=email.strip(), is_active=True).exclude(email=""))
     with transaction.atomic():
         for user in users:
             audit_record(actor=None, action="user.password_reset_requested", target=user)
@@ -53,7 +49,7 @@ def password_reset_email_send(*, user_id: int, domain: str, use_https: bool) -> 
     Returns False when the user can no longer reset (gone, inactive); mail errors propagate for retry.
     """
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.email or not user.has_usable_password():
+    if user is None or not user.email:
         return False
     context = {
         "user": user,

@@ -1,0 +1,59 @@
+import pytest
+import structlog
+from django.contrib.auth.models import Group
+
+from servicedesk.models import AuditEvent
+
+from ..factories import UserFactory
+
+# The nine roles the desk starts with, spelled out rather than read from servicedesk.roles.
+ALL_ROLES = [
+    "Requester",
+    "Agent",
+    "Group manager",
+    "Problem manager",
+    "Change manager",
+    "CAB member",
+    "Release manager",
+    "Configuration manager",
+    "Administrator",
+]
+
+
+class AuditLog:
+    """The audit events written since the fixture started, oldest first."""
+
+    def __init__(self):
+        self.start = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def events(self, **filters):
+        return list(AuditEvent.objects.filter(pk__gt=self.start, **filters).order_by("pk"))
+
+    def actions(self):
+        return [event.action for event in self.events()]
+
+    def mark(self):
+        """Forget what was written so far (the setup of a test)."""
+        self.__init__()
+
+
+@pytest.fixture
+def audit_log(db):
+    return AuditLog()
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_correlation_id():
+    """A test starts outside any request: no request id bound."""
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.contextvars.clear_contextvars()
+
+
+def role_names_of(user):
+    return set(Group.objects.filter(user=user).values_list("name", flat=True))

@@ -1,0 +1,141 @@
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
+
+from .conftest import ALL_ROLES
+
+DEMO_USERNAMES = [
+    "alice",
+    "tom",
+    "liwei",
+    "bob",
+    "carol",
+    "nina",
+    "wang",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "victor",
+    "admin",
+]
+
+
+def _seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _password_in(output):
+    return re.search(r"password for every new demo user: (\S+)\)", output).group(1)
+
+
+def _counts():
+    return {
+        "users": User.objects.count(),
+        "organisations": Organisation.objects.count(),
+        "groups": SupportGroup.objects.count(),
+        "memberships": SupportGroup.members.through.objects.count(),
+        "roles": User.groups.through.objects.count(),
+        "audit events": AuditEvent.objects.count(),
+    }
+
+
+@pytest.fixture
+def seeded(db):
+    return _seed()
+
+
+def test_seed_demo_creates_the_organisations(seeded):
+    assert set(Organisation.objects.values_list("name", flat=True)) == {
+        "Contoso Ltd",
+        "Northwind Traders",
+        "Fabrikam Shanghai",
+    }
+
+
+def test_seed_demo_creates_the_support_groups_with_their_tiers_and_escalations(seeded):
+    groups = {
+        group.name: group for group in SupportGroup.objects.select_related("escalation_group", "manager")
+    }
+
+    assert {name: group.tier for name, group in groups.items()} == {
+        "Service Desk": "tier1",
+        "Network": "tier2",
+        "Applications": "tier2",
+        "Acme Hosting": "vendor",
+    }
+    assert {name: getattr(group.escalation_group, "name", None) for name, group in groups.items()} == {
+        "Service Desk": "Applications",
+        "Network": "Acme Hosting",
+        "Applications": "Acme Hosting",
+        "Acme Hosting": None,
+    }
+    assert {name: group.manager.username for name, group in groups.items()} == {
+        "Service Desk": "carol",
+        "Network": "nina",
+        "Applications": "dave",
+        "Acme Hosting": "victor",
+    }
+    assert set(groups["Service Desk"].members.values_list("username", flat=True)) == {"bob", "carol"}
+
+
+def test_seed_demo_creates_a_user_for_every_role(seeded):
+    assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERNAMES)
+    for role in ALL_ROLES:
+        assert Group.objects.get(name=role).user_set.exists(), role
+
+
+def test_seed_demo_users_keep_their_language_and_time_zone(seeded):
+    liwei = User.objects.get(username="liwei")
+
+    assert (liwei.language, liwei.time_zone, liwei.organisation.name) == (
+        "zh-hans",
+        "Asia/Shanghai",
+        "Fabrikam Shanghai",
+    )
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
+    events = AuditEvent.objects.all()
+
+    assert events.filter(action="user.created").count() == len(DEMO_USERNAMES)
+    assert events.filter(action="organisation.created").count() == 3
+    assert events.filter(action="support_group.created").count() == 4
+    assert not events.exclude(actor=None).exists()
+
+
+@pytest.mark.parametrize("username", DEMO_USERNAMES)
+def test_each_demo_user_can_sign_in_with_the_printed_password(client, seeded, username):
+    password = _password_in(seeded)
+
+    response = client.post("/login/", {"username": username, "password": password})
+
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_running_seed_demo_twice_creates_nothing_more(seeded):
+    before = _counts()
+
+    output = _seed()
+
+    assert _counts() == before
+    assert "Demo data ready (0 new users)." in output
+    assert "Demo data ready (14 new users)." in seeded
+
+
+def test_seed_demo_leaves_a_changed_demo_user_alone(seeded):
+    User.objects.filter(username="bob").update(full_name="Robert Smith")
+
+    _seed()
+
+    assert User.objects.get(username="bob").full_name == "Robert Smith"
