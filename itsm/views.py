@@ -9,10 +9,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from servicedesk import selectors
-from servicedesk.api.errors import json_not_found, json_server_error
+from servicedesk.api.errors import json_error, json_not_found, json_server_error
 
 from .celery import app as celery_app
 
@@ -85,13 +86,37 @@ def api_docs(view):
     return csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(view)
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return json_error("bad_request", _("The request is malformed."), 400)
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return json_error("permission_denied", _("You do not have permission to do this."), 403)
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    """API clients get JSON; a page explains that the form expired."""
+    if _is_api(request):
+        message = _("CSRF check failed. Send the X-CSRFToken header, or authenticate with a token.")
+        return json_error("csrf_failed", message, 403)
+    return render(request, "403_csrf.html", status=403)
+
+
 def page_not_found(request, exception=None):
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return json_not_found(request, exception)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return json_server_error(request)
     return render(request, "500.html", status=500)

@@ -7,5 +7,10 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import receivers  # noqa: F401
         from .api import schema  # noqa: F401
+        from .roles import restore_missing_roles
+
+        post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

@@ -3,6 +3,7 @@
 Later apps add their own permissions to these roles in their own data migrations, with `grant()`.
 """
 
+from django.apps import apps as global_apps
 from django.utils.translation import gettext_lazy as _
 
 REQUESTER = "Requester"
@@ -74,8 +75,26 @@ def grant(apps, role_permissions: dict[str, list[str]]) -> None:
             )
 
 
+def restore_missing_roles(sender, apps=global_apps, **kwargs) -> None:
+    """post_migrate: re-create a role that is missing (after a flush, or deleted by mistake).
+
+    Runs after the last installed app's post_migrate, when every permission row exists. Roles that
+    exist are left as administrators shaped them.
+    """
+    if sender.label != list(global_apps.get_app_configs())[-1].label:
+        return
+    Group = apps.get_model("auth", "Group")
+    existing = set(Group.objects.filter(name__in=list(ROLE_PERMISSIONS)).values_list("name", flat=True))
+    missing = {role: perms for role, perms in ROLE_PERMISSIONS.items() if role not in existing}
+    if missing:
+        grant(apps, missing)
+
+
 def ensure_permissions(apps) -> None:
-    """Create the permission rows now; Django otherwise creates them only after all migrations."""
+    """Create the permission rows now; Django otherwise creates them only after all migrations.
+
+    For data migrations only: it toggles `models_module` on the migration state's app configs.
+    """
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():

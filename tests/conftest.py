@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -20,6 +21,8 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    # Transactional tests flush and re-create content types with new ids; forget the old ones.
+    ContentType.objects.clear_cache()
     cache.clear()
     yield
     cache.clear()

@@ -23,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    full_name = factory.Faker("name")
+    full_name = factory.Sequence(lambda n: f"Person {n:04}")
     password = factory.django.Password(PASSWORD)
 
     @factory.post_generation

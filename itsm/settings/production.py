@@ -17,4 +17,6 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a promise about the whole domain that only its owner can make: opt in above.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 LOG_FORMAT = env("LOG_FORMAT", default="json")

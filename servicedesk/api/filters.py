@@ -1,9 +1,32 @@
+from datetime import UTC
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.roles import ROLE_PERMISSIONS
+
+
+class _BoundedIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValidationError(
+                    _("Enter a date between the years 1 and 9999."), code="invalid"
+                ) from exc
+        return value
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time that must stay within years 1-9999 in UTC."""
+
+    field_class = _BoundedIsoDateTimeField
 
 
 class WordsFilter(django_filters.CharFilter):
@@ -60,8 +83,8 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.CharFilter()
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     object_type = django_filters.CharFilter(method="filter_object_type")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -86,9 +86,7 @@ def _validate_time_zone(value: str) -> str:
 class ProfileInputSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    language = serializers.ChoiceField(
-        choices=[("", "")] + [(code, code) for code, _name in settings.LANGUAGES], required=False
-    )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, allow_blank=True)
     time_zone = serializers.CharField(
         max_length=64, required=False, allow_blank=True, validators=[_validate_time_zone]
     )

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from servicedesk import selectors
 from servicedesk.errors import NotFound, PermissionDenied
+from servicedesk.models import ApiToken
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
 from servicedesk.services.people import (
     organisation_create,
@@ -65,6 +66,7 @@ class MeView(APIView):
 class ApiTokenViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
+    queryset = ApiToken.objects.none()
     serializer_class = serializers.ApiTokenSerializer
     throttle_scope = "tokens"
     lookup_value_regex = r"\d+"
@@ -246,7 +248,9 @@ class SupportGroupViewSet(
         support_group_add_member(group=group, actor=request.user, user=data.validated_data["user"])
         return self._render(group)
 
-    @extend_schema(summary="Remove a member", request=None, responses=serializers.SupportGroupSerializer)
+    @extend_schema(
+        summary="Remove a member", request=None, responses={200: serializers.SupportGroupSerializer}
+    )
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>\d+)")
     def remove_member(self, request, pk=None, user_id=None):
         group = self.get_object()

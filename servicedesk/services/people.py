@@ -1,6 +1,7 @@
 """Writes on users, organisations and support groups."""
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,6 +13,17 @@ from servicedesk.roles import ROLE_PERMISSIONS
 from .audit import apply_changes, audit_record
 
 PROFILE_FIELDS = ("full_name", "phone", "language", "time_zone")
+
+
+def _check_email_free(email: str, user: User | None = None) -> None:
+    """The case-insensitive constraint would report on no field: name the field here."""
+    if not email:
+        return
+    taken = User.objects.filter(email__iexact=email)
+    if user is not None:
+        taken = taken.exclude(pk=user.pk)
+    if taken.exists():
+        raise ValidationError({"email": _("A user with this e-mail address already exists.")}, code="unique")
 
 
 def _require(allowed: bool) -> None:
@@ -128,6 +140,7 @@ def user_create(
     """
     _authorise(actor, UserPolicy.can_create)
     user = User(username=username, email=User.objects.normalize_email(email), **fields)
+    _check_email_free(user.email)
     if password:
         user.set_password(password)
     else:
@@ -151,6 +164,7 @@ def user_update(*, user: User, actor: User | None, **fields) -> User:
     _authorise(actor, lambda a: UserPolicy.can_change(a, user))
     if "email" in fields:
         fields["email"] = User.objects.normalize_email(fields["email"])
+        _check_email_free(fields["email"], user)
     return _save_changes(user, actor, "user.updated", fields)
 
 

@@ -39,11 +39,7 @@ def api_token_create(
         raise ApplicationError(
             code="invalid_expiry", fields={"expires_at": [_("The expiry must be in the future.")]}
         )
-    active = (
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
-        .exclude(expires_at__lte=now)
-        .count()
-    )
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
     if active >= settings.ITSM_MAX_API_TOKENS_PER_USER:
         raise ApplicationError(
             _("You have too many active tokens: revoke one first."), code="too_many_tokens"

@@ -1,0 +1,18 @@
+"""Assertions shared by the API tests."""
+
+ERROR_KEYS = {"code", "message", "fields"}
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The answer is `status` with the one JSON error shape (and `code`, when given); returns the body."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = response.json()
+    extra = {"retry_after"} if status == 429 else set()
+    assert set(body) == ERROR_KEYS | extra, body
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert isinstance(body["fields"], dict)
+    if code is not None:
+        assert body["code"] == code, body
+    return body

@@ -1,0 +1,134 @@
+"""Browser tests: Debian's Chromium, driven by pytest-playwright, against pytest-django's live server.
+
+Every test here is marked `e2e`, runs on a transactional database (the live server is another thread)
+and records what the browser reports: console errors, uncaught exceptions, content security policy
+violations and every request URL.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.factories import PASSWORD
+
+# The sync Playwright API runs an event loop in this thread, so Django refuses ORM calls from it
+# without this (microsoft/playwright-pytest#29). Set here only, never for the rest of the suite.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+HERE = Path(__file__).parent
+CHROMIUM = "/usr/bin/chromium"
+TIMEOUT_MS = 15_000
+
+# Injected before any page script; CSP does not apply to it. Each violation becomes a console error.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+# Database ------------------------------------------------------------------------------------------
+#
+# Live-server tests commit for real and pytest-django flushes the database after each; the flush
+# sends post_migrate, which re-creates the roles (servicedesk.roles.restore_missing_roles).
+
+
+@pytest.fixture(autouse=True)
+def _e2e_database(transactional_db, live_server):
+    """Every e2e test runs on a committed database served by the live server."""
+
+
+# Browser -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (never `playwright install`)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """The live server (this also replaces pytest-playwright's fallback, which warns on pytest 9)."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1280, "height": 900}}
+
+
+class BrowserLog:
+    """What the browser reported while a test ran."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+
+    def on_console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text} ({message.location.get('url')})")
+
+    def on_page_error(self, error):
+        self.errors.append(f"page error: {error}")
+
+    def foreign_requests(self, base_url: str) -> list[str]:
+        """Requests to any host other than `base_url`'s (data: and blob: URLs are local)."""
+        own = urlsplit(base_url).netloc
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own
+        ]
+
+
+@pytest.fixture
+def browser_log():
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(page, browser_log):
+    """pytest-playwright's page, with its console errors, page errors and requests recorded."""
+    page.set_default_timeout(TIMEOUT_MS)
+    page.add_init_script(_REPORT_CSP_VIOLATIONS)
+    page.on("console", browser_log.on_console)
+    page.on("pageerror", browser_log.on_page_error)
+    page.on("request", lambda request: browser_log.requests.append(request.url))
+    return page
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """`log_in(user)`: sign in through the login form, as a person would; returns the page."""
+
+    def _log_in(user, password=PASSWORD):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return _log_in
