@@ -36,3 +36,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "tokens": "10000/min"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Threads of the test process (the Celery worker, the live server) must not keep PostgreSQL sessions
+# open after their work, or the test database cannot be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 
 from tests.factories import PASSWORD
 
@@ -29,11 +30,15 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
+    """Mark the browser tests, and run them last (after any shuffling): once Playwright's session-wide
+    event loop has started, Django keeps connections per context, and tests after it would leave
+    PostgreSQL sessions open."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: HERE in item.path.parents)
 
 
 # Database ------------------------------------------------------------------------------------------
@@ -45,6 +50,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _e2e_database(transactional_db, live_server):
     """Every e2e test runs on a committed database served by the live server."""
+    yield
+    # While Playwright's event loop runs, Django keeps this thread's connections apart from the
+    # usual ones; close them here or they keep the test database from being dropped at the end.
+    connections.close_all()
 
 
 # Browser -------------------------------------------------------------------------------------------
