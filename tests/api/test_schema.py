@@ -192,7 +192,7 @@ def administrator_key(administrator, token_for):
     return token_for(administrator, name="fuzz")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @fuzzed_api.include(method=["GET", "POST", "PATCH", "DELETE"]).parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_never_answers_a_server_error(case, administrator, administrator_key):
