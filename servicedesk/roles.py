@@ -62,11 +62,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def grant(apps, role_permissions: dict[str, list[str]]) -> None:
+_REGISTERED: dict[str, list[str]] = {}
+
+
+def register_role_permissions(role_permissions: dict[str, list[str]]) -> None:
+    """A process app adds the permissions its data migration grants (call from `AppConfig.ready()`),
+    so that a role re-created by `restore_missing_roles` gets them too."""
+    for role, perms in role_permissions.items():
+        known = _REGISTERED.setdefault(role, [])
+        known.extend(perm for perm in perms if perm not in known)
+
+
+def role_permissions() -> dict[str, list[str]]:
+    """Every role's permissions: the foundation's and those the process apps registered."""
+    return {
+        role: list(dict.fromkeys([*perms, *_REGISTERED.get(role, [])]))
+        for role, perms in ROLE_PERMISSIONS.items()
+    }
+
+
+def grant(apps, mapping: dict[str, list[str]]) -> None:
     """Create the roles and add the permissions (`app_label.codename`); for data migrations."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, perms in role_permissions.items():
+    for role, perms in mapping.items():
         group, _created = Group.objects.get_or_create(name=role)
         for perm in perms:
             app_label, codename = perm.split(".")
@@ -85,7 +104,7 @@ def restore_missing_roles(sender, apps=global_apps, **kwargs) -> None:
         return
     Group = apps.get_model("auth", "Group")
     existing = set(Group.objects.filter(name__in=list(ROLE_PERMISSIONS)).values_list("name", flat=True))
-    missing = {role: perms for role, perms in ROLE_PERMISSIONS.items() if role not in existing}
+    missing = {role: perms for role, perms in role_permissions().items() if role not in existing}
     if missing:
         grant(apps, missing)
 

@@ -83,7 +83,9 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_structlog",
+    "simple_history",
     "servicedesk",
+    "cmdb",
 ]
 
 # MIDDLEWARE
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "servicedesk.middleware.UserPreferencesMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

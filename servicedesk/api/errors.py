@@ -4,6 +4,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django_fsm import ConcurrentTransition
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -38,6 +39,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, _plain(exc.fields), **exc.extra)
         return Response(body, status=exc.status_code)
+    if isinstance(exc, ConcurrentTransition):
+        message = _("Someone else changed this record meanwhile. Reload it and try again.")
+        return Response(error_body("concurrent_update", message), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = serializers.as_serializer_error(exc)
         if NON_FIELD_ERRORS in detail:

@@ -9,7 +9,7 @@ from servicedesk.permissions import (
     SupportGroupPolicy,
     UserPolicy,
 )
-from servicedesk.roles import ROLE_PERMISSIONS
+from servicedesk.roles import ROLE_PERMISSIONS, role_permissions
 
 from ..factories import OrganisationFactory, SupportGroupFactory, UserFactory
 from .conftest import ALL_ROLES
@@ -40,7 +40,7 @@ def test_the_data_migration_created_the_nine_roles():
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_each_role_has_exactly_the_permissions_of_role_permissions(role):
-    assert _permission_names(Group.objects.get(name=role)) == set(ROLE_PERMISSIONS[role])
+    assert _permission_names(Group.objects.get(name=role)) == set(role_permissions()[role])
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_role_permissions_grant_what_each_role_needs(role, expected):
 def test_a_user_with_a_role_gets_its_permissions_and_no_more(role):
     user = UserFactory(roles=[role])
 
-    assert user.get_all_permissions() == set(ROLE_PERMISSIONS[role])
+    assert user.get_all_permissions() == set(role_permissions()[role])
     assert user.is_agent is (role != "Requester")
 
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from servicedesk import roles
+from servicedesk.demo import demo_seeders
 from servicedesk.models import Organisation, SupportGroup, User
 from servicedesk.services.people import (
     organisation_create,
@@ -202,6 +203,9 @@ class Command(BaseCommand):
                 support_group_add_member(group=groups[group_name], actor=None, user=user)
             if manages and groups[manages].manager_id is None:
                 support_group_update(group=groups[manages], actor=None, manager=user)
+
+        for seeder in demo_seeders():
+            seeder(self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
         self.stdout.write(f"Demo logins (password for every new demo user: {DEMO_PASSWORD}):")

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CmdbConfig(AppConfig):
+    name = "cmdb"
+    verbose_name = _("Configuration management")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from servicedesk.roles import register_role_permissions
+
+        from .defaults import restore_defaults
+        from .roles import ROLE_PERMISSIONS
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        post_migrate.connect(restore_defaults, sender=self, dispatch_uid="cmdb.restore_defaults")

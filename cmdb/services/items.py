@@ -1,0 +1,152 @@
+"""Configuration items: create, change and move through their statuses, attributes always validated."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from cmdb import schemas
+from cmdb.models import CIClass, ConfigurationItem
+from cmdb.models.items import IDENTIFIER_FIELDS
+from cmdb.permissions import CMDBPolicy
+from servicedesk.errors import Conflict
+from servicedesk.services.audit import apply_changes, audit_record
+
+from .common import VIA_WEB, authorise, mark_history, raise_if
+
+EDITABLE_FIELDS = (
+    "name",
+    "ci_class",
+    "owner",
+    "support_group",
+    "location",
+    "environment",
+    "version",
+    "description",
+    "attributes",
+    *IDENTIFIER_FIELDS,
+)
+
+# Target status -> the model transition that reaches it.
+TRANSITIONS = {
+    ConfigurationItem.Status.ORDERED: "order",
+    ConfigurationItem.Status.IN_STOCK: "receive",
+    ConfigurationItem.Status.IN_PRODUCTION: "deploy",
+    ConfigurationItem.Status.IN_MAINTENANCE: "start_maintenance",
+    ConfigurationItem.Status.RETIRED: "retire",
+}
+
+
+def is_location_class(ci_class: CIClass) -> bool:
+    return ci_class.path.startswith("/location/")
+
+
+def is_service_class(ci_class: CIClass) -> bool:
+    return ci_class.path.startswith("/business_service/")
+
+
+def _validate(ci: ConfigurationItem) -> None:
+    """Attributes against the class's schema, the location's class, identifiers free: field errors."""
+    errors = schemas.attribute_errors(schemas.effective_schema(ci.ci_class), ci.attributes)
+    if ci.location_id is not None:
+        if ci.location_id == ci.pk:
+            errors["location"] = [_("A CI cannot be its own location.")]
+        elif not is_location_class(ci.location.ci_class):
+            errors["location"] = [_("The location must be a CI of class Location.")]
+    for field in IDENTIFIER_FIELDS:
+        value = getattr(ci, field)
+        if not value:
+            continue
+        lookup = {f"{field}__iexact" if field == "hostname" else field: value}
+        if ConfigurationItem.objects.filter(**lookup).exclude(pk=ci.pk).exists():
+            errors[field] = [_("Another CI already has this identifier.")]
+    raise_if(errors)
+    ci.full_clean(exclude=["status"], validate_constraints=False)
+
+
+def _clean_identifiers(fields: dict) -> dict:
+    for field in IDENTIFIER_FIELDS:
+        if isinstance(fields.get(field), str):
+            fields[field] = fields[field].strip()
+    return fields
+
+
+@transaction.atomic
+def ci_create(
+    *,
+    actor,
+    name: str,
+    ci_class: CIClass,
+    status: str = ConfigurationItem.Status.PLANNED,
+    via: str = VIA_WEB,
+    **fields,
+) -> ConfigurationItem:
+    """Create a CI in any status (discovery finds CIs already in production).
+
+    Raises PermissionDenied, or ValidationError with field errors (`attributes.<name>` for attributes).
+    """
+    authorise(actor, CMDBPolicy.can_create_ci)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set.")] for name in unknown})
+    if status not in ConfigurationItem.Status.values:
+        raise ValidationError({"status": [_("Not a known status.")]})
+    ci = ConfigurationItem(name=name, ci_class=ci_class, status=status, **_clean_identifiers(fields))
+    _validate(ci)
+    mark_history(ci, actor, via)
+    ci.save()
+    audit_record(
+        actor=actor,
+        action="ci.created",
+        target=ci,
+        data={"class": ci_class.code, "status": status, "via": via},
+    )
+    return ci
+
+
+@transaction.atomic
+def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> ConfigurationItem:
+    """Change a CI's fields (not its status: see ci_transition). Nothing changes, nothing is written.
+
+    Raises PermissionDenied or ValidationError with field errors.
+    """
+    authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    diff = apply_changes(ci, _clean_identifiers(fields))
+    if not diff:
+        return ci
+    _validate(ci)
+    mark_history(ci, actor, via)
+    ci.save(update_fields=[*diff, "updated_at"])
+    audit_record(actor=actor, action="ci.updated", target=ci, data={"changes": diff, "via": via})
+    return ci
+
+
+def ci_allowed_statuses(ci: ConfigurationItem) -> list[str]:
+    """The statuses this CI may move to now."""
+    return [str(target) for target, method in TRANSITIONS.items() if can_proceed(getattr(ci, method))]
+
+
+@transaction.atomic
+def ci_transition(*, ci: ConfigurationItem, actor, to: str, via: str = VIA_WEB) -> ConfigurationItem:
+    """Move a CI to status `to`. Raises PermissionDenied, or Conflict (409) listing the allowed ones."""
+    authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
+    ConfigurationItem.objects.select_for_update().filter(pk=ci.pk).exists()
+    ci.refresh_from_db()
+    method = TRANSITIONS.get(to)
+    if method is None or not can_proceed(getattr(ci, method)):
+        raise Conflict(
+            _("A CI cannot move from %(source)s to %(target)s.") % {"source": ci.status, "target": to},
+            code="invalid_transition",
+            extra={"allowed": ci_allowed_statuses(ci)},
+        )
+    source = ci.status
+    getattr(ci, method)()
+    mark_history(ci, actor, via)
+    ci.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor, action="ci.status_changed", target=ci, data={"from": source, "to": to, "via": via}
+    )
+    return ci
