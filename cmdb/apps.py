@@ -9,10 +9,13 @@ class CmdbConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from servicedesk.demo import register_demo_seeder
         from servicedesk.roles import register_role_permissions
 
         from .defaults import restore_defaults
+        from .demo import seed_cmdb_demo
         from .roles import ROLE_PERMISSIONS
 
         register_role_permissions(ROLE_PERMISSIONS)
+        register_demo_seeder(seed_cmdb_demo)
         post_migrate.connect(restore_defaults, sender=self, dispatch_uid="cmdb.restore_defaults")

@@ -5,7 +5,9 @@ VIEW = [
     "cmdb.view_configurationitem",
     "cmdb.view_relationshiptype",
     "cmdb.view_cirelationship",
+    "cmdb.view_baseline",
 ]
+BASELINE = [*VIEW, "cmdb.add_baseline"]
 MANAGE = [
     *VIEW,
     "cmdb.add_ciclass",
@@ -18,6 +20,7 @@ MANAGE = [
     "cmdb.add_cirelationship",
     "cmdb.change_cirelationship",
     "cmdb.delete_cirelationship",
+    "cmdb.add_baseline",
 ]
 ROLE_PERMISSIONS = {
     "Agent": VIEW,
@@ -25,7 +28,7 @@ ROLE_PERMISSIONS = {
     "Problem manager": VIEW,
     "Change manager": VIEW,
     "CAB member": VIEW,
-    "Release manager": VIEW,
+    "Release manager": BASELINE,
     "Configuration manager": MANAGE,
     "Administrator": MANAGE,
 }

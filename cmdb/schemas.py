@@ -11,6 +11,7 @@ from jsonschema.exceptions import SchemaError
 from .models import CIClass
 
 ALLOWED_KEYS = {"properties", "required", "additionalProperties"}
+REFERENCE_KEYS = {"$ref", "$dynamicRef", "$recursiveRef"}
 
 
 def lineage(ci_class: CIClass) -> list[CIClass]:
@@ -63,6 +64,8 @@ def attribute_errors(schema: dict, attributes) -> dict[str, list[str]]:
     """Field-level errors keyed `attributes.<name>` (or `attributes`), empty when valid."""
     if not isinstance(attributes, dict):
         return {"attributes": [_("Must be a JSON object.")]}
+    if has_null_character(attributes):
+        return {"attributes": [_("Null characters are not allowed.")]}
     errors: dict[str, list[str]] = {}
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors(attributes):
@@ -79,10 +82,32 @@ def attribute_errors(schema: dict, attributes) -> dict[str, list[str]]:
     return errors
 
 
+def has_null_character(value) -> bool:
+    """PostgreSQL cannot store U+0000 in text or JSON: such input is refused, never a 500."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_null_character(key) or has_null_character(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_null_character(item) for item in value)
+    return False
+
+
+def _has_reference(value) -> bool:
+    if isinstance(value, dict):
+        return any(key in REFERENCE_KEYS or _has_reference(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_reference(item) for item in value)
+    return False
+
+
 def fragment_errors(fragment, inherited: dict) -> dict[str, list[str]]:
     """Problems with a class's own schema fragment, given the schema it inherits."""
     if not isinstance(fragment, dict):
         return {"attribute_schema": [_("Must be a JSON object.")]}
+    if _has_reference(fragment):
+        # References would be resolved (even fetched) at validation time: schemas must be self-contained.
+        return {"attribute_schema": [_("References ($ref) are not supported: write the schema out in full.")]}
     unknown = set(fragment) - ALLOWED_KEYS
     if unknown:
         return {"attribute_schema": [_("Unsupported keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]}

@@ -3,6 +3,10 @@
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
+from cmdb.api import baselines as cmdb_baselines
+from cmdb.api import impact as cmdb_impact
+from cmdb.api import imports as cmdb_imports
+from cmdb.api import views as cmdb_views
 from servicedesk.api import views as servicedesk_views
 
 router = DefaultRouter()
@@ -13,8 +17,16 @@ router.register("organisations", servicedesk_views.OrganisationViewSet, basename
 router.register("support-groups", servicedesk_views.SupportGroupViewSet, basename="support-group")
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
+router.register("ci-classes", cmdb_views.CIClassViewSet, basename="ci-class")
+router.register("relationship-types", cmdb_views.RelationshipTypeViewSet, basename="relationship-type")
+router.register("cis", cmdb_views.CIViewSet, basename="ci")
+router.register("ci-relationships", cmdb_views.CIRelationshipViewSet, basename="ci-relationship")
+router.register("imports", cmdb_imports.ImportJobViewSet, basename="import")
+router.register("baselines", cmdb_baselines.BaselineViewSet, basename="baseline")
 
 urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),
+    re_path(r"^cis/import/?$", cmdb_imports.CIImportView.as_view(), name="ci-import"),
+    re_path(r"^cis/(?P<pk>\d+)/impact/?$", cmdb_impact.CIImpactView.as_view(), name="ci-impact"),
     *router.urls,
 ]

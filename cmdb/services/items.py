@@ -48,6 +48,8 @@ def is_service_class(ci_class: CIClass) -> bool:
 def _validate(ci: ConfigurationItem) -> None:
     """Attributes against the class's schema, the location's class, identifiers free: field errors."""
     errors = schemas.attribute_errors(schemas.effective_schema(ci.ci_class), ci.attributes)
+    if ci.pk and not is_location_class(ci.ci_class) and ci.located_items.exists():
+        errors["ci_class"] = [_("CIs are located here: it must stay a Location.")]
     if ci.location_id is not None:
         if ci.location_id == ci.pk:
             errors["location"] = [_("A CI cannot be its own location.")]

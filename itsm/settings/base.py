@@ -273,6 +273,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No badge from the public validator: the docs page must not call out of the installation.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "CIStatusEnum": "cmdb.models.ConfigurationItem.Status",
+        "ImportStatusEnum": "cmdb.models.ImportJob.Status",
+        "ImportKindEnum": "cmdb.models.ImportJob.Kind",
+    },
 }
 
 # LOGGING: structured logs with the request id of each request and task.

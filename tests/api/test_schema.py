@@ -68,8 +68,10 @@ def test_schema_is_served_as_yaml_and_json_and_is_valid_openapi(openapi, db):
     validate_schema(openapi)
 
 
-def test_schema_documents_every_endpoint(openapi):
-    assert {(method, path) for method, path, _op in operations(openapi)} == ENDPOINTS
+def test_schema_documents_every_foundation_endpoint(openapi):
+    documented = {(method, path) for method, path, _op in operations(openapi)}
+
+    assert documented >= ENDPOINTS, ENDPOINTS - documented
 
 
 def test_schema_documents_the_token_scheme_on_every_operation(openapi):

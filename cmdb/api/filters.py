@@ -1,0 +1,73 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
+from servicedesk.api.filters import WordsFilter
+from servicedesk.models import SupportGroup, User
+
+
+class CIFilter(django_filters.FilterSet):
+    """`class` (set below: a keyword) takes a class code and matches the class and its subclasses."""
+
+    ci_class = django_filters.ModelChoiceFilter(
+        queryset=CIClass.objects.all(),
+        to_field_name="code",
+        method="filter_class",
+        label=_("Class code; includes its subclasses"),
+    )
+    status = django_filters.MultipleChoiceFilter(choices=ConfigurationItem.Status.choices)
+    environment = django_filters.ChoiceFilter(choices=ConfigurationItem.Environment.choices)
+    support_group = django_filters.ModelChoiceFilter(queryset=SupportGroup.objects.all())
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.all())
+    location = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all())
+    serial_number = django_filters.CharFilter()
+    asset_tag = django_filters.CharFilter()
+    hostname = django_filters.CharFilter(lookup_expr="iexact")
+    external_id = django_filters.CharFilter()
+    q = WordsFilter(
+        search_fields=("name", "hostname", "serial_number", "asset_tag", "external_id", "description")
+    )
+
+    class Meta:
+        model = ConfigurationItem
+        fields = []
+
+    def filter_class(self, queryset, name, value):
+        return queryset.filter(ci_class__path__startswith=value.path)
+
+
+CIFilter.declared_filters["class"] = CIFilter.base_filters["class"] = CIFilter.base_filters.pop("ci_class")
+del CIFilter.declared_filters["ci_class"]
+
+
+class CIRelationshipFilter(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all())
+    target = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all())
+    type = django_filters.ModelChoiceFilter(
+        queryset=RelationshipType.objects.all(), to_field_name="code", label=_("Relationship type code")
+    )
+    ci = django_filters.ModelChoiceFilter(
+        queryset=ConfigurationItem.objects.all(),
+        field_name="source",
+        method="filter_ci",
+        label=_("Either end"),
+    )
+
+    class Meta:
+        model = CIRelationship
+        fields = []
+
+    def filter_ci(self, queryset, name, value):
+        return queryset.filter(Q(source=value) | Q(target=value))
+
+
+class CIClassFilter(django_filters.FilterSet):
+    parent = django_filters.ModelChoiceFilter(
+        queryset=CIClass.objects.all(), to_field_name="code", label=_("Parent class code")
+    )
+    q = WordsFilter(search_fields=("code", "name", "description"))
+
+    class Meta:
+        model = CIClass
+        fields = []

@@ -1,0 +1,76 @@
+"""`GET /api/v1/cis/{id}/impact`: what a CI's failure hits, or what it depends on."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cmdb.impact import DEFAULT_DEPTH, DIRECTIONS, MAX_DEPTH, UP, ci_impact
+from cmdb.selectors import ci_get_for_user
+
+
+class _RenameClassMixin:
+    # Expose the `class_` field as `class` (a Python keyword), keeping the field order.
+    def get_fields(self):
+        return {("class" if name == "class_" else name): f for name, f in super().get_fields().items()}
+
+
+class ImpactQueryInputSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=[(d, d) for d in DIRECTIONS],
+        default=UP,
+        help_text=_("`up`: what a failure of the CI hits; `down`: what the CI depends on."),
+    )
+    depth = serializers.IntegerField(
+        min_value=1, max_value=MAX_DEPTH, default=DEFAULT_DEPTH, help_text=_("How many steps to follow.")
+    )
+
+
+class ImpactCISerializer(_RenameClassMixin, serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    class_ = serializers.CharField(source="ci_class.code", help_text=_("The CI's class code."))
+
+
+class ImpactNodeSerializer(_RenameClassMixin, serializers.Serializer):
+    id = serializers.IntegerField(source="ci.pk")
+    name = serializers.CharField(source="ci.name")
+    class_ = serializers.CharField(source="ci.ci_class.code", help_text=_("The CI's class code."))
+    status = serializers.CharField(source="ci.status")
+    depth = serializers.IntegerField(help_text=_("Steps from the start CI on a shortest path."))
+    path = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("CI ids from the start CI to this one.")
+    )
+    via = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Relationship names along the path, as read walking it.")
+    )
+    is_service = serializers.BooleanField()
+
+
+class CIImpactSerializer(serializers.Serializer):
+    ci = ImpactCISerializer()
+    direction = serializers.ChoiceField(choices=[(d, d) for d in DIRECTIONS])
+    depth = serializers.IntegerField()
+    results = ImpactNodeSerializer(many=True)
+
+
+class CIImpactView(APIView):
+    """The CIs a CI's failure hits (`up`) or that it depends on (`down`), business services first."""
+
+    @extend_schema(
+        summary="Impact analysis of a CI",
+        parameters=[
+            ImpactQueryInputSerializer,
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The CI's id."),
+        ],
+        responses=CIImpactSerializer,
+    )
+    def get(self, request, pk):
+        ci = ci_get_for_user(user=request.user, pk=pk)
+        query = ImpactQueryInputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        direction, depth = query.validated_data["direction"], query.validated_data["depth"]
+        nodes = ci_impact(ci=ci, direction=direction, max_depth=depth)
+        body = {"ci": ci, "direction": direction, "depth": depth, "results": nodes}
+        return Response(CIImpactSerializer(body).data)

@@ -1,0 +1,209 @@
+"""Workspace forms for the CMDB: shape only; the services validate attributes, schemas and rules."""
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import SupportGroup, User
+
+from .models import CIClass, ConfigurationItem, RelationshipType
+from .models.items import IDENTIFIER_FIELDS
+
+
+class PrettyJSONField(forms.JSONField):
+    """A JSON object in a textarea, shown indented; empty means `{}`."""
+
+    widget = forms.Textarea(attrs={"rows": 8, "class": "font-monospace", "spellcheck": "false"})
+
+    def to_python(self, value):
+        return super().to_python(value) or {}
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value or {}, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, *, nested: dict[str, str]) -> None:
+    """Show a service's field errors on the form: `attributes.cpu_count` on the attributes field.
+
+    `nested` maps a key prefix (`attributes`) to the form field collecting its sub-keys.
+    """
+    for key, messages in error.message_dict.items():
+        head, _dot, rest = key.partition(".")
+        if key in form.fields:
+            field, prefix = key, ""
+        elif head in nested and rest:
+            field, prefix = nested[head], f"{rest}: "
+        elif head in nested:
+            field, prefix = nested[head], ""
+        else:
+            field, prefix = None, "" if key in ("__all__", "non_field_errors") else f"{key}: "
+        for message in messages:
+            form.add_error(field, f"{prefix}{message}")
+
+
+class CIFilterForm(forms.Form):
+    q = forms.CharField(label=_("Words"), required=False)
+    ci_class = forms.ModelChoiceField(
+        label=_("Class"), queryset=CIClass.objects.all(), required=False, empty_label=_("Any class")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *ConfigurationItem.Status.choices]
+    )
+    environment = forms.ChoiceField(
+        label=_("Environment"),
+        required=False,
+        choices=[("", _("Any environment")), *ConfigurationItem.Environment.choices],
+    )
+    support_group = forms.ModelChoiceField(
+        label=_("Support group"),
+        queryset=SupportGroup.objects.order_by("name"),
+        required=False,
+        empty_label=_("Any group"),
+    )
+
+
+def _location_choices():
+    return ConfigurationItem.objects.filter(ci_class__path__startswith="/location/").order_by("name")
+
+
+class CIForm(forms.Form):
+    ci_class = forms.ModelChoiceField(label=_("Class"), queryset=CIClass.objects.all())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=ConfigurationItem.Status.choices, initial=ConfigurationItem.Status.PLANNED
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("full_name"), required=False
+    )
+    support_group = forms.ModelChoiceField(
+        label=_("Support group"), queryset=SupportGroup.objects.order_by("name"), required=False
+    )
+    location = forms.ModelChoiceField(
+        label=_("Location"),
+        queryset=ConfigurationItem.objects.none(),
+        required=False,
+        help_text=_("A CI of class Location."),
+    )
+    environment = forms.ChoiceField(
+        label=_("Environment"),
+        required=False,
+        choices=[("", "—"), *ConfigurationItem.Environment.choices],
+    )
+    version = forms.CharField(label=_("Version"), max_length=100, required=False)
+    serial_number = forms.CharField(label=_("Serial number"), max_length=100, required=False)
+    asset_tag = forms.CharField(label=_("Asset tag"), max_length=100, required=False)
+    hostname = forms.CharField(label=_("Host name"), max_length=253, required=False)
+    external_id = forms.CharField(label=_("External id"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attributes = PrettyJSONField(
+        label=_("Attributes"),
+        required=False,
+        help_text=_("A JSON object; the class's schema (beside) says which attributes it takes."),
+    )
+
+    def __init__(self, *args, instance: ConfigurationItem | None = None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    **{name: getattr(instance, name) for name in self.service_fields()},
+                    "ci_class": instance.ci_class_id,
+                    "owner": instance.owner_id,
+                    "support_group": instance.support_group_id,
+                    "location": instance.location_id,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        locations = _location_choices()
+        if instance is not None:
+            del self.fields["status"]
+            locations = locations.exclude(pk=instance.pk)
+        self.fields["location"].queryset = locations
+        self.fields["ci_class"].widget.attrs.update(
+            {"hx-get": reverse_lazy("cmdb:class_schema"), "hx-target": "#schema-help", "hx-trigger": "change"}
+        )
+
+    @staticmethod
+    def service_fields() -> list[str]:
+        """The fields ci_create/ci_update take (status is ci_create's own argument)."""
+        return [
+            "name",
+            "owner",
+            "support_group",
+            "location",
+            "environment",
+            "version",
+            "description",
+            "attributes",
+            *IDENTIFIER_FIELDS,
+        ]
+
+
+class CIClassForm(forms.Form):
+    code = forms.SlugField(
+        label=_("Code"), max_length=64, help_text=_("Stable key for imports and the API; it cannot change.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=100)
+    parent = forms.ModelChoiceField(
+        label=_("Parent class"), queryset=CIClass.objects.all(), required=False, empty_label=_("(top level)")
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attribute_schema = PrettyJSONField(
+        label=_("Attribute schema"),
+        required=False,
+        help_text=_(
+            "This class's own JSON Schema fragment: “properties”, “required” and “additionalProperties”. "
+            "Subclasses inherit it; inherited attributes cannot be redefined."
+        ),
+    )
+
+    def __init__(self, *args, instance: CIClass | None = None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "code": instance.code,
+                    "name": instance.name,
+                    "parent": instance.parent_id,
+                    "description": instance.description,
+                    "attribute_schema": instance.attribute_schema,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["code"].disabled = True
+            self.fields["parent"].queryset = CIClass.objects.exclude(path__startswith=instance.path)
+
+
+class RelationshipForm(forms.Form):
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+
+    type = forms.ModelChoiceField(label=_("Relationship"), queryset=RelationshipType.objects.all())
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=[
+            (OUTGOING, _("This CI → the other CI (read with the type's name)")),
+            (INCOMING, _("The other CI → this CI (read with the reverse name)")),
+        ],
+        initial=OUTGOING,
+    )
+    other = forms.IntegerField(
+        label=_("Other CI"), min_value=1, help_text=_("Its number, or search for it by name.")
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+    def __init__(self, *args, types=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if types is not None:
+            self.fields["type"].queryset = types
+        self.fields["type"].label_from_instance = lambda t: f"{t.name} / {t.reverse_name}"

@@ -1,0 +1,206 @@
+"""Baselines: snapshots of CIs with their attributes and relationships, diffs against today, restores."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from cmdb.models import Baseline, BaselineItem, CIClass, CIRelationship, ConfigurationItem
+from cmdb.models.items import IDENTIFIER_FIELDS
+from servicedesk.errors import PermissionDenied
+from servicedesk.services.audit import audit_record
+
+from .common import VIA_WEB
+from .items import ci_update
+
+SNAPSHOT_FIELDS = (
+    "name",
+    "status",
+    "environment",
+    "version",
+    "description",
+    *IDENTIFIER_FIELDS,
+)
+SNAPSHOT_KEYS = ("ci_class", "owner", "support_group", "location")
+BATCH = 1000
+
+
+def _can_take(user) -> bool:
+    return user is not None and user.is_authenticated and user.has_perm("cmdb.add_baseline")
+
+
+def scope_cis(scope: dict):
+    """The CIs a scope names now: classes (with subclasses), a service with all it depends on, or ids."""
+    condition = Q()
+    codes = scope.get("classes") or []
+    for path in CIClass.objects.filter(code__in=codes).values_list("path", flat=True):
+        condition |= Q(ci_class__path__startswith=path)
+    if scope.get("cis"):
+        condition |= Q(pk__in=scope["cis"])
+    if scope.get("service"):
+        from cmdb.impact import ci_impact
+
+        service = ConfigurationItem.objects.filter(pk=scope["service"]).first()
+        if service is not None:
+            downstream = [node.ci.pk for node in ci_impact(ci=service, direction="down", max_depth=10)]
+            condition |= Q(pk__in=[service.pk, *downstream])
+    if not condition:
+        return ConfigurationItem.objects.none()
+    return ConfigurationItem.objects.filter(condition)
+
+
+def _relationships_by_ci(ci_ids) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = {pk: [] for pk in ci_ids}
+    rows = CIRelationship.objects.filter(Q(source_id__in=ci_ids) | Q(target_id__in=ci_ids)).values_list(
+        "source_id", "target_id", "type__code"
+    )
+    for source, target, code in rows:
+        if source in found:
+            found[source].append({"type": code, "direction": "out", "ci": target})
+        if target in found:
+            found[target].append({"type": code, "direction": "in", "ci": source})
+    for edges in found.values():
+        edges.sort(key=lambda e: (e["type"], e["direction"], e["ci"]))
+    return found
+
+
+def _snapshot_fields(ci: ConfigurationItem) -> dict:
+    fields = {name: getattr(ci, name) for name in SNAPSHOT_FIELDS}
+    fields.update({name: getattr(ci, f"{name}_id") for name in SNAPSHOT_KEYS})
+    return fields
+
+
+def _scope_of(classes, service, cis) -> dict:
+    scope = {}
+    if classes:
+        scope["classes"] = sorted(classes)
+    if service is not None:
+        scope["service"] = service.pk
+    if cis:
+        scope["cis"] = sorted(ci.pk for ci in cis)
+    return scope
+
+
+@transaction.atomic
+def baseline_take(
+    *, actor, name: str, description: str = "", classes=(), service: ConfigurationItem | None = None, cis=()
+) -> Baseline:
+    """Snapshot the CIs of the given classes (with subclasses), a service and all it depends on, and
+    listed CIs. Raises PermissionDenied, or ValidationError for an empty scope or a taken name."""
+    if actor is not None and not _can_take(actor):
+        raise PermissionDenied()
+    scope = _scope_of(classes, service, cis)
+    unknown = set(classes) - set(CIClass.objects.filter(code__in=classes).values_list("code", flat=True))
+    if unknown:
+        raise ValidationError(
+            {"classes": [_("Unknown classes: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]}
+        )
+    if not scope:
+        raise ValidationError({"non_field_errors": [_("Choose classes, a service or CIs to include.")]})
+    baseline = Baseline(name=name, description=description, scope=scope, taken_by=actor if actor else None)
+    baseline.full_clean()
+    baseline.save()
+    items = scope_cis(scope).order_by("pk")
+    total = 0
+    batch: list[ConfigurationItem] = []
+    for ci in items.iterator(chunk_size=BATCH):
+        batch.append(ci)
+        if len(batch) == BATCH:
+            total += _store(baseline, batch)
+            batch = []
+    total += _store(baseline, batch)
+    audit_record(actor=actor, action="baseline.created", target=baseline, data={"scope": scope, "cis": total})
+    return baseline
+
+
+def _store(baseline: Baseline, cis: list[ConfigurationItem]) -> int:
+    if not cis:
+        return 0
+    relationships = _relationships_by_ci([ci.pk for ci in cis])
+    BaselineItem.objects.bulk_create(
+        BaselineItem(
+            baseline=baseline,
+            ci=ci,
+            ci_key=ci.pk,
+            name=ci.name,
+            fields=_snapshot_fields(ci),
+            attributes=ci.attributes,
+            relationships=relationships[ci.pk],
+        )
+        for ci in cis
+    )
+    return len(cis)
+
+
+def _dict_diff(before: dict, after: dict) -> dict:
+    keys = sorted(set(before) | set(after))
+    return {
+        key: {"from": before.get(key), "to": after.get(key)}
+        for key in keys
+        if before.get(key) != after.get(key)
+    }
+
+
+def baseline_diff(*, baseline: Baseline) -> dict:
+    """What changed since the baseline: CIs added to its scope, removed from it (or deleted), and for
+    each CI in both, the fields, attributes and relationships that differ."""
+    items = {item.ci_key: item for item in baseline.items.all()}
+    in_scope = set(scope_cis(baseline.scope).values_list("pk", flat=True))
+    current = {
+        ci.pk: ci
+        for ci in ConfigurationItem.objects.filter(pk__in=in_scope | set(items)).select_related("ci_class")
+    }
+    common = [pk for pk in items if pk in current and pk in in_scope]
+    relationships = _relationships_by_ci(common)
+    changed = []
+    for pk in sorted(common, key=lambda k: items[k].name):
+        item, ci = items[pk], current[pk]
+        fields = _dict_diff(item.fields, _snapshot_fields(ci))
+        attributes = _dict_diff(item.attributes, ci.attributes)
+        before = {(e["type"], e["direction"], e["ci"]) for e in item.relationships}
+        now = {(e["type"], e["direction"], e["ci"]) for e in relationships[pk]}
+        if fields or attributes or before != now:
+            changed.append(
+                {
+                    "ci": pk,
+                    "name": ci.name,
+                    "fields": fields,
+                    "attributes": attributes,
+                    "relationships_added": [
+                        dict(zip(("type", "direction", "ci"), e, strict=True)) for e in sorted(now - before)
+                    ],
+                    "relationships_removed": [
+                        dict(zip(("type", "direction", "ci"), e, strict=True)) for e in sorted(before - now)
+                    ],
+                }
+            )
+    added = sorted(in_scope - set(items), key=lambda k: current[k].name)
+    removed = sorted(
+        (pk for pk in items if pk not in in_scope or pk not in current), key=lambda k: items[k].name
+    )
+    return {
+        "added": [{"ci": pk, "name": current[pk].name} for pk in added],
+        "removed": [{"ci": pk, "name": items[pk].name, "deleted": pk not in current} for pk in removed],
+        "changed": changed,
+    }
+
+
+@transaction.atomic
+def baseline_restore_ci(
+    *, baseline: Baseline, ci: ConfigurationItem, actor, via: str = VIA_WEB
+) -> ConfigurationItem:
+    """Put back the attributes and version the CI had in the baseline (for rollbacks).
+
+    Raises ValidationError when the baseline does not hold the CI, or the recorded attributes no longer
+    fit the class's schema; PermissionDenied when the actor may not change CIs.
+    """
+    item = baseline.items.filter(ci_key=ci.pk).first()
+    if item is None:
+        raise ValidationError({"ci": [_("This baseline does not include the CI.")]})
+    ci = ci_update(
+        ci=ci, actor=actor, via=via, attributes=item.attributes, version=item.fields.get("version", "")
+    )
+    audit_record(
+        actor=actor, action="ci.restored_from_baseline", target=ci, data={"baseline": baseline.pk, "via": via}
+    )
+    return ci
