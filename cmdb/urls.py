@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_baselines, views_impact, views_import
+from . import views, views_baselines, views_classes, views_impact, views_import
 
 app_name = "cmdb"
 
@@ -14,10 +14,10 @@ urlpatterns = [
     path("cis/<int:pk>/impact/", views_impact.ci_impact_view, name="ci_impact"),
     path("relationships/", views.relationship_create_view, name="relationship_create"),
     path("relationships/<int:pk>/delete/", views.relationship_delete_view, name="relationship_delete"),
-    path("classes/", views.class_list, name="class_list"),
-    path("classes/new/", views.class_create, name="class_create"),
+    path("classes/", views_classes.class_list, name="class_list"),
+    path("classes/new/", views_classes.class_create, name="class_create"),
     path("classes/schema/", views.class_schema, name="class_schema"),
-    path("classes/<int:pk>/edit/", views.class_edit, name="class_edit"),
+    path("classes/<int:pk>/edit/", views_classes.class_edit, name="class_edit"),
     path("baselines/", views_baselines.baseline_list, name="baseline_list"),
     path("baselines/<int:pk>/", views_baselines.baseline_detail, name="baseline_detail"),
     path(
