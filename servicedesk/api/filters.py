@@ -15,7 +15,8 @@ class _BoundedIsoDateTimeField(IsoDateTimeField):
         value = super().to_python(value)
         if value is not None:
             try:
-                value.astimezone(UTC)
+                # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+                value = value.astimezone(UTC)
             except OverflowError as exc:
                 raise ValidationError(
                     _("Enter a date between the years 1 and 9999."), code="invalid"

@@ -404,3 +404,10 @@ def test_errors_of_a_group_manager_on_an_unmanaged_group_change_nothing(group_ma
 
     assert_error(response, 403, "permission_denied")
     assert list(group.members.all()) == [agent]
+
+
+@pytest.mark.django_db
+def test_a_date_filter_with_a_large_utc_offset_is_read_in_utc(api_as, administrator):
+    response = api_as(administrator).get("/api/v1/audit-events/", {"since": "0655-02-18T15:27:07.429+19:08"})
+
+    assert response.status_code == 200, response.content
