@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import BigIntegerField, Case, F, IntegerField, Q, TextField, Value, When, Window
 from django.db.models.functions import Cast, RowNumber
 from django.db.models.lookups import Exact, LessThan
+from django.utils.translation import gettext as _
 from django_cte import CTE, with_cte
 
 from servicedesk.errors import ApplicationError
@@ -129,9 +130,11 @@ def ci_impact(
     depth.
     """
     if direction not in DIRECTIONS:
-        raise InvalidImpactQuery(fields={"direction": [f"Must be one of {', '.join(DIRECTIONS)}."]})
+        raise InvalidImpactQuery(fields={"direction": [_("Must be “up” or “down”.")]})
     if isinstance(max_depth, bool) or not isinstance(max_depth, int) or not 1 <= max_depth <= MAX_DEPTH:
-        raise InvalidImpactQuery(fields={"depth": [f"Must be an integer from 1 to {MAX_DEPTH}."]})
+        raise InvalidImpactQuery(
+            fields={"depth": [_("Must be an integer from 1 to %(max)s.") % {"max": MAX_DEPTH}]}
+        )
 
     reached = {row.pk: row for row in _traversal(ci=ci, direction=direction, max_depth=max_depth)}
     paths: dict[int, tuple[list[int], list[str]]] = {ci.pk: ([ci.pk], [])}
