@@ -1,4 +1,7 @@
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from servicedesk.errors import PermissionDenied
 
@@ -19,6 +22,17 @@ def mark_history(instance, actor, via: str) -> None:
     """Tell django-simple-history who made the next save, and through what."""
     instance._history_user = actor if actor is not None and actor.is_authenticated else None
     instance._change_reason = via
+
+
+@contextmanager
+def constraint_as_validation_error(message: str):
+    """Two concurrent writes can both pass the checks; the database constraint then refuses the second
+    one. Answer that as a validation error (400), not a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise ValidationError({"non_field_errors": [message]}) from exc
 
 
 def raise_if(errors: dict) -> None:

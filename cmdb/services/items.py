@@ -12,7 +12,7 @@ from cmdb.permissions import CMDBPolicy
 from servicedesk.errors import Conflict
 from servicedesk.services.audit import apply_changes, audit_record
 
-from .common import VIA_WEB, authorise, mark_history, raise_if
+from .common import VIA_WEB, authorise, constraint_as_validation_error, mark_history, raise_if
 
 EDITABLE_FIELDS = (
     "name",
@@ -96,7 +96,8 @@ def ci_create(
     ci = ConfigurationItem(name=name, ci_class=ci_class, status=status, **_clean_identifiers(fields))
     _validate(ci)
     mark_history(ci, actor, via)
-    ci.save()
+    with constraint_as_validation_error(_("Another CI already has one of these identifiers.")):
+        ci.save()
     audit_record(
         actor=actor,
         action="ci.created",
@@ -121,7 +122,8 @@ def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> 
         return ci
     _validate(ci)
     mark_history(ci, actor, via)
-    ci.save(update_fields=[*diff, "updated_at"])
+    with constraint_as_validation_error(_("Another CI already has one of these identifiers.")):
+        ci.save(update_fields=[*diff, "updated_at"])
     audit_record(actor=actor, action="ci.updated", target=ci, data={"changes": diff, "via": via})
     return ci
 

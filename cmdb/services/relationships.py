@@ -8,7 +8,7 @@ from cmdb.models import CIRelationship, ConfigurationItem, RelationshipType
 from cmdb.permissions import CMDBPolicy
 from servicedesk.services.audit import audit_record
 
-from .common import VIA_WEB, authorise, mark_history, raise_if
+from .common import VIA_WEB, authorise, constraint_as_validation_error, mark_history, raise_if
 
 
 def _duplicates(source, target, rel_type: RelationshipType):
@@ -39,7 +39,8 @@ def relationship_create(
         raise_if({"non_field_errors": [_("These CIs are already related this way.")]})
     relationship = CIRelationship(source=source, target=target, type=type, description=description)
     mark_history(relationship, actor, via)
-    relationship.save()
+    with constraint_as_validation_error(_("These CIs are already related this way.")):
+        relationship.save()
     audit_record(
         actor=actor,
         action="ci.relationship_created",

@@ -295,3 +295,39 @@ def test_a_location_holding_cis_cannot_become_another_class(configuration_manage
         ci_update(ci=site, actor=configuration_manager, ci_class=ci_class("server"))
 
     assert set(exc_info.value.message_dict) == {"ci_class"}
+
+
+def test_a_concurrent_duplicate_identifier_refused_by_the_database_is_a_validation_error(
+    configuration_manager, monkeypatch
+):
+    from cmdb.services import items
+
+    ci_create(actor=configuration_manager, name="first", ci_class=ci_class("server"), serial_number="SN-RACE")
+    # The other request passed its checks before this one committed: only the constraint is left.
+    monkeypatch.setattr(items, "_validate", lambda ci: None)
+
+    with pytest.raises(ValidationError) as exc_info:
+        ci_create(
+            actor=configuration_manager, name="second", ci_class=ci_class("server"), serial_number="SN-RACE"
+        )
+
+    assert exc_info.value.message_dict == {
+        "non_field_errors": ["Another CI already has one of these identifiers."]
+    }
+
+
+def test_a_concurrent_duplicate_relationship_refused_by_the_database_is_a_validation_error(
+    configuration_manager, monkeypatch
+):
+    from cmdb.services import relationships
+
+    app = ci_create(actor=configuration_manager, name="app", ci_class=ci_class("application"))
+    server = ci_create(actor=configuration_manager, name="srv", ci_class=ci_class("server"))
+    runs_on = relationship_type("runs_on")
+    relationship_create(actor=configuration_manager, source=app, target=server, type=runs_on)
+    monkeypatch.setattr(relationships, "_duplicates", lambda *args: CIRelationship.objects.none())
+
+    with pytest.raises(ValidationError) as exc_info:
+        relationship_create(actor=configuration_manager, source=app, target=server, type=runs_on)
+
+    assert exc_info.value.message_dict == {"non_field_errors": ["These CIs are already related this way."]}
