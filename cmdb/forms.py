@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.models import SupportGroup, User
 
 from .models import CIClass, ConfigurationItem, RelationshipType
-from .models.items import IDENTIFIER_FIELDS
+from .services.items import EDITABLE_FIELDS
 
 
 class PrettyJSONField(forms.JSONField):
@@ -132,18 +132,8 @@ class CIForm(forms.Form):
 
     @staticmethod
     def service_fields() -> list[str]:
-        """The fields ci_create/ci_update take (status is ci_create's own argument)."""
-        return [
-            "name",
-            "owner",
-            "support_group",
-            "location",
-            "environment",
-            "version",
-            "description",
-            "attributes",
-            *IDENTIFIER_FIELDS,
-        ]
+        """The fields ci_create/ci_update take besides the class (status is ci_create's own argument)."""
+        return [name for name in EDITABLE_FIELDS if name != "ci_class"]
 
 
 class CIClassForm(forms.Form):

@@ -2,12 +2,12 @@
 
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cmdb.api.views import CMDBViewSet
 from cmdb.models import Baseline, ConfigurationItem
-from cmdb.permissions import CMDBPolicy
 from cmdb.selectors import ci_get_for_user
 from cmdb.services.baselines import baseline_diff, baseline_restore_ci, baseline_take
 from servicedesk.errors import NotFound
@@ -54,20 +54,12 @@ BaselineDiffSerializer = inline_serializer(
 )
 
 
-class BaselineViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class BaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, CMDBViewSet):
     """Named snapshots of CIs. Agents read them; configuration and release managers take them."""
 
     serializer_class = BaselineSerializer
     queryset = Baseline.objects.none()
     ordering = "-id"
-    lookup_value_regex = r"\d+"
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not CMDBPolicy.can_view(request.user):
-            raise NotFound()
 
     def get_queryset(self):
         return Baseline.objects.annotate(ci_count=Count("items"))

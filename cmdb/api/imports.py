@@ -2,11 +2,12 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cmdb.api.views import CMDBViewSet
 from cmdb.models import ImportJob, ImportRow
 from cmdb.permissions import CMDBPolicy
 from cmdb.services.imports import import_start
@@ -88,19 +89,12 @@ class CIImportView(APIView):
         )
 
 
-class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBViewSet):
     """Imports and their progress; for people who may import (others get 404)."""
 
     serializer_class = ImportJobSerializer
     queryset = ImportJob.objects.none()
     ordering = "-id"
-    lookup_value_regex = r"\d+"
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # People without the CMDB do not learn that it exists.
-        if not CMDBPolicy.can_view(request.user):
-            raise NotFound()
 
     def get_queryset(self):
         return _visible_jobs(self.request.user)
