@@ -34,3 +34,18 @@ class Conflict(ApplicationError):
     status_code = 409
     default_code = "conflict"
     default_message = _("The request conflicts with the current state.")
+
+
+class InvalidTransition(Conflict):
+    """The record's status does not allow this transition; `extra["allowed"]` lists those it does."""
+
+    default_code = "invalid_transition"
+    default_message = _("This transition is not allowed from the record's current status.")
+
+
+class StaleWrite(ApplicationError):
+    """The record changed since the client read it (its If-Match or version is out of date)."""
+
+    status_code = 412
+    default_code = "stale_write"
+    default_message = _("The record has changed since you read it. Reload it and try again.")

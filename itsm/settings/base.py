@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "simple_history",
     "servicedesk",
     "cmdb",
+    "incidents",
 ]
 
 # MIDDLEWARE
@@ -227,6 +228,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.sessions_clear_expired",
         "schedule": timedelta(hours=24),
     },
+    # Resolved incidents and requests the requester did not answer close after ITSM_AUTO_CLOSE_DAYS.
+    "incidents.close_resolved": {
+        "task": "incidents.close_resolved",
+        "schedule": timedelta(hours=1),
+    },
+    # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
+    "servicedesk.idempotency_keys_purge": {
+        "task": "servicedesk.idempotency_keys_purge",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # REST FRAMEWORK
@@ -327,3 +338,12 @@ ITSM_SITE_NAME = env("ITSM_SITE_NAME", default="ITSM Service Desk")
 ITSM_MAX_API_TOKENS_PER_USER = env.int("ITSM_MAX_API_TOKENS_PER_USER", default=20)
 ITSM_HEALTH_WORKER_PING_TIMEOUT = env.float("ITSM_HEALTH_WORKER_PING_TIMEOUT", default=1.0)
 ITSM_CMDB_IMPORT_INLINE_ROWS = env.int("ITSM_CMDB_IMPORT_INLINE_ROWS", default=1000)
+# Attachments live outside MEDIA_ROOT and are served only through a view that checks access.
+ITSM_ATTACHMENT_ROOT = env.path("ITSM_ATTACHMENT_ROOT", default=VAR_DIR / "attachments")
+ITSM_ATTACHMENT_MAX_BYTES = env.int("ITSM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ITSM_ATTACHMENTS_PER_ENTRY = env.int("ITSM_ATTACHMENTS_PER_ENTRY", default=5)
+# Resolved records close by themselves after this many days; requesters may reopen within the window.
+ITSM_AUTO_CLOSE_DAYS = env.int("ITSM_AUTO_CLOSE_DAYS", default=5)
+ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
+# A retried POST with the same Idempotency-Key within this many hours replays the first answer.
+ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)

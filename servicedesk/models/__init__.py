@@ -1,5 +1,33 @@
 from .audit import AuditEvent
 from .people import Organisation, SupportGroup, User
+from .records import (
+    Attachment,
+    IdempotencyKey,
+    Impact,
+    NumberSequence,
+    Priority,
+    PriorityRule,
+    SavedView,
+    Ticket,
+    TimelineEntry,
+    Urgency,
+)
 from .tokens import ApiToken
 
-__all__ = ["ApiToken", "AuditEvent", "Organisation", "SupportGroup", "User"]
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "IdempotencyKey",
+    "Impact",
+    "NumberSequence",
+    "Organisation",
+    "Priority",
+    "PriorityRule",
+    "SavedView",
+    "SupportGroup",
+    "Ticket",
+    "TimelineEntry",
+    "Urgency",
+    "User",
+]

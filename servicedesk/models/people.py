@@ -29,6 +29,11 @@ class Organisation(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    shares_records = models.BooleanField(
+        _("members see each other's records"),
+        default=False,
+        help_text=_("Requesters of this organisation may follow every record filed by its members."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

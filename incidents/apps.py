@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = _("Incident management")
+
+    def ready(self):
+        from servicedesk.demo import register_demo_seeder
+        from servicedesk.kinds import register_record_kind
+        from servicedesk.roles import register_role_permissions
+
+        from .demo import seed_incidents_demo
+        from .records import INCIDENT_KIND, REQUEST_KIND
+        from .roles import ROLE_PERMISSIONS
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        register_demo_seeder(seed_incidents_demo)
+        register_record_kind(INCIDENT_KIND)
+        register_record_kind(REQUEST_KIND)

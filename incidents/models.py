@@ -1,0 +1,321 @@
+"""Incidents and service requests: one table, `kind` tells them apart (DESIGN.md §6)."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from servicedesk.models import Impact, Ticket, Urgency
+
+from . import workflow as wf
+
+SERVICE_CHOICES = {"ci_class__path__startswith": "/business_service/"}
+
+
+class Category(models.Model):
+    """A category, or a subcategory when it has a parent; optionally tied to one business service."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subcategories",
+        verbose_name=_("parent category"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="incidents_category_top_unique"
+            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="incidents_category_sub_unique"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="incidents_category_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RequestType(models.Model):
+    """Something a requester may ask for from a business service: an account, a laptop, access."""
+
+    name = models.CharField(_("name"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    service = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        on_delete=models.PROTECT,
+        related_name="request_types",
+        limit_choices_to=SERVICE_CHOICES,
+        verbose_name=_("business service"),
+    )
+    support_group = models.ForeignKey(
+        "servicedesk.SupportGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fulfilment group"),
+        help_text=_("Empty: the service's support group."),
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("default urgency"), choices=Urgency.choices, default=Urgency.LOW
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("request type")
+        verbose_name_plural = _("request types")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="incidents_requesttype_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Incident(ConcurrentTransitionMixin, Ticket):
+    """An incident (something is broken) or a service request (something is wanted).
+
+    Status changes only through the transitions below, fired by `incidents.services`, which also
+    validate what each transition needs (`workflow.TRANSITION_INPUTS`), save and record it.
+    """
+
+    class Kind(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        REQUEST = "request", _("Service request")
+
+    class Status(models.TextChoices):
+        NEW = wf.NEW, _("New")
+        ASSIGNED = wf.ASSIGNED, _("Assigned")
+        IN_PROGRESS = wf.IN_PROGRESS, _("In progress")
+        ON_HOLD = wf.ON_HOLD, _("On hold")
+        RESOLVED = wf.RESOLVED, _("Resolved")
+        CLOSED = wf.CLOSED, _("Closed")
+        CANCELLED = wf.CANCELLED, _("Cancelled")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+        API = "api", _("API")
+        MONITORING = "monitoring", _("Monitoring")
+
+    class HoldReason(models.TextChoices):
+        REQUESTER = "requester", _("Waiting for the requester")
+        VENDOR = "vendor", _("Waiting for a vendor")
+        CHANGE = "change", _("Waiting for a change")
+
+    class ResolutionCode(models.TextChoices):
+        SOLVED = "solved", _("Solved (permanently)")
+        WORKAROUND = "workaround", _("Solved by a workaround")
+        FULFILLED = "fulfilled", _("Request fulfilled")
+        ADVICE = "advice", _("Advice given")
+        NOT_REPRODUCIBLE = "not_reproducible", _("Not reproducible")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
+    status = FSMField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW, protected=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PORTAL)
+    request_type = models.ForeignKey(
+        RequestType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+        verbose_name=_("request type"),
+    )
+    service = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_records",
+        limit_choices_to=SERVICE_CHOICES,
+        verbose_name=_("business service"),
+    )
+    affected_cis = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="records", verbose_name=_("affected CIs")
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    subcategory = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subcategory"),
+    )
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices, default=Impact.USER)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices, default=Urgency.MEDIUM)
+    is_major = models.BooleanField(_("major incident"), default=False)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+        help_text=_("The master record; this one resolves with it."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("merged into"),
+    )
+    hold_reason = models.CharField(_("hold reason"), max_length=20, choices=HoldReason.choices, blank=True)
+    resolution_code = models.CharField(
+        _("resolution code"), max_length=20, choices=ResolutionCode.choices, blank=True
+    )
+    resolution_notes = models.TextField(_("resolution notes"), blank=True, help_text=_("Markdown."))
+    first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False)
+    responded_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    csat_score = models.PositiveSmallIntegerField(
+        _("satisfaction"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    csat_comment = models.TextField(_("satisfaction comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority", "created_at", "id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = [
+            ("work_incident", _("Can work incidents and requests (assign, start, hold, work notes)")),
+            ("resolve_incident", _("Can resolve incidents and requests")),
+            ("close_incident", _("Can close resolved incidents and requests")),
+            ("cancel_incident", _("Can cancel incidents and requests")),
+            ("reopen_incident", _("Can reopen incidents and requests at any time")),
+            ("merge_incident", _("Can link and merge incidents and requests")),
+            ("declare_major_incident", _("Can declare a major incident")),
+        ]
+        indexes = [
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES),
+                name="incidents_open_queue_idx",
+            ),
+            models.Index(fields=["support_group", "status", "priority"], name="incidents_group_status_idx"),
+            models.Index(fields=["assignee", "status", "priority"], name="incidents_assignee_status_idx"),
+            models.Index(fields=["requester", "-created_at"], name="incidents_requester_idx"),
+            models.Index(fields=["kind", "status", "priority"], name="incidents_kind_status_idx"),
+            models.Index(fields=["service", "status"], name="incidents_service_status_idx"),
+            models.Index(fields=["created_at"], name="incidents_created_idx"),
+            models.Index(
+                fields=["resolved_at"], condition=Q(status=wf.RESOLVED), name="incidents_resolved_due_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=wf.STATUSES), name="incidents_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["incident", "request"]), name="incidents_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="incident", request_type__isnull=True)
+                | Q(kind="request", request_type__isnull=False),
+                name="incidents_request_type_for_requests_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=5), name="incidents_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(impact__in=[1, 2, 3], urgency__in=[1, 2, 3]),
+                name="incidents_impact_urgency_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(csat_score__isnull=True) | Q(csat_score__gte=1, csat_score__lte=5),
+                name="incidents_csat_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=wf.ON_HOLD) | ~Q(hold_reason=""), name="incidents_hold_needs_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[wf.RESOLVED, wf.CLOSED]) | ~Q(resolution_code=""),
+                name="incidents_resolution_code_when_resolved",
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="incidents_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="incidents_not_merged_into_self"
+            ),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in wf.OPEN_STATUSES
+
+    @property
+    def is_request(self) -> bool:
+        return self.kind == self.Kind.REQUEST
+
+    # Transitions: data only. incidents.services validates the inputs, fires them, saves and records them.
+
+    @transition(field=status, source=[wf.NEW], target=wf.ASSIGNED, permission=wf.can_work)
+    def assign(self):
+        pass
+
+    @transition(field=status, source=[wf.NEW, wf.ASSIGNED], target=wf.IN_PROGRESS, permission=wf.can_work)
+    def start(self):
+        pass
+
+    @transition(field=status, source=[wf.ASSIGNED, wf.IN_PROGRESS], target=wf.ON_HOLD, permission=wf.can_work)
+    def hold(self):
+        pass
+
+    @transition(field=status, source=[wf.ON_HOLD], target=wf.IN_PROGRESS, permission=wf.can_work)
+    def resume(self):
+        pass
+
+    @transition(field=status, source=wf.OPEN_STATUSES, target=wf.RESOLVED, permission=wf.can_resolve)
+    def resolve(self):
+        pass
+
+    @transition(field=status, source=[wf.RESOLVED], target=wf.IN_PROGRESS, permission=wf.can_reopen)
+    def reopen(self):
+        pass
+
+    @transition(field=status, source=[wf.RESOLVED], target=wf.CLOSED, permission=wf.can_close)
+    def close(self):
+        pass
+
+    @transition(field=status, source=wf.OPEN_STATUSES, target=wf.CANCELLED, permission=wf.can_cancel)
+    def cancel(self):
+        pass
+
+    @transition(
+        field=status, source=[wf.ASSIGNED], target=wf.NEW, permission=wf.nobody, custom={"internal": True}
+    )
+    def return_to_queue(self):
+        pass
+
+    @transition(
+        field=status,
+        source=wf.ACTIVE_STATUSES,
+        target=wf.CLOSED,
+        permission=wf.nobody,
+        custom={"internal": True},
+    )
+    def close_as_duplicate(self):
+        pass

@@ -1,0 +1,32 @@
+"""The record kinds this app registers with the kernel: incidents (INC) and service requests (REQ)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.kinds import RecordKind
+
+
+def _get_incident(*, user, number):
+    from .selectors import incident_get_for_user
+
+    return incident_get_for_user(user=user, number=number)
+
+
+INCIDENT_KIND = RecordKind(
+    code="incident",
+    prefix="INC",
+    label=_("Incident"),
+    model="incidents.Incident",
+    get_for_user=_get_incident,
+    url_name="incidents:detail",
+    filters={"kind": "incident"},
+)
+REQUEST_KIND = RecordKind(
+    code="request",
+    prefix="REQ",
+    label=_("Service request"),
+    model="incidents.Incident",
+    get_for_user=_get_incident,
+    url_name="incidents:detail",
+    filters={"kind": "request"},
+)
+PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

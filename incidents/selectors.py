@@ -1,0 +1,69 @@
+"""Reads of incidents and requests, each applying `IncidentPolicy` for the user who asks."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, QuerySet
+
+from servicedesk.errors import NotFound
+from servicedesk.models import TimelineEntry
+
+from . import workflow as wf
+from .models import Incident
+from .permissions import IncidentPolicy
+
+LIST_RELATED = ["requester", "assignee", "support_group", "service", "request_type"]
+DETAIL_RELATED = [*LIST_RELATED, "category", "subcategory", "parent", "merged_into", "created_by"]
+
+
+def incident_list_for_user(*, user, kind: str | None = None) -> QuerySet[Incident]:
+    """The records `user` may see, with what a list row shows, sorted by priority then age."""
+    queryset = IncidentPolicy.visible_to(user).select_related(*LIST_RELATED)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset.order_by("priority", "created_at", "id")
+
+
+def incident_get_for_user(*, user, number: str | None = None, pk: int | None = None, kind: str | None = None):
+    """One record by number or id if `user` may see it; `NotFound` otherwise, whether it exists or not."""
+    queryset = IncidentPolicy.visible_to(user).select_related(*DETAIL_RELATED)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    lookup = {"number": number} if number is not None else {"pk": pk}
+    try:
+        return queryset.prefetch_related("affected_cis__ci_class").get(**lookup)
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def incident_queue(*, user, view: str = "open", kind: str | None = None) -> QuerySet[Incident]:
+    """The agent queue's base rows: `mine` (assigned to me, unfinished), `groups` (my groups' unassigned),
+    `open` (every open record), `all` (everything)."""
+    queryset = incident_list_for_user(user=user, kind=kind)
+    if view == "mine":
+        return queryset.filter(assignee=user, status__in=wf.ACTIVE_STATUSES)
+    if view == "groups":
+        return queryset.filter(
+            support_group__in=user.support_groups.all(), assignee__isnull=True, status__in=wf.OPEN_STATUSES
+        )
+    if view == "open":
+        return queryset.filter(status__in=wf.OPEN_STATUSES)
+    return queryset
+
+
+def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
+    """The record's activity, with the entries of the duplicates merged into it; public entries only
+    for people who may not see internal ones."""
+    ids = [record.pk, *record.duplicates.values_list("pk", flat=True)]
+    entries = TimelineEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Incident), object_id__in=ids
+    )
+    if not IncidentPolicy.can_see_internal(user, record):
+        entries = entries.filter(is_public=True)
+    return (
+        entries.select_related("author")
+        .prefetch_related(Prefetch("attachments"))
+        .order_by("created_at", "id")
+    )
+
+
+def incident_children(*, record: Incident) -> QuerySet[Incident]:
+    return record.children.select_related("assignee", "requester").order_by("created_at", "id")

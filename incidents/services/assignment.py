@@ -1,0 +1,66 @@
+"""Routing a record: its support group and its assignee."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from servicedesk.errors import PermissionDenied
+from servicedesk.models import SupportGroup, User
+
+from .. import workflow as wf
+from ..models import Incident
+from ..permissions import IncidentPolicy
+from .common import lock, note_changes, save, validate_agent
+
+UNSET = object()
+
+
+def incident_assign(
+    *,
+    record: Incident,
+    actor: User,
+    support_group: SupportGroup | object | None = UNSET,
+    assignee: User | object | None = UNSET,
+    expected_version: int | None = None,
+) -> Incident:
+    """Route `record` to a group and/or a person.
+
+    A new record with an assignee becomes assigned; an assigned record that loses its assignee goes back
+    to the queue (new). Moving to another group drops an assignee who is not its member. Raises
+    PermissionDenied for non-agents or final records, ValidationError for a non-agent assignee or one
+    outside the group, StaleWrite for an out-of-date `expected_version`.
+    """
+    with transaction.atomic():
+        record = lock(record, expected_version=expected_version)
+        if not IncidentPolicy.can_assign(actor, record):
+            raise PermissionDenied(_("You may not assign this record."))
+        changes = {}
+        group = record.support_group if support_group is UNSET else support_group
+        if support_group is not UNSET:
+            changes["support_group"] = support_group
+        person = record.assignee if assignee is UNSET else assignee
+        if (
+            assignee is UNSET
+            and person is not None
+            and group is not None
+            and not group.members.filter(pk=person.pk).exists()
+        ):
+            person = None
+        if person is not None:
+            validate_agent(person, group=group)
+        if person != record.assignee:
+            changes["assignee"] = person
+        from servicedesk.services.audit import apply_changes
+
+        status_before = record.status
+        diff = apply_changes(record, changes)
+        if not diff:
+            return record
+        if record.assignee_id is not None and record.status == wf.NEW:
+            record.assign()
+        elif record.assignee_id is None and record.status == wf.ASSIGNED:
+            record.return_to_queue()
+        if record.status != status_before:
+            diff["status"] = {"from": status_before, "to": record.status}
+        save(record, diff.keys())
+        note_changes(record=record, actor=actor, action="incident.assigned", diff=diff)
+        return record

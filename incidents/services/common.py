@@ -1,0 +1,72 @@
+"""What every incident service does: lock the row, check the client's version, record the change."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from cmdb.models import ConfigurationItem
+from servicedesk.errors import StaleWrite
+from servicedesk.models import SupportGroup, TimelineEntry, User
+from servicedesk.services import audit_record
+from servicedesk.services.timeline import timeline_add
+
+from ..models import Incident
+
+
+def lock(record: Incident, *, expected_version: int | None = None) -> Incident:
+    """The record's row, locked for this transaction; StaleWrite if it moved past `expected_version`."""
+    locked = Incident.objects.select_for_update().get(pk=record.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleWrite(extra={"current_version": locked.version})
+    return locked
+
+
+def save(record: Incident, fields) -> None:
+    """Save the named fields and move the version on, so every write changes the ETag."""
+    record.version += 1
+    record.save(update_fields=sorted({*fields, "version", "updated_at"}))
+
+
+def note_changes(*, record: Incident, actor, action: str, diff: dict, public: bool = False) -> None:
+    """One field-change timeline entry and one audit event for the fields in `diff` ({field: {from, to}})."""
+    if not diff:
+        return
+    timeline_add(
+        record=record,
+        kind=TimelineEntry.Kind.FIELD_CHANGE,
+        author=actor,
+        is_public=public,
+        data={"changes": diff},
+    )
+    audit_record(actor=actor, action=action, target=record, data=diff)
+
+
+def validate_agent(user: User | None, *, group: SupportGroup | None, field: str = "assignee") -> None:
+    """An assignee is an active agent and, when the record has a group, one of its members."""
+    if user is None:
+        return
+    if not (user.is_active and user.has_perm("incidents.work_incident")):
+        raise ValidationError({field: _("%(name)s is not an agent.") % {"name": user}})
+    if group is not None and not group.members.filter(pk=user.pk).exists():
+        raise ValidationError(
+            {field: _("%(name)s is not a member of %(group)s.") % {"name": user, "group": group}}
+        )
+
+
+def default_group(*, request_type=None, service=None) -> SupportGroup | None:
+    """Where a new record goes when nobody chose: the request type's group, the service's, else the desk."""
+    for candidate in (
+        getattr(request_type, "support_group", None),
+        getattr(request_type.service, "support_group", None) if request_type else None,
+        getattr(service, "support_group", None),
+    ):
+        if candidate is not None and candidate.is_active:
+            return candidate
+    return SupportGroup.objects.filter(is_active=True, tier=SupportGroup.Tier.TIER1).order_by("name").first()
+
+
+def business_services():
+    """The catalogue: business-service CIs that are not retired."""
+    return ConfigurationItem.objects.filter(
+        Q(ci_class__path__startswith="/business_service/"), ~Q(status="retired")
+    )

@@ -1,0 +1,223 @@
+"""Creating a record and changing its working fields."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cmdb.models import ConfigurationItem
+from servicedesk.errors import PermissionDenied
+from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
+from servicedesk.services import audit_record
+from servicedesk.services.audit import apply_changes
+from servicedesk.services.numbering import number_allocate
+from servicedesk.services.priority import priority_for
+from servicedesk.services.timeline import timeline_add
+
+from .. import workflow as wf
+from ..models import Category, Incident, RequestType
+from ..permissions import IncidentPolicy
+from ..records import PREFIXES
+from .common import business_services, default_group, lock, note_changes, save, validate_agent
+
+EDITABLE_FIELDS = [
+    "title",
+    "description",
+    "category",
+    "subcategory",
+    "service",
+    "impact",
+    "urgency",
+    "channel",
+]
+
+
+def _validate_classification(*, kind, service, request_type, category, subcategory) -> None:
+    errors = {}
+    if kind == Incident.Kind.REQUEST and request_type is None:
+        errors["request_type"] = _("Choose what you are asking for.")
+    if kind == Incident.Kind.INCIDENT and request_type is not None:
+        errors["request_type"] = _("Only service requests have a request type.")
+    if request_type is not None and not request_type.is_active:
+        errors["request_type"] = _("This request type is no longer offered.")
+    if service is not None and not business_services().filter(pk=service.pk).exists():
+        errors["service"] = _("Choose a business service from the catalogue.")
+    if request_type is not None and service is not None and request_type.service_id != service.pk:
+        errors["service"] = _("The request type belongs to another service.")
+    if category is not None and (category.parent_id is not None or not category.is_active):
+        errors["category"] = _("Choose an active top-level category.")
+    if subcategory is not None and (
+        category is None or subcategory.parent_id != category.pk or not subcategory.is_active
+    ):
+        errors["subcategory"] = _("Choose an active subcategory of the category.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_cis(cis) -> list[ConfigurationItem]:
+    cis = list(dict.fromkeys(cis or []))
+    if len(cis) > 50:
+        raise ValidationError({"affected_cis": _("At most 50 affected CIs.")})
+    return cis
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: User,
+    kind: str = Incident.Kind.INCIDENT,
+    title: str,
+    description: str = "",
+    requester: User | None = None,
+    channel: str | None = None,
+    service: ConfigurationItem | None = None,
+    request_type: RequestType | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
+    impact: int | None = None,
+    urgency: int | None = None,
+    affected_cis=(),
+    support_group: SupportGroup | None = None,
+    assignee: User | None = None,
+    uploads=(),
+) -> Incident:
+    """File an incident or a service request and give it its number.
+
+    A requester files for themself from the portal (impact is always "user"; group and assignee come
+    from routing). An agent may file for a caller (`requester`, `channel="phone"`), set impact, group,
+    assignee and affected CIs. Raises PermissionDenied when the actor may not file or file for others,
+    ValidationError for inconsistent input (a request without its type, a subcategory of another
+    category, an assignee outside the group, a refused attachment).
+    """
+    if not IncidentPolicy.can_file(actor):
+        raise PermissionDenied(_("You may not file records."))
+    is_agent = IncidentPolicy.can_file_for_others(actor)
+    requester = requester or actor
+    if requester.pk != actor.pk and not is_agent:
+        raise PermissionDenied(_("You may file records only for yourself."))
+    if not requester.is_active:
+        raise ValidationError({"requester": _("This person's account is inactive.")})
+    if not is_agent and (support_group or assignee or affected_cis or impact not in (None, Impact.USER)):
+        raise PermissionDenied(_("Only agents set the impact, group, assignee or affected CIs."))
+    if request_type is not None and service is None:
+        service = request_type.service
+    _validate_classification(
+        kind=kind, service=service, request_type=request_type, category=category, subcategory=subcategory
+    )
+    affected_cis = _validate_cis(affected_cis)
+    impact = impact or Impact.USER
+    urgency = urgency or (request_type.urgency if request_type else Urgency.MEDIUM)
+    group = support_group or default_group(request_type=request_type, service=service)
+    validate_agent(assignee, group=group)
+    record = Incident(
+        number=number_allocate(prefix=PREFIXES[kind])[0],
+        kind=kind,
+        title=title.strip(),
+        description=description,
+        requester=requester,
+        created_by=actor,
+        channel=channel or (Incident.Channel.PHONE if requester.pk != actor.pk else Incident.Channel.PORTAL),
+        service=service,
+        request_type=request_type,
+        category=category,
+        subcategory=subcategory,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact=impact, urgency=urgency),
+        support_group=group,
+    )
+    record.full_clean(
+        exclude=["number", "requester", "created_by", "support_group", "service", "request_type"]
+    )
+    record.save()
+    if affected_cis:
+        record.affected_cis.set(affected_cis)
+    data = {"kind": kind, "channel": record.channel, "priority": record.priority}
+    audit_record(actor=actor, action="incident.created", target=record, data=data)
+    if uploads:
+        timeline_add(
+            record=record, kind=TimelineEntry.Kind.ATTACHMENT, author=actor, is_public=True, uploads=uploads
+        )
+    if assignee is not None:
+        from .transitions import _fire
+
+        _fire(record=record, actor=actor, to=wf.ASSIGNED, inputs={"assignee": assignee})
+    return record
+
+
+def incident_update(
+    *, record: Incident, actor: User, expected_version: int | None = None, **changes
+) -> Incident:
+    """Change the working fields of an unfinished record (`EDITABLE_FIELDS`, and `affected_cis`).
+
+    Impact or urgency recompute the priority from the matrix. Each change is a field-change entry in the
+    timeline and an audit event. Raises PermissionDenied for non-agents or a final record,
+    ValidationError for inconsistent values and StaleWrite for an out-of-date `expected_version`.
+    """
+    unknown = set(changes) - {*EDITABLE_FIELDS, "affected_cis"}
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    with transaction.atomic():
+        record = lock(record, expected_version=expected_version)
+        if not IncidentPolicy.can_edit(actor, record):
+            raise PermissionDenied(_("You may not change this record."))
+        cis = changes.pop("affected_cis", None)
+        if "title" in changes:
+            changes["title"] = (changes["title"] or "").strip()
+            if not changes["title"]:
+                raise ValidationError({"title": _("This field cannot be blank.")})
+        _validate_classification(
+            kind=record.kind,
+            service=changes.get("service", record.service),
+            request_type=record.request_type,
+            category=changes.get("category", record.category),
+            subcategory=changes.get("subcategory", record.subcategory),
+        )
+        diff = apply_changes(record, changes)
+        if "impact" in diff or "urgency" in diff:
+            priority = priority_for(impact=record.impact, urgency=record.urgency)
+            diff.update(apply_changes(record, {"priority": priority}))
+        if diff:
+            record.full_clean(
+                exclude=["number", "requester", "created_by", "support_group", "service", "request_type"]
+            )
+        if cis is not None:
+            cis = _validate_cis(cis)
+            before = sorted(record.affected_cis.values_list("pk", flat=True))
+            after = sorted(ci.pk for ci in cis)
+            if before != after:
+                record.affected_cis.set(cis)
+                diff["affected_cis"] = {"from": before, "to": after}
+        if diff:
+            save(record, [field for field in diff if field != "affected_cis"])
+            note_changes(record=record, actor=actor, action="incident.updated", diff=diff)
+        return record
+
+
+def incident_declare_major(*, record: Incident, actor: User, is_major: bool, reason: str = "") -> Incident:
+    """Declare (or stand down) a major incident; the notification path plugs in here.
+
+    Raises PermissionDenied unless the actor may declare major incidents on this record.
+    """
+    with transaction.atomic():
+        record = lock(record)
+        if not IncidentPolicy.can_declare_major(actor, record):
+            raise PermissionDenied(_("You may not declare a major incident."))
+        if record.is_major == is_major:
+            return record
+        record.is_major = is_major
+        save(record, ["is_major"])
+        timeline_add(
+            record=record,
+            kind=TimelineEntry.Kind.SYSTEM,
+            author=actor,
+            body=reason.strip(),
+            is_public=False,
+            data={"event": "major_declared" if is_major else "major_stood_down"},
+        )
+        audit_record(
+            actor=actor,
+            action="incident.major_changed",
+            target=record,
+            data={"is_major": is_major, "reason": reason},
+        )
+        return record

@@ -1,0 +1,74 @@
+"""The registry of record kinds: how lower layers (e-mail intake, SLA, search) find a record by its number.
+
+A process app registers each kind it owns in `AppConfig.ready()`; the kernel never imports process apps.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+
+from servicedesk.errors import NotFound
+
+NUMBER_PATTERN = re.compile(r"^(?P<prefix>[A-Z]{2,8})(?P<value>\d{1,12})$")
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of record: its number prefix, its model and how to fetch one for a user."""
+
+    code: str  # "incident"
+    prefix: str  # "INC"
+    label: Any  # a lazy translation
+    model: str  # "incidents.Incident"
+    get_for_user: Callable[..., Any]  # (user=, number=) -> record, raises NotFound
+    url_name: str  # a URL name taking the number: "incidents:detail"
+    filters: dict = field(default_factory=dict)  # narrows the model's rows to this kind
+
+    def model_class(self):
+        return apps.get_model(self.model)
+
+
+_KINDS: dict[str, RecordKind] = {}
+
+
+def register_record_kind(kind: RecordKind) -> None:
+    existing = _KINDS.get(kind.prefix)
+    if existing is not None and existing != kind:
+        raise ValueError(f"Number prefix {kind.prefix} is already taken by {existing.code}.")
+    _KINDS[kind.prefix] = kind
+
+
+def record_kinds() -> list[RecordKind]:
+    return list(_KINDS.values())
+
+
+def record_kind(code: str) -> RecordKind:
+    for kind in _KINDS.values():
+        if kind.code == code:
+            return kind
+    raise LookupError(code)
+
+
+def parse_number(number: str) -> tuple[RecordKind, str] | None:
+    """The kind a number belongs to and the number in canonical form (`inc42` → `INC0000042`), or None."""
+    match = NUMBER_PATTERN.match((number or "").strip().upper())
+    if match is None or match["prefix"] not in _KINDS:
+        return None
+    kind = _KINDS[match["prefix"]]
+    return kind, format_number(kind.prefix, int(match["value"]))
+
+
+def format_number(prefix: str, value: int) -> str:
+    return f"{prefix}{value:07d}"
+
+
+def record_get_for_user(*, user, number: str):
+    """The record with this number if `user` may see it; NotFound otherwise (also for unknown prefixes)."""
+    parsed = parse_number(number)
+    if parsed is None:
+        raise NotFound()
+    kind, canonical = parsed
+    return kind.get_for_user(user=user, number=canonical)

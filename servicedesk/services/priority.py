@@ -1,0 +1,16 @@
+from servicedesk.models import PriorityRule
+
+# DESIGN.md §4; used when a cell is missing from the editable matrix.
+DEFAULT_MATRIX = {
+    (1, 1): 1, (1, 2): 2, (1, 3): 3,
+    (2, 1): 2, (2, 2): 3, (2, 3): 4,
+    (3, 1): 3, (3, 2): 4, (3, 3): 5,
+}  # fmt: skip
+
+
+def priority_for(*, impact: int, urgency: int) -> int:
+    """The priority (1-5) the matrix gives for impact x urgency; the design's default for a missing cell."""
+    value = (
+        PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
+    )
+    return value if value is not None else DEFAULT_MATRIX[(impact, urgency)]
