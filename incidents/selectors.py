@@ -50,14 +50,13 @@ def incident_queue(*, user, view: str = "open", kind: str | None = None) -> Quer
 
 
 def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
-    """The record's activity, with the entries of the duplicates merged into it; public entries only
-    for people who may not see internal ones."""
-    ids = [record.pk, *record.duplicates.values_list("pk", flat=True)]
-    entries = TimelineEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Incident), object_id__in=ids
-    )
-    if not IncidentPolicy.can_see_internal(user, record):
-        entries = entries.filter(is_public=True)
+    """The record's activity. Agents also see the entries of the duplicates merged into it; others see
+    the record's own public entries only (a duplicate's conversation is its requester's)."""
+    entries = TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(Incident))
+    if IncidentPolicy.can_see_internal(user, record):
+        entries = entries.filter(object_id__in=[record.pk, *record.duplicates.values_list("pk", flat=True)])
+    else:
+        entries = entries.filter(object_id=record.pk, is_public=True)
     return (
         entries.select_related("author")
         .prefetch_related(Prefetch("attachments"))
@@ -67,3 +66,28 @@ def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
 
 def incident_children(*, record: Incident) -> QuerySet[Incident]:
     return record.children.select_related("assignee", "requester").order_by("created_at", "id")
+
+
+def incident_attachment_get_for_user(*, user, attachment_id: int):
+    """An attachment and its record, if `user` may see both the record and the entry it came with.
+
+    NotFound otherwise: a requester never learns that an internal file or another's record exists.
+    """
+    from servicedesk.models import Attachment
+
+    content_type = ContentType.objects.get_for_model(Incident)
+    try:
+        attachment = Attachment.objects.select_related("entry").get(
+            pk=attachment_id, entry__content_type=content_type
+        )
+    except (Attachment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+    record = IncidentPolicy.visible_to(user).filter(pk=attachment.entry.object_id).first()
+    if record is None and IncidentPolicy.can_see_internal(user):
+        # Agents see the files of duplicates in the timeline of the record they were merged into.
+        record = IncidentPolicy.visible_to(user).filter(duplicates__pk=attachment.entry.object_id).first()
+    if record is None or (
+        not attachment.entry.is_public and not IncidentPolicy.can_see_internal(user, record)
+    ):
+        raise NotFound()
+    return attachment, record

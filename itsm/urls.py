@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("servicedesk.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -19,6 +19,9 @@ from ..permissions import IncidentPolicy
 from ..records import PREFIXES
 from .common import business_services, default_group, lock, note_changes, save, validate_agent
 
+# Checked by the services themselves (status is the state machine's, relations are validated above).
+CLEAN_EXCLUDE = ["number", "status", "requester", "created_by", "support_group", "service", "request_type"]
+
 EDITABLE_FIELDS = [
     "title",
     "description",
@@ -125,9 +128,7 @@ def incident_create(
         priority=priority_for(impact=impact, urgency=urgency),
         support_group=group,
     )
-    record.full_clean(
-        exclude=["number", "requester", "created_by", "support_group", "service", "request_type"]
-    )
+    record.full_clean(exclude=CLEAN_EXCLUDE)
     record.save()
     if affected_cis:
         record.affected_cis.set(affected_cis)
@@ -177,9 +178,7 @@ def incident_update(
             priority = priority_for(impact=record.impact, urgency=record.urgency)
             diff.update(apply_changes(record, {"priority": priority}))
         if diff:
-            record.full_clean(
-                exclude=["number", "requester", "created_by", "support_group", "service", "request_type"]
-            )
+            record.full_clean(exclude=CLEAN_EXCLUDE)
         if cis is not None:
             cis = _validate_cis(cis)
             before = sorted(record.affected_cis.values_list("pk", flat=True))

@@ -1,0 +1,64 @@
+"""The filters of the agent queue and of the API lists: one FilterSet for both."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cmdb.models import ConfigurationItem
+from servicedesk.api.filters import DateTimeFilter, WordsFilter
+from servicedesk.kinds import parse_number
+from servicedesk.models import Priority, SupportGroup, User
+
+from .models import Category, Incident, RequestType
+
+
+class IncidentFilter(django_filters.FilterSet):
+    """Filters by status, priority, group, assignee, service, CI, dates and words (`q`, or a number)."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("Status"))
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    support_group = django_filters.ModelChoiceFilter(
+        queryset=SupportGroup.objects.all(), label=_("Support group")
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.all(), label=_("Assignee"), null_label=_("Unassigned"), null_value="none"
+    )
+    requester = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+    service = django_filters.ModelChoiceFilter(
+        queryset=ConfigurationItem.objects.filter(ci_class__path__startswith="/business_service/"),
+        label=_("Business service"),
+    )
+    ci = django_filters.ModelChoiceFilter(
+        field_name="affected_cis", queryset=ConfigurationItem.objects.all(), label=_("Affected CI")
+    )
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Category"))
+    request_type = django_filters.ModelChoiceFilter(
+        queryset=RequestType.objects.all(), label=_("Request type")
+    )
+    channel = django_filters.MultipleChoiceFilter(choices=Incident.Channel.choices, label=_("Channel"))
+    is_major = django_filters.BooleanFilter(label=_("Major incident"))
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("Updated from"))
+    resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte", label=_("Resolved from"))
+    resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt", label=_("Resolved before"))
+    q = WordsFilter(search_fields=("title", "description"), method="filter_q", label=_("Words or number"))
+
+    class Meta:
+        model = Incident
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        parsed = parse_number(value)
+        if parsed is not None:
+            return queryset.filter(number=parsed[1])
+        for word in value.split()[:10]:
+            queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # An affected-CI filter joins a many-to-many table; a record may match once only.
+        if self.form.cleaned_data.get("ci") is not None:
+            queryset = queryset.distinct()
+        return queryset

@@ -1,0 +1,3 @@
+"""Requester portal addresses (names in the `incidents` namespace)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Agent workspace addresses (names in the `incidents` namespace)."""
+
+urlpatterns = []
