@@ -32,6 +32,7 @@ class IncidentFilter(django_filters.FilterSet):
         field_name="affected_cis", queryset=ConfigurationItem.objects.all(), label=_("Affected CI")
     )
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Category"))
+    kind = django_filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("Kind"))
     request_type = django_filters.ModelChoiceFilter(
         queryset=RequestType.objects.all(), label=_("Request type")
     )

@@ -26,6 +26,15 @@ class IncidentPolicy:
         return Incident.objects.filter(mine)
 
     @staticmethod
+    def can_see(user, record: Incident) -> bool:
+        """Whether `user` may see `record`: the rule of `visible_to`, for a record already in hand."""
+        if not _is_person(user):
+            return False
+        if user.has_perm("incidents.view_incident") or record.requester_id == user.pk:
+            return True
+        return IncidentPolicy.visible_to(user).filter(pk=record.pk).exists()
+
+    @staticmethod
     def is_agent(user) -> bool:
         return _is_person(user) and user.has_perm("incidents.work_incident")
 
@@ -46,7 +55,7 @@ class IncidentPolicy:
     @staticmethod
     def can_comment(user, record: Incident) -> bool:
         """Whoever sees an unfinished record may reply; a closed or cancelled one takes no more comments."""
-        return _is_person(user) and record.status not in wf.FINAL_STATUSES
+        return record.status not in wf.FINAL_STATUSES and IncidentPolicy.can_see(user, record)
 
     @staticmethod
     def can_add_work_note(user, record: Incident) -> bool:

@@ -1,17 +1,25 @@
 """Reads of incidents and requests, each applying `IncidentPolicy` for the user who asks."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from servicedesk.errors import NotFound
 from servicedesk.models import TimelineEntry
 
 from . import workflow as wf
-from .models import Incident
+from .models import Incident, RequestType
 from .permissions import IncidentPolicy
 
 LIST_RELATED = ["requester", "assignee", "support_group", "service", "request_type"]
-DETAIL_RELATED = [*LIST_RELATED, "category", "subcategory", "parent", "merged_into", "created_by"]
+DETAIL_RELATED = [
+    *LIST_RELATED,
+    "requester__organisation",
+    "category",
+    "subcategory",
+    "parent",
+    "merged_into",
+    "created_by",
+]
 
 
 def incident_list_for_user(*, user, kind: str | None = None) -> QuerySet[Incident]:
@@ -20,6 +28,27 @@ def incident_list_for_user(*, user, kind: str | None = None) -> QuerySet[Inciden
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.order_by("priority", "created_at", "id")
+
+
+def incident_portal_list_for_user(*, user) -> QuerySet[Incident]:
+    """What a person follows in the portal: their own records and, where their organisation shares them,
+    their colleagues', most recently updated first (an agent sees theirs, not the whole desk)."""
+    scope = Q(requester=user)
+    organisation = getattr(user, "organisation", None)
+    if organisation is not None and organisation.shares_records and organisation.is_active:
+        scope |= Q(requester__organisation=organisation)
+    return incident_list_for_user(user=user).filter(scope).order_by("-updated_at", "-id")
+
+
+def request_type_catalogue() -> QuerySet[RequestType]:
+    """The active request types of the catalogue's services, each with its service, in one query."""
+    from .services.common import business_services
+
+    return (
+        RequestType.objects.filter(is_active=True, service__in=business_services())
+        .select_related("service")
+        .order_by("service__name", "service_id", "name", "id")
+    )
 
 
 def incident_get_for_user(*, user, number: str | None = None, pk: int | None = None, kind: str | None = None):

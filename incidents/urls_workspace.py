@@ -1,3 +1,22 @@
 """Agent workspace addresses (names in the `incidents` namespace)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views_entry, views_queue, views_record
+
+urlpatterns = [
+    path("desk/queue/", views_queue.queue, name="queue"),
+    path("desk/queue/bulk/", views_queue.bulk, name="queue_bulk"),
+    path("desk/queue/views/", views_queue.saved_view_save, name="queue_view_save"),
+    path("desk/queue/views/<int:pk>/delete/", views_queue.saved_view_delete_view, name="queue_view_delete"),
+    path("desk/jump/", views_queue.jump, name="jump"),
+    path("desk/new/", views_entry.desk_new, name="desk_new"),
+    path("desk/requesters/", views_entry.requester_search, name="requester_search"),
+    path("desk/records/<str:number>/edit/", views_record.record_edit, name="record_edit"),
+    path("desk/records/<str:number>/assign/", views_record.record_assign, name="record_assign"),
+    path("desk/records/<str:number>/transition/", views_record.record_transition, name="record_transition"),
+    path("desk/records/<str:number>/comment/", views_record.record_comment, name="record_comment"),
+    path("desk/records/<str:number>/parent/", views_record.record_parent, name="record_parent"),
+    path("desk/records/<str:number>/merge/", views_record.record_merge, name="record_merge"),
+    path("desk/records/<str:number>/major/", views_record.record_major, name="record_major"),
+]

@@ -1,7 +1,352 @@
-"""Requester portal pages (being written)."""
+"""Requester portal pages: my records, filing an incident or a request, and the record page with its actions.
 
+Every write goes through `incidents.services`; a refused write (permission, conflict, stale version) becomes
+a message on the page, a ValidationError becomes form errors (status 400), never a server error.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from servicedesk.errors import ApplicationError, PermissionDenied
+from servicedesk.kinds import parse_number
+
+from . import workflow as wf
+from .forms_portal import (
+    CloseForm,
+    IncidentForm,
+    RateForm,
+    ReasonForm,
+    ReplyForm,
+    RequestForm,
+    apply_service_errors,
+)
+from .models import Incident
+from .permissions import IncidentPolicy
+from .selectors import (
+    incident_get_for_user,
+    incident_portal_list_for_user,
+    incident_timeline,
+    request_type_catalogue,
+)
+from .services import (
+    allowed_transitions,
+    incident_comment,
+    incident_create,
+    incident_rate,
+    incident_transition,
+)
+
+PAGE_SIZE = 20
+RESOLVED_TAB = [wf.RESOLVED, wf.CLOSED]
+TABS = [
+    ("open", gettext_lazy("Open")),
+    ("resolved", gettext_lazy("Resolved")),
+    ("all", gettext_lazy("All")),
+]
+# Portal action -> (status it leads to, its form)
+ACTIONS = {
+    "close": (wf.CLOSED, CloseForm),
+    "reopen": (wf.IN_PROGRESS, ReasonForm),
+    "cancel": (wf.CANCELLED, ReasonForm),
+}
 
 
-def record_page(request, record):
-    raise Http404
+def _require_portal(user) -> None:
+    if not user.has_perm("servicedesk.access_portal"):
+        raise PermissionDenied(_("You may not use the self-service portal."))
+
+
+def _require_filing(user) -> None:
+    _require_portal(user)
+    if not IncidentPolicy.can_file(user):
+        raise PermissionDenied(_("You may not file records."))
+
+
+def _organisation_shares(user) -> bool:
+    organisation = getattr(user, "organisation", None)
+    return bool(organisation and organisation.shares_records and organisation.is_active)
+
+
+def portal_context(request) -> dict:
+    """The portal home's records: one tab (open, resolved, all), one page, counts by tab; constant queries."""
+    tab = request.GET.get("tab", "open")
+    if tab not in dict(TABS):
+        tab = "open"
+    records = incident_portal_list_for_user(user=request.user)
+    counts = records.order_by().aggregate(
+        open=Count("pk", filter=Q(status__in=wf.OPEN_STATUSES)),
+        resolved=Count("pk", filter=Q(status__in=RESOLVED_TAB)),
+        all=Count("pk"),
+    )
+    if tab == "open":
+        records = records.filter(status__in=wf.OPEN_STATUSES)
+    elif tab == "resolved":
+        records = records.filter(status__in=RESOLVED_TAB)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "tab": tab,
+        "tabs": [(key, label, counts[key]) for key, label in TABS],
+        "page": page,
+        "shares_records": _organisation_shares(request.user),
+        "can_file": IncidentPolicy.can_file(request.user),
+    }
+
+
+@login_required
+def portal_home(request):
+    _require_portal(request.user)
+    return render(request, "incidents/portal/home.html", {"profile": request.user, **portal_context(request)})
+
+
+# Filing
+
+
+def _filed(request, record: Incident):
+    if record.is_request:
+        message = _("Thank you. Your request %(number)s is recorded; you can follow it here.")
+    else:
+        message = _("Thank you. Your incident %(number)s is recorded; you can follow it here.")
+    messages.success(request, message % {"number": record.number})
+    return redirect("incidents:detail", record.number)
+
+
+@login_required
+def new_incident(request):
+    """Report a problem: title, description, optional service, urgency in words, files."""
+    _require_filing(request.user)
+    status = 200
+    if request.method == "POST":
+        form = IncidentForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record = incident_create(
+                    actor=request.user,
+                    kind=Incident.Kind.INCIDENT,
+                    title=data["title"],
+                    description=data["description"],
+                    service=data["service"],
+                    urgency=data["urgency"],
+                    channel=Incident.Channel.PORTAL,
+                    uploads=data["attachments"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return _filed(request, record)
+        status = 400
+    else:
+        form = IncidentForm()
+    return render(request, "incidents/portal/new_incident.html", {"form": form}, status=status)
+
+
+@login_required
+def catalogue(request):
+    """Request something: the business services and the request types they offer."""
+    _require_filing(request.user)
+    return render(request, "incidents/portal/catalogue.html", {"request_types": request_type_catalogue()})
+
+
+@login_required
+def new_request(request, request_type):
+    """Request one thing from the catalogue; the title starts as the request type's name."""
+    _require_filing(request.user)
+    request_type = request_type_catalogue().filter(pk=request_type).first()
+    if request_type is None:
+        raise Http404()
+    status = 200
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES, request_type=request_type)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record = incident_create(
+                    actor=request.user,
+                    kind=Incident.Kind.REQUEST,
+                    title=data["title"],
+                    description=data["description"],
+                    request_type=request_type,
+                    urgency=data["urgency"],
+                    channel=Incident.Channel.PORTAL,
+                    uploads=data["attachments"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return _filed(request, record)
+        status = 400
+    else:
+        form = RequestForm(request_type=request_type)
+    return render(
+        request,
+        "incidents/portal/new_request.html",
+        {"form": form, "request_type": request_type},
+        status=status,
+    )
+
+
+# The record page
+
+
+def _get(request, number: str) -> Incident:
+    parsed = parse_number(number)
+    return incident_get_for_user(user=request.user, number=parsed[1] if parsed else number)
+
+
+def _version_initial(record: Incident) -> dict:
+    return {"version": record.version}
+
+
+def _record_context(request, record: Incident, **forms) -> dict:
+    user = request.user
+    is_requester = wf.is_requester(record, user)
+    reopen_until = None
+    if record.status == wf.RESOLVED and record.resolved_at is not None:
+        reopen_until = record.resolved_at + timedelta(days=settings.ITSM_REOPEN_WINDOW_DAYS)
+    context = {
+        "record": record,
+        "entries": incident_timeline(record=record, user=user),
+        "transitions": {t["name"]: t for t in allowed_transitions(record=record, user=user)},
+        "is_requester": is_requester,
+        "can_reply": IncidentPolicy.can_comment(user, record),
+        "reply_reopens": is_requester and record.status == wf.RESOLVED and wf.within_reopen_window(record),
+        "reopen_until": reopen_until,
+        "can_rate": record.status == wf.CLOSED and IncidentPolicy.can_rate(user, record),
+        "reply_form": ReplyForm(),
+        "close_form": CloseForm(prefix="close", initial=_version_initial(record)),
+        "reopen_form": ReasonForm(prefix="reopen", initial=_version_initial(record)),
+        "cancel_form": ReasonForm(prefix="cancel", initial=_version_initial(record)),
+        "rate_form": RateForm(prefix="rate"),
+    }
+    context.update(forms)
+    return context
+
+
+def record_page(request, record: Incident, *, status: int = 200, **forms):
+    """The requester's view of a record (dispatched from `views.record_detail`)."""
+    return render(
+        request, "incidents/portal/record.html", _record_context(request, record, **forms), status=status
+    )
+
+
+@login_required
+@require_POST
+def reply(request, number):
+    """A public comment with files. A requester's reply to a resolved record reopens it (the service does)."""
+    record = _get(request, number)
+    was_resolved = record.status == wf.RESOLVED
+    was_waiting = record.status == wf.ON_HOLD and record.hold_reason == Incident.HoldReason.REQUESTER
+    form = ReplyForm(request.POST, request.FILES)
+    status = 200
+    if form.is_valid():
+        try:
+            incident_comment(
+                record=record,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                is_public=True,
+                uploads=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            status = 400
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            record = _get(request, number)
+            if was_resolved and record.status != wf.RESOLVED:
+                messages.warning(
+                    request,
+                    _("Your reply reopened %(number)s. The service desk will look at it again.")
+                    % {"number": record.number},
+                )
+            elif was_waiting and record.status != wf.ON_HOLD:
+                messages.success(
+                    request,
+                    _("Thank you for your answer. The service desk is working on %(number)s again.")
+                    % {"number": record.number},
+                )
+            else:
+                messages.success(request, _("Your reply was added."))
+            form = ReplyForm()
+    else:
+        status = 400
+    if request.htmx:
+        context = _record_context(request, record, reply_form=form)
+        return render(request, "incidents/portal/_record_body.html", context, status=status)
+    if status == 400:
+        return record_page(request, record, status=400, reply_form=form)
+    return redirect("incidents:detail", record.number)
+
+
+SUCCESS = {
+    "close": gettext_lazy("Thank you for confirming. %(number)s is closed."),
+    "reopen": gettext_lazy("%(number)s is reopened. The service desk will look at it again."),
+    "cancel": gettext_lazy("%(number)s is withdrawn."),
+}
+
+
+@login_required
+@require_POST
+def record_transition(request, number, action):
+    """Confirm the resolution (close, with an optional rating), reopen or withdraw (cancel)."""
+    record = _get(request, number)
+    target, form_class = ACTIONS[action]
+    form = form_class(request.POST, prefix=action)
+    if form.is_valid():
+        data = form.cleaned_data
+        if action == "close":
+            inputs = {}
+            if data["csat_score"] is not None:
+                inputs = {"csat_score": data["csat_score"], "csat_comment": data["csat_comment"]}
+        else:
+            inputs = {"reason": data["reason"]}
+        try:
+            incident_transition(
+                record=record, actor=request.user, to=target, expected_version=data["version"], **inputs
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("incidents:detail", record.number)
+        else:
+            messages.success(request, SUCCESS[action] % {"number": record.number})
+            return redirect("incidents:detail", record.number)
+    return record_page(request, record, status=400, **{f"{action}_form": form})
+
+
+@login_required
+@require_POST
+def rate(request, number):
+    """Rate a closed record once (a resolved one is rated while confirming it)."""
+    record = _get(request, number)
+    form = RateForm(request.POST, prefix="rate")
+    if form.is_valid():
+        try:
+            incident_rate(
+                record=record,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("incidents:detail", record.number)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("incidents:detail", record.number)
+    return record_page(request, record, status=400, rate_form=form)

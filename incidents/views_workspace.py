@@ -1,7 +1,54 @@
-"""Agent workspace pages (being written)."""
+"""Agent workspace pages: what they share, and the entry point of the agent's record page.
 
-from django.http import Http404
+The pages themselves are split by subject: `views_queue` (queue, saved views, bulk actions, quick jump),
+`views_record` (the record page and its actions) and `views_entry` (a call taken for a requester).
+Every workspace page needs `incidents.work_incident`: anyone else gets 403, and a record the user may
+not see answers 404. The services re-check every action.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from servicedesk.kinds import parse_number
+
+from .permissions import IncidentPolicy
+from .selectors import incident_get_for_user
+
+
+def agent_required(view):
+    """Signed in and allowed to work records; 403 otherwise."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not IncidentPolicy.is_agent(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def record_for(request, number: str):
+    """The incident or request with this number (any spelling parse_number accepts), or 404."""
+    parsed = parse_number(number)
+    return incident_get_for_user(user=request.user, number=parsed[1] if parsed else number)
+
+
+def safe_next(request, fallback: str) -> str:
+    """Where to go back to: the posted `next` or the referrer when it is on this site, else `fallback`."""
+    for candidate in (request.POST.get("next"), request.GET.get("next"), request.headers.get("referer")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return candidate
+    return fallback
 
 
 def record_page(request, record):
-    raise Http404
+    """The record page for agents (called by `views.record_detail`, which fetched `record`)."""
+    from .views_record import record_page as page
+
+    return page(request, record)

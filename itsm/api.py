@@ -7,6 +7,8 @@ from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
+from incidents.api import catalogue as incidents_catalogue
+from incidents.api import views as incidents_views
 from servicedesk.api import views as servicedesk_views
 
 router = DefaultRouter()
@@ -23,10 +25,16 @@ router.register("cis", cmdb_views.CIViewSet, basename="ci")
 router.register("ci-relationships", cmdb_views.CIRelationshipViewSet, basename="ci-relationship")
 router.register("imports", cmdb_imports.ImportJobViewSet, basename="import")
 router.register("baselines", cmdb_baselines.BaselineViewSet, basename="baseline")
+router.register("incidents", incidents_views.IncidentViewSet, basename="incident")
+router.register("requests", incidents_views.RequestViewSet, basename="request")
+router.register("services", incidents_catalogue.BusinessServiceViewSet, basename="service")
+router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
+router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 
 urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),
     re_path(r"^cis/import/?$", cmdb_imports.CIImportView.as_view(), name="ci-import"),
     re_path(r"^cis/(?P<pk>\d+)/impact/?$", cmdb_impact.CIImpactView.as_view(), name="ci-impact"),
+    re_path(r"^priority-matrix/?$", incidents_catalogue.PriorityMatrixView.as_view(), name="priority-matrix"),
     *router.urls,
 ]

@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from incidents.forms_workspace import QUEUE_VIEWS
+from incidents.permissions import IncidentPolicy
 from servicedesk import selectors
 from servicedesk.api.errors import json_error, json_not_found, json_server_error
 
@@ -23,8 +25,14 @@ def home(request):
     """Agents land in the workspace (their groups and colleagues); requesters in the portal."""
     if request.user.is_agent:
         groups = selectors.support_groups_of_member(user=request.user)
-        return render(request, "itsm/home_workspace.html", {"groups": groups})
-    return render(request, "itsm/home_portal.html", {"profile": request.user})
+        queues = []
+        if IncidentPolicy.is_agent(request.user):
+            # Links only: counting would cost a query per queue on every visit to the home page.
+            queues = [(view, QUEUE_VIEWS[view]) for view in ("mine", "groups", "open", "all")]
+        return render(request, "itsm/home_workspace.html", {"groups": groups, "queues": queues})
+    from incidents.views_portal import portal_context
+
+    return render(request, "itsm/home_portal.html", {"profile": request.user, **portal_context(request)})
 
 
 def _check(probe) -> dict:

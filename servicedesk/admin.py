@@ -5,7 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, AuditEvent, Organisation, SupportGroup, User
+from .models import ApiToken, AuditEvent, Organisation, PriorityRule, SupportGroup, User
 from .services.audit import audit_record
 from .services.tokens import api_token_revoke
 
@@ -72,8 +72,9 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin):
-    list_display = ["name", "email_domain", "phone", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "email_domain", "phone", "shares_records", "is_active"]
+    list_filter = ["is_active", "shares_records"]
+    fields = ["name", "email_domain", "phone", "shares_records", "is_active"]
     search_fields = ["name", "email_domain"]
 
 
@@ -85,6 +86,24 @@ class SupportGroupAdmin(AuditedAdmin):
     search_fields = ["name", "email"]
     autocomplete_fields = ["manager", "escalation_group"]
     filter_horizontal = ["members"]
+
+
+@admin.register(PriorityRule)
+class PriorityRuleAdmin(AuditedAdmin):
+    """The nine cells of the impact x urgency matrix: their priority is editable, the cells are fixed."""
+
+    list_display = ["impact", "urgency", "priority"]
+    list_display_links = None
+    list_editable = ["priority"]
+    readonly_fields = ["impact", "urgency"]
+    fields = ["impact", "urgency", "priority"]
+    ordering = ["impact", "urgency"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiToken)

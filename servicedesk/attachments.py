@@ -4,6 +4,7 @@ The extension says what a file claims to be; its first bytes (magic numbers) mus
 no magic number, so they must decode as UTF-8 and hold no NUL byte.
 """
 
+import codecs
 import hashlib
 import os
 import unicodedata
@@ -105,13 +106,8 @@ def validate_upload(upload) -> UploadInfo:
             )
     else:
         media_type = TEXT_TYPES[extension]
-        try:
-            head_text_ok = sniffed is None and b"\x00" not in head
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            # The sniffed window may cut a multi-byte character in two; only a clean cut is tolerated.
-            head_text_ok = head_text_ok and _decodes_but_for_tail(head)
-        if not head_text_ok:
+        # The whole file, not only the sniffed window: a NUL byte or bad UTF-8 may come later.
+        if sniffed is not None or not _is_utf8_text(upload):
             _refuse(
                 _("“%(name)s” is not a text file.") % {"name": name},
                 "file_content_mismatch",
@@ -130,13 +126,16 @@ def validate_upload(upload) -> UploadInfo:
     )
 
 
-def _decodes_but_for_tail(head: bytes) -> bool:
-    if len(head) < SNIFF_BYTES:
+def _is_utf8_text(upload) -> bool:
+    """The whole file decodes as UTF-8 and holds no NUL byte (read in chunks, whatever its size)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    upload.seek(0)
+    try:
+        for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+            if b"\x00" in chunk:
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
         return False
-    for cut in range(1, 4):
-        try:
-            head[:-cut].decode("utf-8")
-            return True
-        except UnicodeDecodeError:
-            continue
-    return False
+    return True

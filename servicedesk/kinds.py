@@ -54,7 +54,7 @@ def record_kind(code: str) -> RecordKind:
 
 def parse_number(number: str) -> tuple[RecordKind, str] | None:
     """The kind a number belongs to and the number in canonical form (`inc42` → `INC0000042`), or None."""
-    match = NUMBER_PATTERN.match((number or "").strip().upper())
+    match = NUMBER_PATTERN.match(str(number or "").strip().upper())
     if match is None or match["prefix"] not in _KINDS:
         return None
     kind = _KINDS[match["prefix"]]

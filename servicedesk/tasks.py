@@ -22,3 +22,10 @@ def password_reset_email_send_task(user_id: int, domain: str, use_https: bool) -
 @shared_task(name="servicedesk.sessions_clear_expired")
 def sessions_clear_expired_task() -> None:
     management.call_command("clearsessions")
+
+
+@shared_task(name="servicedesk.idempotency_keys_purge")
+def idempotency_keys_purge_task() -> int:
+    from .services.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

@@ -4,7 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from servicedesk.errors import PermissionDenied
-from servicedesk.models import SupportGroup, User
+from servicedesk.models import SupportGroup, TimelineEntry, User
+from servicedesk.services.audit import apply_changes
+from servicedesk.services.timeline import timeline_add
 
 from .. import workflow as wf
 from ..models import Incident
@@ -49,8 +51,6 @@ def incident_assign(
             validate_agent(person, group=group)
         if person != record.assignee:
             changes["assignee"] = person
-        from servicedesk.services.audit import apply_changes
-
         status_before = record.status
         diff = apply_changes(record, changes)
         if not diff:
@@ -63,4 +63,13 @@ def incident_assign(
             diff["status"] = {"from": status_before, "to": record.status}
         save(record, diff.keys())
         note_changes(record=record, actor=actor, action="incident.assigned", diff=diff)
+        if record.status != status_before:
+            # Requesters follow status changes; the field change above is for agents.
+            timeline_add(
+                record=record,
+                kind=TimelineEntry.Kind.TRANSITION,
+                author=actor,
+                is_public=True,
+                data={**diff["status"], "transition": "assign" if record.assignee_id else "return_to_queue"},
+            )
         return record

@@ -1,5 +1,6 @@
 """Creating a record and changing its working fields."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,6 +21,8 @@ from ..records import PREFIXES
 from .common import business_services, default_group, lock, note_changes, save, validate_agent
 
 # Checked by the services themselves (status is the state machine's, relations are validated above).
+# Constraints are not re-checked one query each: the inputs they guard are validated here, and the
+# database enforces them anyway.
 CLEAN_EXCLUDE = ["number", "status", "requester", "created_by", "support_group", "service", "request_type"]
 
 EDITABLE_FIELDS = [
@@ -36,6 +39,8 @@ EDITABLE_FIELDS = [
 
 def _validate_classification(*, kind, service, request_type, category, subcategory) -> None:
     errors = {}
+    if kind not in Incident.Kind.values:
+        raise ValidationError({"kind": _("Choose an incident or a service request.")})
     if kind == Incident.Kind.REQUEST and request_type is None:
         errors["request_type"] = _("Choose what you are asking for.")
     if kind == Incident.Kind.INCIDENT and request_type is not None:
@@ -54,6 +59,17 @@ def _validate_classification(*, kind, service, request_type, category, subcatego
         errors["subcategory"] = _("Choose an active subcategory of the category.")
     if errors:
         raise ValidationError(errors)
+
+
+def _matrix_value(value, choices, field: str) -> int:
+    """An impact or urgency the priority matrix knows (1-3); ValidationError otherwise."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = None
+    if value not in choices.values:
+        raise ValidationError({field: _("Choose a value from 1 to 3.")})
+    return value
 
 
 def _validate_cis(cis) -> list[ConfigurationItem]:
@@ -107,8 +123,18 @@ def incident_create(
         kind=kind, service=service, request_type=request_type, category=category, subcategory=subcategory
     )
     affected_cis = _validate_cis(affected_cis)
-    impact = impact or Impact.USER
-    urgency = urgency or (request_type.urgency if request_type else Urgency.MEDIUM)
+    uploads = list(uploads or ())
+    if len(uploads) > settings.ITSM_ATTACHMENTS_PER_ENTRY:
+        raise ValidationError(
+            {
+                "attachments": _("At most %(count)d files at a time.")
+                % {"count": settings.ITSM_ATTACHMENTS_PER_ENTRY}
+            }
+        )
+    impact = _matrix_value(Impact.USER if impact is None else impact, Impact, "impact")
+    if urgency is None:
+        urgency = request_type.urgency if request_type else Urgency.MEDIUM
+    urgency = _matrix_value(urgency, Urgency, "urgency")
     group = support_group or default_group(request_type=request_type, service=service)
     validate_agent(assignee, group=group)
     record = Incident(
@@ -128,7 +154,7 @@ def incident_create(
         priority=priority_for(impact=impact, urgency=urgency),
         support_group=group,
     )
-    record.full_clean(exclude=CLEAN_EXCLUDE)
+    record.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
     record.save()
     if affected_cis:
         record.affected_cis.set(affected_cis)
@@ -162,6 +188,9 @@ def incident_update(
         if not IncidentPolicy.can_edit(actor, record):
             raise PermissionDenied(_("You may not change this record."))
         cis = changes.pop("affected_cis", None)
+        for field, choices in (("impact", Impact), ("urgency", Urgency)):
+            if field in changes:
+                changes[field] = _matrix_value(changes[field], choices, field)
         if "title" in changes:
             changes["title"] = (changes["title"] or "").strip()
             if not changes["title"]:
@@ -178,7 +207,7 @@ def incident_update(
             priority = priority_for(impact=record.impact, urgency=record.urgency)
             diff.update(apply_changes(record, {"priority": priority}))
         if diff:
-            record.full_clean(exclude=CLEAN_EXCLUDE)
+            record.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
         if cis is not None:
             cis = _validate_cis(cis)
             before = sorted(record.affected_cis.values_list("pk", flat=True))

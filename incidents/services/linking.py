@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,10 +94,14 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
             raise ValidationError({"duplicate": _("%(number)s is closed.") % {"number": duplicate.number}})
         if target.merged_into_id is not None or target.parent_id == duplicate.pk:
             raise ValidationError({"target": _("Merge into the master record instead.")})
+        if target.parent_id is not None and duplicate.children.exists():
+            # Its children would become grandchildren: links are one level deep.
+            raise ValidationError({"target": _("Merge into the master record instead.")})
         target.affected_cis.add(*duplicate.affected_cis.all())
         moved = list(duplicate.children.values_list("number", flat=True))
-        Incident.objects.filter(parent=duplicate).update(parent=target)
-        Incident.objects.filter(merged_into=duplicate).update(merged_into=target)
+        # Move the version on too: every write changes the ETag.
+        Incident.objects.filter(parent=duplicate).update(parent=target, version=F("version") + 1)
+        Incident.objects.filter(merged_into=duplicate).update(merged_into=target, version=F("version") + 1)
         duplicate.merged_into = target
         duplicate.parent = None
         duplicate.resolution_code = Incident.ResolutionCode.DUPLICATE

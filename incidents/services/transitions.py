@@ -63,6 +63,13 @@ def _required(inputs: dict, name: str) -> dict:
     return inputs
 
 
+def _flag(value) -> bool:
+    """A yes/no input as forms and JSON send it ("false", "0", "" and None are no)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def _choice(value, choices, field):
     if value not in {c for c, _label in choices}:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
@@ -132,7 +139,7 @@ def _fire(*, record: Incident, actor, to: str, inputs: dict) -> Incident:
             inputs["resolution_code"], Incident.ResolutionCode.choices, "resolution_code"
         )
         record.resolution_notes = inputs["resolution_notes"].strip()
-        record.first_contact_resolution = bool(inputs.get("first_contact_resolution", False))
+        record.first_contact_resolution = _flag(inputs.get("first_contact_resolution", False))
         record.hold_reason = ""
         record.resolved_at = now
         fields |= {

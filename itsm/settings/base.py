@@ -347,3 +347,5 @@ ITSM_AUTO_CLOSE_DAYS = env.int("ITSM_AUTO_CLOSE_DAYS", default=5)
 ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
 # A retried POST with the same Idempotency-Key within this many hours replays the first answer.
 ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)
+# How many demo incidents and requests `seed_demo` makes.
+ITSM_DEMO_RECORDS = env.int("ITSM_DEMO_RECORDS", default=300)

@@ -32,7 +32,16 @@ class GroupSummarySerializer(serializers.Serializer):
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation
-        fields = ["id", "name", "email_domain", "phone", "is_active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "email_domain",
+            "phone",
+            "is_active",
+            "shares_records",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class OrganisationInputSerializer(serializers.Serializer):
@@ -40,6 +49,9 @@ class OrganisationInputSerializer(serializers.Serializer):
     email_domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+    shares_records = serializers.BooleanField(
+        required=False, help_text=_("Requesters of the organisation may follow each other's records.")
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):

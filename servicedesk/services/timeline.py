@@ -24,6 +24,10 @@ def timeline_add(
     """
     if author is not None and not author.is_authenticated:
         author = None
+    uploads = list(uploads)
+    # Check every file before storing any, so a refused file leaves none of its companions on disk.
+    for upload in uploads:
+        validate_upload(upload)
     entry = TimelineEntry.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
@@ -33,8 +37,14 @@ def timeline_add(
         body=body,
         data=data or {},
     )
-    for upload in uploads:
-        attachment_add(entry=entry, upload=upload, actor=author)
+    stored = []
+    try:
+        for upload in uploads:
+            stored.append(attachment_add(entry=entry, upload=upload, actor=author))
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
     return entry
 
 

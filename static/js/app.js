@@ -17,3 +17,60 @@ document.addEventListener("click", (event) => {
     button.classList.add("btn-success");
   }
 });
+
+// Requester portal (incidents/portal): a form marked data-swap-errors shows the 400 answer it gets back
+// (the form with its errors) instead of htmx ignoring it.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (event.detail.xhr.status === 400 && source && source.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// Requester portal: after such a swap, move the keyboard focus to what the answer marks (its message or
+// its errors), so nobody is left on an element that no longer exists.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!source || !source.closest("[data-swap-errors]")) {
+    return;
+  }
+  const target = document.querySelector("[data-focus-after-swap]");
+  if (target) {
+    target.focus();
+  }
+});
+
+// Agent workspace: "/" focuses the jump-to-record box (unless typing in a field); Esc leaves it.
+document.addEventListener("keydown", (event) => {
+  const box = document.querySelector("[data-jump-box]");
+  if (!box) {
+    return;
+  }
+  if (event.key === "Escape" && document.activeElement === box) {
+    box.blur();
+    return;
+  }
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {
+    return;
+  }
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']")) {
+    return;
+  }
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
+
+// Agent workspace: a "select all" checkbox ticks every row checkbox named by data-select-all.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) {
+    return;
+  }
+  const table = all.closest("table") || document;
+  table.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`).forEach((box) => {
+    box.checked = all.checked;
+  });
+});

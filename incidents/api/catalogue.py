@@ -1,0 +1,97 @@
+"""The catalogue, read-only, for everyone signed in: business services, request types, categories and the
+priority matrix. What a requester may file against, and how a record's priority follows from its impact and
+urgency."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from servicedesk.api.filters import WordsFilter
+from servicedesk.models import Impact, Priority, PriorityRule, Urgency
+from servicedesk.services.priority import DEFAULT_MATRIX
+
+from ..models import Category, RequestType
+from ..services.common import business_services
+from . import serializers
+
+
+class RequestTypeFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("name", "description"))
+
+    class Meta:
+        model = RequestType
+        fields = ["q", "service"]
+
+
+class CategoryFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("name",))
+    top_level = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label=_("Top-level categories only")
+    )
+
+    class Meta:
+        model = Category
+        fields = ["q", "parent", "top_level"]
+
+
+class BusinessServiceFilter(django_filters.FilterSet):
+    q = WordsFilter(search_fields=("name", "description"))
+
+
+class BusinessServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The business services records are filed against (business-service CIs that are not retired)."""
+
+    serializer_class = serializers.BusinessServiceSerializer
+    filterset_class = BusinessServiceFilter
+    ordering = ("name", "id")
+
+    def get_queryset(self):
+        return business_services().select_related("support_group")
+
+
+class RequestTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """What may be requested, by service; only the types still offered."""
+
+    serializer_class = serializers.RequestTypeSerializer
+    filterset_class = RequestTypeFilter
+    ordering = ("name", "id")
+
+    def get_queryset(self):
+        return RequestType.objects.filter(is_active=True).select_related("service", "support_group")
+
+
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active categories and subcategories (a subcategory names its parent)."""
+
+    serializer_class = serializers.CategorySerializer
+    filterset_class = CategoryFilter
+    ordering = ("name", "id")
+
+    def get_queryset(self):
+        return Category.objects.filter(is_active=True).select_related("parent")
+
+
+class PriorityMatrixView(APIView):
+    """Impact x urgency -> priority, all nine cells (the design's default where a cell is not configured)."""
+
+    @extend_schema(summary="The priority matrix", responses=serializers.PriorityCellSerializer(many=True))
+    def get(self, request):
+        configured = {(rule.impact, rule.urgency): rule.priority for rule in PriorityRule.objects.all()}
+        cells = []
+        for impact in Impact:
+            for urgency in Urgency:
+                priority = configured.get((impact.value, urgency.value), DEFAULT_MATRIX[(impact, urgency)])
+                cells.append(
+                    {
+                        "impact": impact.value,
+                        "impact_label": str(impact.label),
+                        "urgency": urgency.value,
+                        "urgency_label": str(urgency.label),
+                        "priority": priority,
+                        "priority_label": str(Priority(priority).label),
+                    }
+                )
+        return Response(serializers.PriorityCellSerializer(cells, many=True).data)

@@ -1,0 +1,341 @@
+"""Shapes of the incident and request API: outputs read only what selectors loaded; inputs only validate."""
+
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from cmdb.api.serializers import CISummarySerializer
+from cmdb.models import ConfigurationItem
+from servicedesk.api.serializers import GroupSummarySerializer, UserSummarySerializer
+from servicedesk.markdown import render_markdown
+from servicedesk.models import Impact, SupportGroup, Urgency, User
+
+from .. import workflow as wf
+from ..models import Category, Incident, RequestType
+
+# Plain strings in the outputs, not enums: the schema keeps one enum per input field.
+STATUS_HELP = format_lazy(_("One of: {values}."), values=", ".join(wf.STATUSES))
+IMPACT_HELP = _("1 enterprise, 2 department, 3 user.")
+
+
+class RequestTypeSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategorySummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AllowedTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    to = serializers.CharField()
+    label = serializers.CharField()
+    requires = serializers.ListField(child=serializers.CharField())
+    accepts = serializers.ListField(child=serializers.CharField())
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """A list row: the record with its people, group, service and request type as small objects."""
+
+    kind = serializers.CharField(help_text=_("incident or request"))
+    status = serializers.CharField(help_text=STATUS_HELP)
+    impact = serializers.IntegerField(help_text=IMPACT_HELP)
+    requester = UserSummarySerializer()
+    assignee = UserSummarySerializer(allow_null=True)
+    support_group = GroupSummarySerializer(allow_null=True)
+    service = CISummarySerializer(allow_null=True)
+    request_type = RequestTypeSummarySerializer(allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "kind",
+            "title",
+            "status",
+            "priority",
+            "impact",
+            "urgency",
+            "channel",
+            "is_major",
+            "requester",
+            "assignee",
+            "support_group",
+            "service",
+            "request_type",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "version",
+        ]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One record in full. `allowed_transitions` comes from the context (computed once by the view)."""
+
+    description_html = serializers.SerializerMethodField()
+    category = CategorySummarySerializer(allow_null=True)
+    subcategory = CategorySummarySerializer(allow_null=True)
+    parent = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    created_by = UserSummarySerializer(allow_null=True)
+    affected_cis = CISummarySerializer(many=True)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "description",
+            "description_html",
+            "category",
+            "subcategory",
+            "affected_cis",
+            "parent",
+            "merged_into",
+            "created_by",
+            "hold_reason",
+            "resolution_code",
+            "resolution_notes",
+            "first_contact_resolution",
+            "responded_at",
+            "closed_at",
+            "reopen_count",
+            "csat_score",
+            "csat_comment",
+            "rated_at",
+            "allowed_transitions",
+        ]
+
+    def get_description_html(self, record) -> str:
+        return str(render_markdown(record.description))
+
+    @extend_schema_field(AllowedTransitionSerializer(many=True))
+    def get_allowed_transitions(self, record) -> list[dict]:
+        return self.context.get("allowed_transitions", [])
+
+
+class TransitionsSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text=STATUS_HELP)
+    allowed = AllowedTransitionSerializer(many=True)
+
+
+class TransitionConflictSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.JSONField())
+    allowed = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The statuses you may move the record to now.")
+    )
+
+
+class AttachmentSerializer(serializers.Serializer):
+    """A file on the record's timeline; `url` downloads it through the record (context: `record_url`)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    media_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    is_public = serializers.BooleanField(source="entry.is_public")
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, attachment) -> str:
+        return f"{self.context['record_url']}attachments/{attachment.pk}/"
+
+
+class EntryAttachmentSerializer(AttachmentSerializer):
+    """An attachment inside its timeline entry (public as the entry is)."""
+
+    is_public = None
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    is_public = serializers.BooleanField()
+    author = UserSummarySerializer(allow_null=True)
+    body = serializers.CharField()
+    body_html = serializers.SerializerMethodField()
+    data = serializers.JSONField()
+    attachments = EntryAttachmentSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+    def get_body_html(self, entry) -> str:
+        return str(render_markdown(entry.body))
+
+
+# Inputs.
+
+
+class _BooleanDefaultTrue(serializers.BooleanField):
+    """A boolean that is true when a form (multipart) leaves it out, as it is when JSON leaves it out."""
+
+    default_empty_html = empty
+
+    def __init__(self, **kwargs):
+        super().__init__(default=True, **kwargs)
+
+
+class IncidentCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    subcategory = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, help_text=_("Agents only: file for someone else.")
+    )
+    channel = serializers.ChoiceField(
+        choices=Incident.Channel.choices, required=False, help_text=_("Agents only; `api` when left out.")
+    )
+    impact = serializers.IntegerField(
+        min_value=Impact.ENTERPRISE, max_value=Impact.USER, required=False, help_text=IMPACT_HELP
+    )
+    support_group = serializers.PrimaryKeyRelatedField(
+        queryset=SupportGroup.objects.all(), required=False, allow_null=True, help_text=_("Agents only.")
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, help_text=_("Agents only.")
+    )
+    affected_cis = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(),
+        many=True,
+        required=False,
+        help_text=_("Agents only."),
+    )
+
+
+class RequestCreateInputSerializer(IncidentCreateInputSerializer):
+    request_type = serializers.PrimaryKeyRelatedField(queryset=RequestType.objects.all())
+
+
+class IncidentUpdateInputSerializer(serializers.Serializer):
+    """What an agent may change; group and assignee route the record, the rest are its working fields."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    subcategory = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(), required=False, allow_null=True
+    )
+    impact = serializers.IntegerField(
+        min_value=Impact.ENTERPRISE, max_value=Impact.USER, required=False, help_text=IMPACT_HELP
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    channel = serializers.ChoiceField(choices=Incident.Channel.choices, required=False)
+    affected_cis = serializers.PrimaryKeyRelatedField(
+        queryset=ConfigurationItem.objects.all(), many=True, required=False
+    )
+    support_group = serializers.PrimaryKeyRelatedField(
+        queryset=SupportGroup.objects.all(), required=False, allow_null=True
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """`to` and what that transition needs (see `requires` and `accepts` in the allowed transitions)."""
+
+    to = serializers.ChoiceField(choices=Incident.Status.choices)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    hold_reason = serializers.ChoiceField(choices=Incident.HoldReason.choices, required=False)
+    resolution_code = serializers.ChoiceField(choices=Incident.ResolutionCode.choices, required=False)
+    resolution_notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    first_contact_resolution = serializers.BooleanField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    csat_score = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    csat_comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    is_public = _BooleanDefaultTrue(help_text=_("False: an internal work note (agents only)."))
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text=_("Multipart only.")
+    )
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+    is_public = _BooleanDefaultTrue(help_text=_("False: an internal file (agents only)."))
+
+
+class ParentInputSerializer(serializers.Serializer):
+    parent = serializers.CharField(
+        allow_null=True, max_length=30, help_text=_("The parent's number, or null to detach.")
+    )
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.CharField(max_length=30, help_text=_("The number of the record to merge into."))
+
+
+class MajorInputSerializer(serializers.Serializer):
+    is_major = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class RatingInputSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+# The catalogue.
+
+
+class BusinessServiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    support_group = GroupSummarySerializer(allow_null=True)
+
+
+class RequestTypeSerializer(serializers.ModelSerializer):
+    service = CISummarySerializer()
+    support_group = GroupSummarySerializer(allow_null=True)
+
+    class Meta:
+        model = RequestType
+        fields = ["id", "name", "description", "service", "support_group", "urgency"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = CategorySummarySerializer(allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "parent"]
+
+
+class PriorityCellSerializer(serializers.Serializer):
+    impact = serializers.IntegerField()
+    impact_label = serializers.CharField()
+    urgency = serializers.IntegerField()
+    urgency_label = serializers.CharField()
+    priority = serializers.IntegerField()
+    priority_label = serializers.CharField()
+
+
+def record_url(record) -> str:
+    """The record's API address (`/api/v1/incidents/INC0000001/`)."""
+    basename = "request" if record.kind == Incident.Kind.REQUEST else "incident"
+    return reverse(f"{basename}-detail", kwargs={"number": record.number}).rstrip("/") + "/"

@@ -1,0 +1,191 @@
+"""The API of incidents (`/api/v1/incidents/`) and service requests (`/api/v1/requests/`).
+
+One viewset serves both kinds; each record is addressed by its number (`INC0000001`, any case, zero
+padding optional). A number of the other kind, or a record the caller may not see, answers 404. Views parse,
+call one service or selector and render; the services authorise again. Sub-resources (comments, timeline,
+attachments, transitions, links) are in `actions.py`.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from servicedesk.api.conditional import (
+    IF_MATCH_PARAMETER,
+    IF_NONE_MATCH_PARAMETER,
+    NOT_MODIFIED_RESPONSE,
+    STALE_WRITE_RESPONSE,
+    expected_version,
+    not_modified,
+    with_etag,
+)
+from servicedesk.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, KEY_REUSED_RESPONSE, idempotent
+from servicedesk.api.schema import error_responses_for
+from servicedesk.errors import NotFound, PermissionDenied
+from servicedesk.kinds import parse_number
+from servicedesk.models import TimelineEntry
+
+from .. import services
+from ..filters import IncidentFilter
+from ..models import Incident
+from ..permissions import IncidentPolicy
+from ..selectors import incident_get_for_user, incident_list_for_user
+from . import serializers
+from .actions import RecordActionsMixin
+
+AGENT_ONLY_ON_CREATE = ("requester", "channel", "impact", "support_group", "assignee", "affected_cis")
+ROUTING_FIELDS = ("support_group", "assignee")
+
+
+def _require(allowed: bool, message=None) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _create_schema(input_serializer, summary):
+    return extend_schema(
+        summary=summary,
+        request=input_serializer,
+        responses={201: serializers.IncidentDetailSerializer, "422": KEY_REUSED_RESPONSE},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+
+
+_DETAIL_SCHEMAS = {
+    "list": extend_schema(summary="List the records you may see, by priority then age"),
+    "retrieve": extend_schema(
+        summary="One record, with its ETag and the transitions you may fire",
+        parameters=[IF_NONE_MATCH_PARAMETER],
+        responses={200: serializers.IncidentDetailSerializer, 304: NOT_MODIFIED_RESPONSE},
+    ),
+    "partial_update": extend_schema(
+        summary="Change the working fields, the group or the assignee (agents)",
+        request=serializers.IncidentUpdateInputSerializer,
+        responses={
+            200: serializers.IncidentDetailSerializer,
+            412: STALE_WRITE_RESPONSE,
+            **error_responses_for("409"),
+        },
+        parameters=[IF_MATCH_PARAMETER],
+    ),
+}
+
+
+class RecordViewSet(
+    RecordActionsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records of one kind (`kind`); subclasses name it and their create input."""
+
+    kind: str = ""
+    create_input_serializer = serializers.IncidentCreateInputSerializer
+    serializer_class = serializers.IncidentSerializer
+    filterset_class = IncidentFilter
+    ordering = ("priority", "created_at", "id")
+    lookup_field = "number"
+    lookup_value_regex = r"[^/.]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) and self.action == "comments":
+            # The schema reads the comment filters against the model of the rows this route lists.
+            return TimelineEntry.objects.none()
+        return incident_list_for_user(user=self.request.user, kind=self.kind)
+
+    def get_object(self) -> Incident:
+        """The record named in the path, if it is of this kind and the caller may see it; NotFound else."""
+        return self.record_from_number(self.kwargs[self.lookup_field])
+
+    def record_from_number(self, number, *, field: str | None = None) -> Incident:
+        """The record with `number` (canonicalised) of this viewset's kind, if the caller may see it.
+
+        Raises NotFound, or ValidationError on `field` when the number came in the body.
+        """
+        parsed = parse_number(number) if isinstance(number, str) else None
+        try:
+            if parsed is None or parsed[0].code != self.kind:
+                raise NotFound()
+            return incident_get_for_user(user=self.request.user, number=parsed[1], kind=self.kind)
+        except NotFound:
+            if field:
+                # A number in the body is input, not the address: a bad one is a field error.
+                raise ValidationError({field: _("No record of this kind has this number.")}) from None
+            raise
+
+    def render(self, record: Incident, status_code=status.HTTP_200_OK, *, headers=None) -> Response:
+        """The record in full, fetched again as the caller sees it, with its ETag."""
+        record = incident_get_for_user(user=self.request.user, pk=record.pk)
+        context = {
+            **self.get_serializer_context(),
+            "allowed_transitions": services.allowed_transitions(record=record, user=self.request.user),
+        }
+        data = serializers.IncidentDetailSerializer(record, context=context).data
+        return with_etag(Response(data, status=status_code, headers=headers), record)
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        return not_modified(request, record) or self.render(record)
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = self.create_input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if not IncidentPolicy.can_file_for_others(request.user):
+            given = sorted(name for name in AGENT_ONLY_ON_CREATE if name in fields)
+            if given:
+                raise PermissionDenied(
+                    _("Only agents set these fields: %(fields)s.") % {"fields": ", ".join(given)}
+                )
+        fields.setdefault("channel", Incident.Channel.API)
+        record = services.incident_create(actor=request.user, kind=self.kind, **fields)
+        response = self.render(record, status.HTTP_201_CREATED)
+        response["Location"] = serializers.record_url(record)
+        return response
+
+    def partial_update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            record = self.get_object()
+            _require(IncidentPolicy.can_edit(request.user, record))
+            data = serializers.IncidentUpdateInputSerializer(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            changes = dict(data.validated_data)
+            routing = {name: changes.pop(name) for name in ROUTING_FIELDS if name in changes}
+            version = expected_version(request, record)
+            if changes:
+                record = services.incident_update(
+                    record=record, actor=request.user, expected_version=version, **changes
+                )
+                version = None  # the row is now locked by this transaction
+            if routing:
+                record = services.incident_assign(
+                    record=record, actor=request.user, expected_version=version, **routing
+                )
+        return self.render(record)
+
+
+@extend_schema_view(
+    **_DETAIL_SCHEMAS,
+    create=_create_schema(serializers.IncidentCreateInputSerializer, "Report an incident"),
+)
+class IncidentViewSet(RecordViewSet):
+    """Incidents: something is broken."""
+
+    kind = Incident.Kind.INCIDENT
+    create_input_serializer = serializers.IncidentCreateInputSerializer
+
+
+@extend_schema_view(
+    **_DETAIL_SCHEMAS,
+    create=_create_schema(serializers.RequestCreateInputSerializer, "Ask for something from the catalogue"),
+)
+class RequestViewSet(RecordViewSet):
+    """Service requests: something is wanted, from the catalogue's request types."""
+
+    kind = Incident.Kind.REQUEST
+    create_input_serializer = serializers.RequestCreateInputSerializer

@@ -1,0 +1,31 @@
+"""The demo catalogue: categories with subcategories and request types with fulfilment groups."""
+
+from servicedesk.models import SupportGroup
+
+from ..models import Category, RequestType
+from ..services.common import business_services
+from .data import (
+    CATEGORIES,
+    REQUEST_TYPES,
+)
+
+
+def seed_catalogue() -> tuple[int, int]:
+    """Create the categories and the request types that are missing; returns how many of each."""
+    new_categories = new_types = 0
+    for top, subs in CATEGORIES.items():
+        parent, created = Category.objects.get_or_create(name=top, parent=None)
+        new_categories += created
+        for sub in subs:
+            new_categories += Category.objects.get_or_create(name=sub, parent=parent)[1]
+    services_by_name = {s.name: s for s in business_services()}
+    groups = {g.name: g for g in SupportGroup.objects.all()}
+    for service, name, group, urgency, description, _titles in REQUEST_TYPES:
+        if service not in services_by_name:
+            continue
+        new_types += RequestType.objects.get_or_create(
+            service=services_by_name[service],
+            name=name,
+            defaults={"support_group": groups.get(group), "urgency": urgency, "description": description},
+        )[1]
+    return new_categories, new_types

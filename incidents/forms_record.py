@@ -1,0 +1,324 @@
+"""Forms of the agent's record page and of agent entry (a call taken for a requester).
+
+Forms validate shape only; the services decide what is allowed and raise what is not.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cmdb.models import ConfigurationItem
+from servicedesk.fields import MultipleFileField
+from servicedesk.models import Impact, SupportGroup, Urgency, User
+
+from .forms_workspace import PersonChoiceField, active_groups, agents
+from .models import Category, Incident, RequestType
+from .services.common import business_services
+
+MAX_CIS = 50
+
+
+class CIListField(forms.CharField):
+    """Affected CIs as their CMDB numbers, separated by commas or spaces."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Affected CIs"))
+        kwargs.setdefault("help_text", _("CMDB numbers of the CIs, separated by commas."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(getattr(item, "pk", item)) for item in value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value) or ""
+        parts = [part for part in text.replace(",", " ").split() if part]
+        if not parts:
+            return []
+        if any(not part.isdigit() or len(part) > 12 for part in parts):
+            raise ValidationError(_("Enter CI numbers separated by commas."))
+        ids = list(dict.fromkeys(int(part) for part in parts))
+        if len(ids) > MAX_CIS:
+            raise ValidationError(_("At most %(count)d affected CIs.") % {"count": MAX_CIS})
+        found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
+        missing = [str(pk) for pk in ids if pk not in found]
+        if missing:
+            raise ValidationError(_("No CI has the number %(numbers)s.") % {"numbers": ", ".join(missing)})
+        return [found[pk] for pk in ids]
+
+
+class ClassificationMixin(forms.Form):
+    service = forms.ModelChoiceField(
+        queryset=ConfigurationItem.objects.none(), required=False, label=_("Business service")
+    )
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, label=_("Category"))
+    subcategory = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label=_("Subcategory")
+    )
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)
+    affected_cis = CIListField()
+
+    def _set_classification_querysets(self):
+        self.fields["service"].queryset = business_services().order_by("name")
+        self.fields["category"].queryset = Category.objects.filter(parent__isnull=True, is_active=True)
+        self.fields["subcategory"].queryset = Category.objects.filter(
+            parent__isnull=False, is_active=True
+        ).select_related("parent")
+        self.fields["subcategory"].label_from_instance = lambda c: f"{c.parent.name} › {c.name}"
+
+
+class RecordEditForm(ClassificationMixin):
+    """The working fields (`services.EDITABLE_FIELDS` but the channel, and the affected CIs)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Markdown."),
+    )
+    field_order = [
+        "version",
+        "title",
+        "description",
+        "service",
+        "category",
+        "subcategory",
+        "impact",
+        "urgency",
+    ]
+    service_fields = [
+        "title",
+        "description",
+        "service",
+        "category",
+        "subcategory",
+        "impact",
+        "urgency",
+        "affected_cis",
+    ]
+
+    def __init__(self, *args, record: Incident, **kwargs):
+        initial = {
+            "version": record.version,
+            "title": record.title,
+            "description": record.description,
+            "service": record.service_id,
+            "category": record.category_id,
+            "subcategory": record.subcategory_id,
+            "impact": record.impact,
+            "urgency": record.urgency,
+            "affected_cis": [ci.pk for ci in record.affected_cis.all()],
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self._set_classification_querysets()
+
+    def clean_description(self):
+        # Browsers send CRLF; store what was typed, not a changed line ending.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
+
+    def changes(self) -> dict:
+        """Only what differs from the record as the agent read it, so an unchanged form writes nothing."""
+        changed = {}
+        for name in self.service_fields:
+            value = self.cleaned_data.get(name)
+            if name == "affected_cis":
+                same = sorted(ci.pk for ci in value) == sorted(self.initial[name])
+            elif name in ("service", "category", "subcategory"):
+                same = (value.pk if value else None) == self.initial[name]
+            else:
+                same = value == self.initial[name]
+            if not same:
+                changed[name] = value
+        return changed
+
+
+class AssignForm(forms.Form):
+    support_group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(), required=False, label=_("Group"), empty_label=_("No group")
+    )
+    assignee = PersonChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args, record: Incident, **kwargs):
+        kwargs.setdefault(
+            "initial", {"support_group": record.support_group_id, "assignee": record.assignee_id}
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["support_group"].queryset = active_groups()
+        self.fields["assignee"].queryset = agents()
+
+
+def transition_form_class(transition: dict):
+    """A form with the inputs that `transition` (from `allowed_transitions`) requires or accepts."""
+    required = set(transition["requires"])
+    fields = {}
+    for name in [*transition["requires"], *transition["accepts"]]:
+        is_required = name in required
+        if name == "assignee":
+            fields[name] = PersonChoiceField(queryset=agents(), label=_("Assignee"), required=is_required)
+        elif name == "hold_reason":
+            fields[name] = forms.ChoiceField(
+                label=_("Hold reason"), choices=Incident.HoldReason.choices, required=is_required
+            )
+        elif name == "resolution_code":
+            fields[name] = forms.ChoiceField(
+                label=_("Resolution code"), choices=Incident.ResolutionCode.choices, required=is_required
+            )
+        elif name == "resolution_notes":
+            fields[name] = forms.CharField(
+                label=_("Resolution notes"), widget=forms.Textarea(attrs={"rows": 3}), required=is_required
+            )
+        elif name == "first_contact_resolution":
+            fields[name] = forms.BooleanField(label=_("Resolved at first contact"), required=False)
+        elif name == "reason":
+            fields[name] = forms.CharField(
+                label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=is_required
+            )
+        # csat_score and csat_comment are the requester's, given in the portal.
+    return type(f"{transition['name'].title()}TransitionForm", (forms.Form,), fields)
+
+
+class CommentForm(forms.Form):
+    NOTE = "note"
+    PUBLIC = "public"
+
+    visibility = forms.ChoiceField(
+        label=_("Visible to"),
+        choices=[(NOTE, _("Agents only (work note)")), (PUBLIC, _("The requester too (public reply)"))],
+        initial=NOTE,
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(
+        label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Markdown.")
+    )
+    attachments = MultipleFileField()
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("body") or "").strip() and not data.get("attachments"):
+            raise ValidationError(_("Write something or attach a file."))
+        return data
+
+
+class NumberForm(forms.Form):
+    number = forms.CharField(label=_("Number"), max_length=20)
+
+
+class MergeForm(NumberForm):
+    confirm = forms.BooleanField(
+        label=_("Yes, close this record as a duplicate of that one"),
+        error_messages={"required": _("Confirm the merge.")},
+    )
+
+
+class MajorForm(forms.Form):
+    is_major = forms.BooleanField(required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+
+
+class DeskEntryForm(ClassificationMixin):
+    """A call taken by an agent on behalf of a requester."""
+
+    requester = forms.CharField(
+        label=_("Requester"),
+        max_length=254,
+        help_text=_("Name, user name or e-mail; choose from the matches."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Incident.Kind.choices,
+        initial=Incident.Kind.INCIDENT,
+        widget=forms.RadioSelect,
+    )
+    request_type = forms.ModelChoiceField(
+        queryset=RequestType.objects.none(), required=False, label=_("Request type")
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=Incident.Channel.choices, initial=Incident.Channel.PHONE
+    )
+    support_group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        label=_("Group"),
+        empty_label=_("Route automatically"),
+    )
+    assignee = PersonChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Nobody yet")
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Markdown."),
+    )
+    attachments = MultipleFileField()
+
+    field_order = [
+        "requester", "kind", "request_type", "channel", "service", "category", "subcategory",
+        "impact", "urgency", "support_group", "assignee", "affected_cis", "title", "description",
+        "attachments",
+    ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"impact": Impact.USER, "urgency": Urgency.MEDIUM})
+        super().__init__(*args, **kwargs)
+        self._set_classification_querysets()
+        self.fields["request_type"].queryset = RequestType.objects.filter(is_active=True).select_related(
+            "service"
+        )
+        self.fields["request_type"].label_from_instance = lambda t: f"{t.service.name} › {t.name}"
+        self.fields["support_group"].queryset = active_groups()
+        self.fields["assignee"].queryset = agents()
+        self.requester_user = None
+
+    def clean_requester(self):
+        text = self.cleaned_data["requester"].strip()
+        people = User.objects.filter(is_active=True)
+        if text.isdigit():
+            match = people.filter(pk=int(text))
+        else:
+            match = people.filter(Q(username__iexact=text) | Q(email__iexact=text))
+            if not match.exists():
+                match = people.filter(full_name__iexact=text)
+        found = list(match[:2])
+        if len(found) != 1:
+            raise ValidationError(
+                _("No single active person matches “%(text)s”; search and choose one.") % {"text": text}
+            )
+        self.requester_user = found[0]
+        return found[0]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        names = [
+            "kind", "channel", "service", "request_type", "category", "subcategory", "impact", "urgency",
+            "support_group", "assignee", "title", "description",
+        ]  # fmt: skip
+        kwargs = {name: data.get(name) for name in names}
+        if kwargs["kind"] != Incident.Kind.REQUEST:
+            kwargs["request_type"] = None
+        return {
+            **kwargs,
+            "requester": data["requester"],
+            "affected_cis": data.get("affected_cis") or [],
+            "uploads": data.get("attachments") or [],
+        }
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError on the form: on the field it names, else on the whole form."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

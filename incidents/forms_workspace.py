@@ -1,0 +1,164 @@
+"""Forms of the agent queue: filters, saved views, bulk actions; and the choices the workspace shares.
+
+The record page's and agent entry's forms are in `forms_record`.
+
+Forms validate shape only; the services decide what is allowed and raise what is not.
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import SupportGroup, User
+
+from .filters import IncidentFilter
+from .models import Category, Incident
+
+QUEUE_VIEWS = {
+    "mine": _("Assigned to me"),
+    "groups": _("My groups, unassigned"),
+    "open": _("All open"),
+    "all": _("All"),
+}
+DEFAULT_QUEUE_VIEW = "mine"
+BULK_LIMIT = 100
+
+
+def agents(group: SupportGroup | None = None):
+    """Active people who may work records (members of `group` when given), by name."""
+    work = Q(
+        groups__permissions__codename="work_incident",
+        groups__permissions__content_type__app_label="incidents",
+    )
+    work |= Q(
+        user_permissions__codename="work_incident", user_permissions__content_type__app_label="incidents"
+    )
+    people = User.objects.filter(Q(is_active=True) & (work | Q(is_superuser=True)))
+    if group is not None:
+        people = people.filter(support_groups=group)
+    return User.objects.filter(pk__in=people.values("pk")).order_by("full_name", "username")
+
+
+def active_groups():
+    return SupportGroup.objects.filter(is_active=True).order_by("name")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name()
+
+
+class QueueFilter(IncidentFilter):
+    """The API's filters, plus the record kind, with widgets that suit a page (no list of every CI)."""
+
+    kind = django_filters.ChoiceFilter(
+        choices=Incident.Kind.choices, label=_("Kind"), empty_label=_("Any kind")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["assignee"].queryset = agents()
+        self.filters["support_group"].queryset = active_groups()
+        self.filters["category"].queryset = Category.objects.filter(parent__isnull=True)
+        self.filters["ci"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
+        self.filters["ci"].extra["help_text"] = _("The CI's number in the CMDB.")
+        self.filters["requester"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
+        for name in ("created_after", "created_before", "updated_after", "resolved_after", "resolved_before"):
+            self.filters[name].extra["widget"] = forms.DateTimeInput(attrs={"type": "datetime-local"})
+        for name in ("status", "priority", "channel"):
+            self.filters[name].extra["widget"] = forms.SelectMultiple(attrs={"size": 4})
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            if isinstance(field.widget, forms.Select | forms.SelectMultiple):
+                field.widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+        return form
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of this view"), max_length=100)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Give the view a name."))
+        return name
+
+
+class BulkForm(forms.Form):
+    ASSIGN = "assign"
+    TRANSITION = "transition"
+
+    records = forms.ModelMultipleChoiceField(
+        queryset=Incident.objects.none(),
+        label=_("Selected records"),
+        error_messages={"required": _("Select at least one record.")},
+    )
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[(ASSIGN, _("Assign")), (TRANSITION, _("Change status"))]
+    )
+    support_group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        label=_("Group"),
+        empty_label=_("Keep the group"),
+    )
+    assignee = PersonChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Keep / nobody")
+    )
+    to = forms.ChoiceField(
+        label=_("New status"), required=False, choices=[("", "—"), *Incident.Status.choices]
+    )
+    hold_reason = forms.ChoiceField(
+        label=_("Hold reason"), required=False, choices=[("", "—"), *Incident.HoldReason.choices]
+    )
+    resolution_code = forms.ChoiceField(
+        label=_("Resolution code"), required=False, choices=[("", "—"), *Incident.ResolutionCode.choices]
+    )
+    resolution_notes = forms.CharField(
+        label=_("Resolution notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    first_contact_resolution = forms.BooleanField(label=_("Resolved at first contact"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+
+    prefix = "bulk"  # the queue's filter form has fields of the same names
+
+    def __init__(self, *args, records=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["records"].queryset = records if records is not None else Incident.objects.none()
+        self.fields["support_group"].queryset = active_groups()
+        self.fields["assignee"].queryset = agents()
+
+    def clean_records(self):
+        records = self.cleaned_data["records"]
+        if len(records) > BULK_LIMIT:
+            raise ValidationError(_("Select at most %(count)d records at a time.") % {"count": BULK_LIMIT})
+        return records
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == self.ASSIGN and not (data.get("support_group") or data.get("assignee")):
+            self.add_error("assignee", _("Choose a group, a person or both."))
+        if action == self.TRANSITION and not data.get("to"):
+            self.add_error("to", _("Choose the new status."))
+        return data
+
+    def transition_inputs(self) -> dict:
+        data = self.cleaned_data
+        inputs = {
+            "assignee": data.get("assignee"),
+            "hold_reason": data.get("hold_reason") or "",
+            "resolution_code": data.get("resolution_code") or "",
+            "resolution_notes": data.get("resolution_notes") or "",
+            "first_contact_resolution": bool(data.get("first_contact_resolution")),
+            "reason": data.get("reason") or "",
+        }
+        return {name: value for name, value in inputs.items() if value not in (None, "")}

@@ -1,0 +1,44 @@
+"""Incident labels for templates: statuses and other coded values in words, and a badge colour."""
+
+from django import template
+
+from incidents import workflow as wf
+from incidents.models import Incident
+
+register = template.Library()
+
+STATUS_BADGES = {
+    wf.NEW: "text-bg-info",
+    wf.ASSIGNED: "text-bg-primary",
+    wf.IN_PROGRESS: "text-bg-primary",
+    wf.ON_HOLD: "text-bg-warning",
+    wf.RESOLVED: "text-bg-success",
+    wf.CLOSED: "text-bg-secondary",
+    wf.CANCELLED: "text-bg-secondary",
+}
+
+
+def _label(field: str, value):
+    try:
+        choices = Incident._meta.get_field(field).choices or []
+    except LookupError:
+        return value
+    return dict(choices).get(value, value)
+
+
+@register.filter
+def status_label(value):
+    """`{{ entry.data.to|status_label }}`: "in_progress" → "In progress", translated; unknown values as is."""
+    return _label("status", value)
+
+
+@register.filter
+def choice_label(value, field):
+    """`{{ value|choice_label:"resolution_code" }}`: any coded incident field in words."""
+    return _label(field, value)
+
+
+@register.filter
+def status_badge(value):
+    """The Bootstrap badge class for a status."""
+    return STATUS_BADGES.get(value, "text-bg-light border")

@@ -1,0 +1,202 @@
+"""The agent queue: tabs, filters, saved views, bulk actions, and the quick jump by number."""
+
+import re
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from servicedesk.errors import ApplicationError, NotFound
+from servicedesk.kinds import parse_number, record_get_for_user
+from servicedesk.services.saved_views import saved_view_create, saved_view_delete, saved_view_list
+
+from . import services
+from .forms_workspace import (
+    DEFAULT_QUEUE_VIEW,
+    QUEUE_VIEWS,
+    BulkForm,
+    QueueFilter,
+    SavedViewForm,
+)
+from .selectors import incident_list_for_user, incident_queue
+from .views_workspace import agent_required, safe_next
+
+SAVED_VIEW_SCOPE = "incidents.queue"
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+FAILURES_SHOWN = 10
+# What looks like a record number (letters then digits) but is unknown answers "not found";
+# anything else is searched for as words.
+NUMBER_LIKE = re.compile(r"^[A-Za-z]{2,8}\s*\d{1,12}$")
+# Not filters: kept out of saved views and of the filter form.
+NON_FILTER_KEYS = ("page",)
+# Filters folded under "More filters" (opened when one is in use).
+MORE_FILTERS = (
+    "status", "priority", "channel", "service", "category", "request_type", "ci", "is_major", "requester",
+    "created_after", "created_before", "updated_after", "resolved_after", "resolved_before", "per_page",
+)  # fmt: skip
+
+
+def _query_without(params: QueryDict, *keys: str) -> str:
+    query = params.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _page_size(params) -> int:
+    raw = params.get("per_page", "")
+    return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _saved_views(user):
+    return saved_view_list(owner=user, scope=SAVED_VIEW_SCOPE)
+
+
+@agent_required
+@require_GET
+def queue(request):
+    """The queue: one tab's rows, filtered with the API's filters, by priority then age, paginated in
+    SQL. An htmx request from the filter form gets the table alone."""
+    view = request.GET.get("view", DEFAULT_QUEUE_VIEW)
+    if view not in QUEUE_VIEWS:
+        view = DEFAULT_QUEUE_VIEW
+    filterset = QueueFilter(request.GET or None, queryset=incident_queue(user=request.user, view=view))
+    per_page = _page_size(request.GET)
+    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    context = {
+        "view": view,
+        "views": QUEUE_VIEWS.items(),
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "query": _query_without(request.GET, "page"),
+        "filter_query": _query_without(request.GET, "page", "view"),
+        "bulk_form": BulkForm(),
+        "more_filters_used": any(request.GET.get(name) for name in MORE_FILTERS),
+    }
+    if request.htmx and request.htmx.target == "queue-table":
+        return render(request, "incidents/workspace/_queue_table.html", context)
+    context["saved_views"] = _saved_views(request.user)
+    context["saved_view_form"] = SavedViewForm(initial={"query": context["query"]})
+    return render(request, "incidents/workspace/queue.html", context)
+
+
+@agent_required
+@require_POST
+def saved_view_save(request):
+    form = SavedViewForm(request.POST)
+    back = reverse("incidents:queue")
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(safe_next(request, back))
+    query = _query_without(QueryDict(form.cleaned_data["query"] or ""), *NON_FILTER_KEYS)
+    try:
+        saved = saved_view_create(
+            owner=request.user, scope=SAVED_VIEW_SCOPE, name=form.cleaned_data["name"], query=query
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(safe_next(request, back))
+    messages.success(request, _("The view “%(name)s” was saved.") % {"name": saved.name})
+    return redirect(f"{back}?{saved.query}" if saved.query else back)
+
+
+@agent_required
+@require_POST
+def saved_view_delete_view(request, pk):
+    try:
+        saved_view_delete(owner=request.user, scope=SAVED_VIEW_SCOPE, pk=pk)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("The saved view was deleted."))
+    return redirect(safe_next(request, reverse("incidents:queue")))
+
+
+def _bulk_one(form: BulkForm, record, actor) -> None:
+    data = form.cleaned_data
+    if data["action"] == BulkForm.ASSIGN:
+        services.incident_assign(
+            record=record,
+            actor=actor,
+            support_group=data["support_group"] or services.UNSET,
+            assignee=data["assignee"] or services.UNSET,
+        )
+    else:
+        services.incident_transition(record=record, actor=actor, to=data["to"], **form.transition_inputs())
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc.message)
+
+
+@agent_required
+@require_POST
+def bulk(request):
+    """Assign or transition the selected records one by one through the services; report each failure."""
+    back = safe_next(request, reverse("incidents:queue"))
+    form = BulkForm(request.POST, records=incident_list_for_user(user=request.user))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    done, failed = 0, []
+    for record in form.cleaned_data["records"]:
+        try:
+            _bulk_one(form, record, request.user)
+        except (ApplicationError, ValidationError) as exc:
+            failed.append((record.number, _reason(exc)))
+        else:
+            done += 1
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d record was updated.", "%(count)d records were updated.", done)
+            % {"count": done},
+        )
+    if failed:
+        messages.error(
+            request,
+            ngettext("%(count)d record was not updated:", "%(count)d records were not updated:", len(failed))
+            % {"count": len(failed)},
+        )
+        for number, reason in failed[:FAILURES_SHOWN]:
+            messages.error(request, f"{number}: {reason}")
+        if len(failed) > FAILURES_SHOWN:
+            messages.error(request, _("… and %(count)d more.") % {"count": len(failed) - FAILURES_SHOWN})
+    return redirect(back)
+
+
+@agent_required
+@require_GET
+def jump(request):
+    """Go to the record with this number (`inc12` → INC0000012), or back with "not found"."""
+    text = request.GET.get("number", "").strip()
+    back = safe_next(request, reverse("incidents:queue"))
+    if not text:
+        messages.error(request, _("Enter a record number."))
+        return redirect(back)
+    parsed = parse_number(text.replace(" ", ""))
+    if parsed is None and not NUMBER_LIKE.match(text):
+        search = QueryDict(mutable=True)
+        search.update({"view": "all", "q": text})
+        return redirect(f"{reverse('incidents:queue')}?{search.urlencode()}")
+    if parsed is not None:
+        kind, number = parsed
+        try:
+            record_get_for_user(user=request.user, number=number)
+        except NotFound:
+            pass
+        else:
+            return redirect(kind.url_name, number)
+    messages.error(request, _("No record %(number)s was found.") % {"number": text.upper()})
+    return redirect(back)
