@@ -10,7 +10,7 @@ from servicedesk.errors import PermissionDenied
 from servicedesk.models import AuditEvent, TimelineEntry
 
 from .factories import BusinessServiceFactory
-from .test_workflow import drive_to
+from .helpers import drive_to
 
 
 @pytest.fixture

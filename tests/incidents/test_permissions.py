@@ -9,7 +9,7 @@ from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.models import Attachment
 
 from ..factories import OrganisationFactory, SupportGroupFactory, UserFactory
-from .test_workflow import drive_to
+from .helpers import drive_to
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 

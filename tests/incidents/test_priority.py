@@ -6,7 +6,7 @@ from incidents import workflow as wf
 from servicedesk.models import PriorityRule
 from servicedesk.services.priority import DEFAULT_MATRIX, priority_for
 
-from .test_workflow import drive_to
+from .helpers import drive_to
 
 # DESIGN.md §4, spelled out: impact (1 enterprise, 2 department, 3 user) x urgency (1 high .. 3 low).
 DESIGN_MATRIX = [

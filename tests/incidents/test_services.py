@@ -24,7 +24,7 @@ from servicedesk.models import (
 
 from ..factories import SupportGroupFactory, UserFactory
 from .factories import BusinessServiceFactory, CategoryFactory, RequestTypeFactory
-from .test_workflow import drive_to
+from .helpers import drive_to
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
