@@ -37,6 +37,8 @@ class Desk:
 
     def __init__(self, now):
         self.rng = random.Random(SEED)  # noqa: S311 (demo data, not secrets)
+        # Texts come from their own generator, so the plan drawn from `rng` does not depend on them.
+        self.text_rng = random.Random(SEED + 1)  # noqa: S311
         self.now = now
         self.users = {u.username: u for u in User.objects.filter(is_active=True)}
         self.services = {s.name: s for s in business_services().select_related("support_group")}
@@ -203,7 +205,7 @@ def _work(desk: Desk, story: Story, *, status, requester, group, kind):
         story.later(10, 240).say(agent, rng.choice(WORK_NOTES), public=False)
     if rng.random() < 0.4 and requester != agent:
         story.later(10, 120).say(agent, rng.choice(AGENT_QUESTIONS))
-        story.later(20, 600).say(requester, rng.choice(REQUESTER_REPLIES))
+        story.later(20, 600).say(requester, in_their_language(desk.text_rng, requester, REQUESTER_REPLIES))
     if status == "in_progress":
         return
     if status == "on_hold":
@@ -262,12 +264,22 @@ def _close(desk: Desk, story: Story, *, requester, agent) -> None:
         story.later(60, 1440).move("closed", agent)
 
 
+def in_their_language(rng, person, texts: list[str]) -> str:
+    """One of `texts` in the person's language: the Chinese ones for people who read Chinese."""
+    reads_chinese = (person.language or "").startswith("zh")
+    fitting = [text for text in texts if any("\u4e00" <= ch <= "\u9fff" for ch in text) == reads_chinese]
+    return rng.choice(fitting or texts)
+
+
 def random_record(desk: Desk, n: int) -> None:
     rng = desk.rng
     status = desk.pick(STATUSES)
     requester = desk.user(desk.pick(REQUESTERS))
     story = Story(desk, f"random-{n}", desk.now)
-    fields: dict = {"requester": requester, "description": rng.choice(DESCRIPTIONS)}
+    fields: dict = {
+        "requester": requester,
+        "description": in_their_language(desk.text_rng, requester, DESCRIPTIONS),
+    }
     service = request_type = None
     if rng.random() < 0.35 and desk.request_types:
         _service, name, *_rest, titles = rng.choice(REQUEST_TYPES)

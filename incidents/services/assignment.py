@@ -11,7 +11,7 @@ from servicedesk.services.timeline import timeline_add
 from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
-from .common import lock, note_changes, save, validate_agent
+from .common import lock, note_changes, related_labels, save, validate_agent
 
 UNSET = object()
 
@@ -52,6 +52,7 @@ def incident_assign(
         if person != record.assignee:
             changes["assignee"] = person
         status_before = record.status
+        labels = related_labels(record, changes)
         diff = apply_changes(record, changes)
         if not diff:
             return record
@@ -62,7 +63,7 @@ def incident_assign(
         if record.status != status_before:
             diff["status"] = {"from": status_before, "to": record.status}
         save(record, diff.keys())
-        note_changes(record=record, actor=actor, action="incident.assigned", diff=diff)
+        note_changes(record=record, actor=actor, action="incident.assigned", diff=diff, before=labels)
         if record.status != status_before:
             # Requesters follow status changes; the field change above is for agents.
             timeline_add(

@@ -27,16 +27,39 @@ def save(record: Incident, fields) -> None:
     record.save(update_fields=sorted({*fields, "version", "updated_at"}))
 
 
-def note_changes(*, record: Incident, actor, action: str, diff: dict, public: bool = False) -> None:
-    """One field-change timeline entry and one audit event for the fields in `diff` ({field: {from, to}})."""
+def related_labels(record: Incident, fields) -> dict[str, str]:
+    """What the relation fields among `fields` show now (names, not ids), for the timeline."""
+    labels = {}
+    for field in fields:
+        if field == "affected_cis":
+            labels[field] = ", ".join(ci.name for ci in record.affected_cis.order_by("name"))
+        elif record._meta.get_field(field).is_relation:
+            value = getattr(record, field)
+            labels[field] = str(value) if value is not None else ""
+    return labels
+
+
+def note_changes(
+    *, record: Incident, actor, action: str, diff: dict, before: dict | None = None, public: bool = False
+) -> None:
+    """One field-change timeline entry and one audit event for the fields in `diff` ({field: {from, to}}).
+
+    `before` holds `related_labels` taken before the change, so the timeline reads names, not ids.
+    """
     if not diff:
         return
+    before = before or {}
+    after = related_labels(record, [field for field in diff if field in before])
+    changes = {
+        field: {**change, "from_label": before[field], "to_label": after[field]} if field in after else change
+        for field, change in diff.items()
+    }
     timeline_add(
         record=record,
         kind=TimelineEntry.Kind.FIELD_CHANGE,
         author=actor,
         is_public=public,
-        data={"changes": diff},
+        data={"changes": changes},
     )
     audit_record(actor=actor, action=action, target=record, data=diff)
 

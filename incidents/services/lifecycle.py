@@ -18,7 +18,15 @@ from .. import workflow as wf
 from ..models import Category, Incident, RequestType
 from ..permissions import IncidentPolicy
 from ..records import PREFIXES
-from .common import business_services, default_group, lock, note_changes, save, validate_agent
+from .common import (
+    business_services,
+    default_group,
+    lock,
+    note_changes,
+    related_labels,
+    save,
+    validate_agent,
+)
 
 # Checked by the services themselves (status is the state machine's, relations are validated above).
 # Constraints are not re-checked one query each: the inputs they guard are validated here, and the
@@ -202,6 +210,7 @@ def incident_update(
             category=changes.get("category", record.category),
             subcategory=changes.get("subcategory", record.subcategory),
         )
+        labels = related_labels(record, [*changes, *(["affected_cis"] if cis is not None else [])])
         diff = apply_changes(record, changes)
         if "impact" in diff or "urgency" in diff:
             priority = priority_for(impact=record.impact, urgency=record.urgency)
@@ -217,7 +226,7 @@ def incident_update(
                 diff["affected_cis"] = {"from": before, "to": after}
         if diff:
             save(record, [field for field in diff if field != "affected_cis"])
-            note_changes(record=record, actor=actor, action="incident.updated", diff=diff)
+            note_changes(record=record, actor=actor, action="incident.updated", diff=diff, before=labels)
         return record
 
 

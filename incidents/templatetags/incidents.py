@@ -1,6 +1,7 @@
 """Incident labels for templates: statuses and other coded values in words, and a badge colour."""
 
 from django import template
+from django.utils.text import capfirst
 
 from incidents import workflow as wf
 from incidents.models import Incident
@@ -23,7 +24,10 @@ def _label(field: str, value):
         choices = Incident._meta.get_field(field).choices or []
     except LookupError:
         return value
-    return dict(choices).get(value, value)
+    try:
+        return dict(choices).get(value, value)
+    except TypeError:  # a list (affected CIs) or another value no choice can be
+        return value
 
 
 @register.filter
@@ -42,3 +46,14 @@ def choice_label(value, field):
 def status_badge(value):
     """The Bootstrap badge class for a status."""
     return STATUS_BADGES.get(value, "text-bg-light border")
+
+
+@register.filter
+def field_label(field: str):
+    """`{{ "support_group"|field_label }}`: a record field's name in words, translated."""
+    if field == "affected_cis":
+        return capfirst(Incident._meta.get_field("affected_cis").verbose_name)
+    try:
+        return capfirst(Incident._meta.get_field(field).verbose_name)
+    except LookupError:
+        return field

@@ -211,3 +211,12 @@ def test_the_incidents_seeder_alone_makes_the_catalogue_but_no_records_without_t
     assert Category.objects.filter(parent=None).count() == len(CATEGORIES)
     assert not Incident.objects.exists()
     assert "Demo incidents skipped" in out.getvalue()
+
+
+def test_demo_texts_are_in_the_requesters_language(seeded):
+    def chinese(text):
+        return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+    english_readers = Incident.objects.filter(requester__username__in=["alice", "tom"])
+    assert english_readers.exists()
+    assert not any(chinese(d) for d in english_readers.values_list("description", flat=True))

@@ -372,7 +372,22 @@ def test_update_of_affected_cis_is_recorded(worked, agent):
     record = services.incident_update(record=worked, actor=agent, affected_cis=[server])
     assert list(record.affected_cis.all()) == [server]
     (entry,) = entries(record, kind=TimelineEntry.Kind.FIELD_CHANGE)
-    assert entry.data["changes"]["affected_cis"] == {"from": [], "to": [server.pk]}
+    assert entry.data["changes"]["affected_cis"] == {
+        "from": [],
+        "to": [server.pk],
+        "from_label": "",
+        "to_label": server.name,
+    }
+
+
+def test_field_changes_name_people_and_groups_in_the_timeline(worked, agent, support_group):
+    other = SupportGroupFactory(name="Network", members=[agent])
+    record = services.incident_assign(record=worked, actor=agent, support_group=other)
+
+    (entry,) = entries(record, kind=TimelineEntry.Kind.FIELD_CHANGE)
+    change = entry.data["changes"]["support_group"]
+    assert (change["from"], change["to"]) == (support_group.pk, other.pk)
+    assert (change["from_label"], change["to_label"]) == ("Service Desk", "Network")
 
 
 def test_update_with_a_stale_version_is_refused(worked, agent):

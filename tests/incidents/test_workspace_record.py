@@ -426,3 +426,38 @@ def test_closing_under_htmx_reloads_the_whole_page(client, agent, support_group)
     assert response["HX-Refresh"] == "true"
     record.refresh_from_db()
     assert record.status == "closed"
+
+
+def test_the_timeline_names_fields_people_and_groups_in_words(client, agent, incident):
+    from tests.factories import SupportGroupFactory
+
+    network = SupportGroupFactory(name="Network Operations", members=[agent])
+    services.incident_assign(record=incident, actor=agent, support_group=network, assignee=agent)
+    services.incident_update(record=incident, actor=agent, impact=1)
+    client.force_login(agent)
+
+    body = client.get(page(incident)).content.decode()
+
+    changes = re.search(r'data-testid="timeline".*', body, re.S).group(0)
+    assert "Support group" in changes
+    assert "Service Desk → Network Operations" in changes
+    assert f"— → {agent.get_full_name()}" in changes
+    assert "User → Enterprise" in changes  # impact in words, not 3 → 1
+    assert f"{network.pk}" not in re.findall(r"→ (\S+)", changes)
+
+
+def test_the_timeline_shows_field_changes_written_before_labels_were_kept(client, agent, incident):
+    from django.contrib.contenttypes.models import ContentType
+
+    TimelineEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id=incident.pk,
+        kind=TimelineEntry.Kind.FIELD_CHANGE,
+        data={"changes": {"affected_cis": {"from": [], "to": [39]}, "assignee": {"from": None, "to": 12}}},
+    )
+    client.force_login(agent)
+
+    response = client.get(page(incident))
+
+    assert response.status_code == 200
+    assert "[39]" in response.content.decode()
