@@ -218,6 +218,8 @@ class Incident(ConcurrentTransitionMixin, Ticket):
                 condition=Q(status__in=wf.OPEN_STATUSES),
                 name="incidents_open_queue_idx",
             ),
+            # Lists of every status (the API, the "all" tab) in the same order, read by a LIMIT.
+            models.Index(fields=["priority", "created_at", "id"], name="incidents_priority_age_idx"),
             models.Index(fields=["support_group", "status", "priority"], name="incidents_group_status_idx"),
             models.Index(fields=["assignee", "status", "priority"], name="incidents_assignee_status_idx"),
             models.Index(fields=["requester", "-created_at"], name="incidents_requester_idx"),
