@@ -4,9 +4,11 @@ from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import ApiToken, AuditEvent, Organisation, PriorityRule, SupportGroup, User
+from .models import ApiToken, AuditEvent, Organisation, OutboxMessage, PriorityRule, SupportGroup, User
 from .services.audit import audit_record
+from .services.outbox import outbox_retry
 from .services.tokens import api_token_revoke
 
 
@@ -152,3 +154,37 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What the desk sent or tries to send: read-only, with a retry for dead messages."""
+
+    list_display = ["created_at", "channel", "event", "recipient", "state", "attempts", "next_attempt_at"]
+    list_filter = ["state", "channel", "event"]
+    search_fields = ["recipient", "event", "=event_id"]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    list_select_related = True
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry the selected dead messages"), permissions=["view"])
+    def retry(self, request, queryset):
+        count = outbox_retry(actor=request.user, messages=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message will be delivered again.",
+                "%(count)d messages will be delivered again.",
+                count,
+            )
+            % {"count": count},
+        )

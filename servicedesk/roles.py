@@ -57,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "servicedesk.view_apitoken",
         "servicedesk.change_apitoken",
         "servicedesk.view_auditevent",
+        "servicedesk.view_outboxmessage",
         "auth.view_group",
     ],
 }

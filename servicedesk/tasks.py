@@ -29,3 +29,19 @@ def idempotency_keys_purge_task() -> int:
     from .services.idempotency import idempotency_keys_purge
 
     return idempotency_keys_purge()
+
+
+@shared_task(name="servicedesk.outbox_deliver")
+def outbox_deliver_task(message_id: int) -> str | None:
+    """Deliver one outbox message (queued when its transaction commits). Safe to run twice."""
+    from .services.outbox import outbox_deliver
+
+    return outbox_deliver(message_id=message_id)
+
+
+@shared_task(name="servicedesk.outbox_sweep")
+def outbox_sweep_task() -> int:
+    """Deliver what is due: retries after back-off, and messages whose task was lost (beat)."""
+    from .services.outbox import outbox_sweep
+
+    return outbox_sweep()

@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.close_resolved",
         "schedule": timedelta(hours=1),
     },
+    # Deliver outbox messages that are due: retries after back-off, and those whose task never ran.
+    "servicedesk.outbox_sweep": {
+        "task": "servicedesk.outbox_sweep",
+        "schedule": timedelta(seconds=30),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",
@@ -349,3 +354,9 @@ ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
 ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)
 # How many demo incidents and requests `seed_demo` makes.
 ITSM_DEMO_RECORDS = env.int("ITSM_DEMO_RECORDS", default=300)
+# Outbox: deliveries retried with exponential back-off (base, cap), then dead after the last attempt; the
+# sweep takes over a message whose task has not run within the grace period (a broker outage).
+ITSM_OUTBOX_MAX_ATTEMPTS = env.int("ITSM_OUTBOX_MAX_ATTEMPTS", default=8)
+ITSM_OUTBOX_BACKOFF_SECONDS = env.int("ITSM_OUTBOX_BACKOFF_SECONDS", default=30)
+ITSM_OUTBOX_BACKOFF_MAX_SECONDS = env.int("ITSM_OUTBOX_BACKOFF_MAX_SECONDS", default=6 * 3600)
+ITSM_OUTBOX_SWEEP_GRACE_SECONDS = env.int("ITSM_OUTBOX_SWEEP_GRACE_SECONDS", default=60)

@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .outbox import OutboxMessage
 from .people import Organisation, SupportGroup, User
 from .records import (
     Attachment,
@@ -22,6 +23,7 @@ __all__ = [
     "Impact",
     "NumberSequence",
     "Organisation",
+    "OutboxMessage",
     "Priority",
     "PriorityRule",
     "SavedView",

@@ -65,6 +65,7 @@ def test_each_role_has_exactly_the_permissions_of_role_permissions(role):
                 "servicedesk.view_apitoken",
                 "servicedesk.change_apitoken",
                 "servicedesk.view_auditevent",
+                "servicedesk.view_outboxmessage",
                 "auth.view_group",
             },
         ),
