@@ -6,29 +6,38 @@ from . import workflow as wf
 from .models import Incident
 
 
-def _is_person(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
-
 class IncidentPolicy:
     """Agents see every record; a requester sees their own, and their organisation's where it shares them."""
 
     @staticmethod
     def visible_to(user) -> QuerySet[Incident]:
-        if not _is_person(user):
+        if not wf.is_person(user):
             return Incident.objects.none()
         if user.has_perm("incidents.view_incident"):
             return Incident.objects.all()
-        mine = Q(requester=user)
+        return Incident.objects.filter(IncidentPolicy.followed_by(user))
+
+    @staticmethod
+    def shared_organisation(user):
+        """The user's organisation when it lets its members follow each other's records, else None."""
         organisation = getattr(user, "organisation", None)
         if organisation is not None and organisation.shares_records and organisation.is_active:
+            return organisation
+        return None
+
+    @staticmethod
+    def followed_by(user) -> Q:
+        """The records a requester follows: their own, and their organisation's where it shares them."""
+        mine = Q(requester=user)
+        organisation = IncidentPolicy.shared_organisation(user)
+        if organisation is not None:
             mine |= Q(requester__organisation=organisation)
-        return Incident.objects.filter(mine)
+        return mine
 
     @staticmethod
     def can_see(user, record: Incident) -> bool:
         """Whether `user` may see `record`: the rule of `visible_to`, for a record already in hand."""
-        if not _is_person(user):
+        if not wf.is_person(user):
             return False
         if user.has_perm("incidents.view_incident") or record.requester_id == user.pk:
             return True
@@ -36,11 +45,11 @@ class IncidentPolicy:
 
     @staticmethod
     def is_agent(user) -> bool:
-        return _is_person(user) and user.has_perm("incidents.work_incident")
+        return wf.is_person(user) and user.has_perm("incidents.work_incident")
 
     @staticmethod
     def can_file(user) -> bool:
-        return _is_person(user) and user.has_perm("incidents.add_incident")
+        return wf.is_person(user) and user.has_perm("incidents.add_incident")
 
     @staticmethod
     def can_file_for_others(user) -> bool:
@@ -73,7 +82,7 @@ class IncidentPolicy:
     @staticmethod
     def can_declare_major(user, record: Incident) -> bool:
         return (
-            _is_person(user)
+            wf.is_person(user)
             and user.has_perm("incidents.declare_major_incident")
             and record.kind == Incident.Kind.INCIDENT
             and record.status not in wf.FINAL_STATUSES
@@ -83,7 +92,7 @@ class IncidentPolicy:
     def can_link(user, record: Incident) -> bool:
         """Link parent and child, and merge duplicates."""
         return (
-            _is_person(user)
+            wf.is_person(user)
             and user.has_perm("incidents.merge_incident")
             and record.status not in wf.FINAL_STATUSES
         )

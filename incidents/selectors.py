@@ -1,7 +1,7 @@
 """Reads of incidents and requests, each applying `IncidentPolicy` for the user who asks."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from servicedesk.errors import NotFound
 from servicedesk.models import TimelineEntry
@@ -33,11 +33,11 @@ def incident_list_for_user(*, user, kind: str | None = None) -> QuerySet[Inciden
 def incident_portal_list_for_user(*, user) -> QuerySet[Incident]:
     """What a person follows in the portal: their own records and, where their organisation shares them,
     their colleagues', most recently updated first (an agent sees theirs, not the whole desk)."""
-    scope = Q(requester=user)
-    organisation = getattr(user, "organisation", None)
-    if organisation is not None and organisation.shares_records and organisation.is_active:
-        scope |= Q(requester__organisation=organisation)
-    return incident_list_for_user(user=user).filter(scope).order_by("-updated_at", "-id")
+    return (
+        incident_list_for_user(user=user)
+        .filter(IncidentPolicy.followed_by(user))
+        .order_by("-updated_at", "-id")
+    )
 
 
 def request_type_catalogue() -> QuerySet[RequestType]:
@@ -91,6 +91,16 @@ def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
         .prefetch_related(Prefetch("attachments"))
         .order_by("created_at", "id")
     )
+
+
+def incident_attachments(*, record: Incident, user) -> QuerySet:
+    """The files on the entries of `record`'s timeline that `user` may see (incident_timeline's rule)."""
+    from servicedesk.models import Attachment
+
+    entries = incident_timeline(record=record, user=user)
+    return Attachment.objects.filter(
+        entry__in=entries.values("pk"), entry__content_type=ContentType.objects.get_for_model(Incident)
+    ).select_related("entry")
 
 
 def incident_children(*, record: Incident) -> QuerySet[Incident]:

@@ -73,11 +73,6 @@ def _require_filing(user) -> None:
         raise PermissionDenied(_("You may not file records."))
 
 
-def _organisation_shares(user) -> bool:
-    organisation = getattr(user, "organisation", None)
-    return bool(organisation and organisation.shares_records and organisation.is_active)
-
-
 def portal_context(request) -> dict:
     """The portal home's records: one tab (open, resolved, all), one page, counts by tab; constant queries."""
     tab = request.GET.get("tab", "open")
@@ -98,7 +93,7 @@ def portal_context(request) -> dict:
         "tab": tab,
         "tabs": [(key, label, counts[key]) for key, label in TABS],
         "page": page,
-        "shares_records": _organisation_shares(request.user),
+        "shares_records": IncidentPolicy.shared_organisation(request.user) is not None,
         "can_file": IncidentPolicy.can_file(request.user),
     }
 

@@ -52,31 +52,31 @@ TRANSITION_LABELS = {
 }
 
 
-def _is_person(user) -> bool:
+def is_person(user) -> bool:
     return user is not None and user.is_authenticated and user.is_active
 
 
 def is_requester(record, user) -> bool:
-    return _is_person(user) and record.requester_id == user.pk
+    return is_person(user) and record.requester_id == user.pk
 
 
 def can_work(record, user) -> bool:
     """Agents work records: assign, start, hold, resume, add work notes."""
-    return _is_person(user) and user.has_perm("incidents.work_incident")
+    return is_person(user) and user.has_perm("incidents.work_incident")
 
 
 def can_resolve(record, user) -> bool:
-    return _is_person(user) and user.has_perm("incidents.resolve_incident")
+    return is_person(user) and user.has_perm("incidents.resolve_incident")
 
 
 def can_close(record, user) -> bool:
     """The requester confirms the resolution; an agent may close on the requester's word (by phone)."""
-    return is_requester(record, user) or (_is_person(user) and user.has_perm("incidents.close_incident"))
+    return is_requester(record, user) or (is_person(user) and user.has_perm("incidents.close_incident"))
 
 
 def can_cancel(record, user) -> bool:
     """The requester withdraws their own record; an agent cancels what needs no work."""
-    return is_requester(record, user) or (_is_person(user) and user.has_perm("incidents.cancel_incident"))
+    return is_requester(record, user) or (is_person(user) and user.has_perm("incidents.cancel_incident"))
 
 
 def within_reopen_window(record, now=None) -> bool:
@@ -88,7 +88,7 @@ def within_reopen_window(record, now=None) -> bool:
 
 def can_reopen(record, user) -> bool:
     """Agents reopen at any time; the requester within ITSM_REOPEN_WINDOW_DAYS of the resolution."""
-    if _is_person(user) and user.has_perm("incidents.reopen_incident"):
+    if is_person(user) and user.has_perm("incidents.reopen_incident"):
         return True
     return is_requester(record, user) and within_reopen_window(record)
 

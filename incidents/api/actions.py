@@ -6,7 +6,6 @@ calls one selector or service. Writes answer the record in full with its ETag; c
 """
 
 import django_filters
-from django.contrib.contenttypes.models import ContentType
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +24,7 @@ from servicedesk.errors import NotFound
 from servicedesk.models import Attachment, TimelineEntry
 
 from .. import services
-from ..selectors import incident_attachment_get_for_user, incident_timeline
+from ..selectors import incident_attachment_get_for_user, incident_attachments, incident_timeline
 from . import serializers
 
 NUMBER_PARAMETER = OpenApiParameter(
@@ -155,10 +154,7 @@ class RecordActionsMixin:
         if request.method == "POST":
             return self._attach(request)
         record = self.get_object()
-        entries = incident_timeline(record=record, user=request.user)
-        files = Attachment.objects.filter(
-            entry__in=entries.values("pk"), entry__content_type=ContentType.objects.get_for_model(record)
-        ).select_related("entry")
+        files = incident_attachments(record=record, user=request.user)
         page = self.paginate_queryset(files)
         rows = serializers.AttachmentSerializer(page, many=True, context=self._entries_context(record))
         return self.get_paginated_response(rows.data)

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api.filters import WordsFilter
-from servicedesk.models import Impact, Priority, PriorityRule, Urgency
-from servicedesk.services.priority import DEFAULT_MATRIX
+from servicedesk.models import Impact, Priority, Urgency
+from servicedesk.services.priority import priority_matrix
 
 from ..models import Category, RequestType
 from ..services.common import business_services
@@ -79,11 +79,11 @@ class PriorityMatrixView(APIView):
 
     @extend_schema(summary="The priority matrix", responses=serializers.PriorityCellSerializer(many=True))
     def get(self, request):
-        configured = {(rule.impact, rule.urgency): rule.priority for rule in PriorityRule.objects.all()}
+        matrix = priority_matrix()
         cells = []
         for impact in Impact:
             for urgency in Urgency:
-                priority = configured.get((impact.value, urgency.value), DEFAULT_MATRIX[(impact, urgency)])
+                priority = matrix[(impact.value, urgency.value)]
                 cells.append(
                     {
                         "impact": impact.value,

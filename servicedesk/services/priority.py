@@ -14,3 +14,9 @@ def priority_for(*, impact: int, urgency: int) -> int:
         PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
     )
     return value if value is not None else DEFAULT_MATRIX[(impact, urgency)]
+
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    """Every cell of the matrix, (impact, urgency) -> priority: the configured ones, the default elsewhere."""
+    configured = {(rule.impact, rule.urgency): rule.priority for rule in PriorityRule.objects.all()}
+    return {cell: configured.get(cell, default) for cell, default in DEFAULT_MATRIX.items()}

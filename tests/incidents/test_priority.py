@@ -93,3 +93,16 @@ def test_update_with_impact_or_urgency_outside_the_matrix_is_refused(agent, inci
     assert field in caught.value.message_dict
     incident.refresh_from_db()
     assert incident.priority == 4
+
+
+@pytest.mark.django_db
+def test_the_matrix_lists_every_cell_with_the_default_where_one_is_missing():
+    from servicedesk.models import PriorityRule
+    from servicedesk.services.priority import DEFAULT_MATRIX, priority_matrix
+
+    PriorityRule.objects.filter(impact=1, urgency=1).delete()
+    PriorityRule.objects.filter(impact=3, urgency=3).update(priority=4)
+
+    matrix = priority_matrix()
+
+    assert matrix == {**DEFAULT_MATRIX, (3, 3): 4}
