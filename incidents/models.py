@@ -70,6 +70,11 @@ class RequestType(models.Model):
         _("default urgency"), choices=Urgency.choices, default=Urgency.LOW
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_email_default = models.BooleanField(
+        _("default for e-mail"),
+        default=False,
+        help_text=_("Requests that arrive at a request mailbox get this type; an agent can change it."),
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -77,6 +82,11 @@ class RequestType(models.Model):
         verbose_name_plural = _("request types")
         constraints = [
             models.UniqueConstraint(fields=["service", "name"], name="incidents_requesttype_unique"),
+            models.UniqueConstraint(
+                fields=["is_email_default"],
+                condition=Q(is_email_default=True),
+                name="incidents_requesttype_one_email_default",
+            ),
         ]
 
     def __str__(self):

@@ -11,6 +11,15 @@ def _get_incident(*, user, number):
     return incident_get_for_user(user=user, number=number)
 
 
+def _represent(record) -> dict:
+    """The record as `GET /api/v1/incidents/{number}/` shows it, less what depends on who asks."""
+    from .api.serializers import IncidentDetailSerializer
+
+    data = dict(IncidentDetailSerializer(record).data)
+    data.pop("allowed_transitions", None)
+    return data
+
+
 INCIDENT_KIND = RecordKind(
     code="incident",
     prefix="INC",
@@ -19,6 +28,7 @@ INCIDENT_KIND = RecordKind(
     get_for_user=_get_incident,
     url_name="incidents:detail",
     filters={"kind": "incident"},
+    represent=_represent,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -28,5 +38,6 @@ REQUEST_KIND = RecordKind(
     get_for_user=_get_incident,
     url_name="incidents:detail",
     filters={"kind": "request"},
+    represent=_represent,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

@@ -26,6 +26,10 @@ class RecordKind:
     get_for_user: Callable[..., Any]  # (user=, number=) -> record, raises NotFound
     url_name: str  # a URL name taking the number: "incidents:detail"
     filters: dict = field(default_factory=dict)  # narrows the model's rows to this kind
+    # record -> dict: the record as the API shows it (webhook bodies)
+    represent: Callable[[Any], dict] | None = None
+    # how e-mail files records of this kind and replies on them (servicedesk.services.intake.MailIntake)
+    mail: Any = None
 
     def model_class(self):
         return apps.get_model(self.model)

@@ -12,6 +12,7 @@ from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
 from .common import lock, note_changes, related_labels, save, validate_agent
+from .events import incident_event
 
 UNSET = object()
 
@@ -73,4 +74,11 @@ def incident_assign(
                 is_public=True,
                 data={**diff["status"], "transition": "assign" if record.assignee_id else "return_to_queue"},
             )
+        routed = "support_group" in diff or record.assignee_id is not None
+        incident_event(
+            record=record,
+            event="assigned" if routed else "unassigned",
+            actor=actor,
+            data={"assignee": record.assignee_id, "support_group": record.support_group_id},
+        )
         return record

@@ -14,6 +14,7 @@ from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
 from .common import lock, save
+from .events import incident_event
 from .transitions import SYSTEM, _fire
 
 
@@ -58,6 +59,13 @@ def incident_comment(
             action="incident.commented" if is_public else "incident.work_noted",
             target=record,
             data={"entry": entry.pk, "attachments": len(uploads)},
+        )
+        incident_event(
+            record=record,
+            event="commented" if is_public else "work_noted",
+            actor=actor,
+            entry=entry,
+            data={"entry": entry.pk},
         )
         if wf.is_requester(record, actor):
             _after_requester_reply(record)

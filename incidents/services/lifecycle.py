@@ -27,6 +27,7 @@ from .common import (
     save,
     validate_agent,
 )
+from .events import incident_event
 
 # Checked by the services themselves (status is the state machine's, relations are validated above).
 # Constraints are not re-checked one query each: the inputs they guard are validated here, and the
@@ -172,6 +173,9 @@ def incident_create(
         timeline_add(
             record=record, kind=TimelineEntry.Kind.ATTACHMENT, author=actor, is_public=True, uploads=uploads
         )
+    incident_event(
+        record=record, event="created", actor=actor, data={**data, "assignee": getattr(assignee, "pk", None)}
+    )
     if assignee is not None:
         from .transitions import _fire
 
@@ -227,6 +231,7 @@ def incident_update(
         if diff:
             save(record, [field for field in diff if field != "affected_cis"])
             note_changes(record=record, actor=actor, action="incident.updated", diff=diff, before=labels)
+            incident_event(record=record, event="updated", actor=actor, data={"changed": sorted(diff)})
         return record
 
 
@@ -256,5 +261,11 @@ def incident_declare_major(*, record: Incident, actor: User, is_major: bool, rea
             action="incident.major_changed",
             target=record,
             data={"is_major": is_major, "reason": reason},
+        )
+        incident_event(
+            record=record,
+            event="major_declared" if is_major else "major_stood_down",
+            actor=actor,
+            data={"reason": reason},
         )
         return record

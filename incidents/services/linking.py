@@ -15,6 +15,7 @@ from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
 from .common import save
+from .events import incident_event
 
 
 def _lock_pair(first: Incident, second: Incident) -> tuple[Incident, Incident]:
@@ -143,4 +144,5 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
             target=duplicate,
             data={"into": target.number, "children": moved},
         )
+        incident_event(record=duplicate, event="merged", actor=actor, data={"into": target.number})
         return target

@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.outbox_sweep",
         "schedule": timedelta(seconds=30),
     },
+    # Take in new mail from every active mailbox (IMAP); a message is marked only once its record is saved.
+    "servicedesk.mailboxes_poll": {
+        "task": "servicedesk.mailboxes_poll",
+        "schedule": timedelta(seconds=env.int("ITSM_MAILBOX_POLL_SECONDS", default=60)),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",
@@ -360,3 +365,9 @@ ITSM_OUTBOX_MAX_ATTEMPTS = env.int("ITSM_OUTBOX_MAX_ATTEMPTS", default=8)
 ITSM_OUTBOX_BACKOFF_SECONDS = env.int("ITSM_OUTBOX_BACKOFF_SECONDS", default=30)
 ITSM_OUTBOX_BACKOFF_MAX_SECONDS = env.int("ITSM_OUTBOX_BACKOFF_MAX_SECONDS", default=6 * 3600)
 ITSM_OUTBOX_SWEEP_GRACE_SECONDS = env.int("ITSM_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
+# Links in e-mail and webhook bodies point here (no request to take the host from in a worker).
+ITSM_SITE_URL = env("ITSM_SITE_URL", default="http://localhost:8000").rstrip("/")
+# The right-hand side of the Message-IDs the desk writes; replies that reference them find their record.
+ITSM_MAIL_DOMAIN = env("ITSM_MAIL_DOMAIN", default="itsm.localhost")
+ITSM_WEBHOOK_TIMEOUT_SECONDS = env.float("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+ITSM_IMAP_TIMEOUT_SECONDS = env.float("ITSM_IMAP_TIMEOUT_SECONDS", default=30.0)

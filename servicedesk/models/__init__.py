@@ -1,4 +1,6 @@
 from .audit import AuditEvent
+from .mail import InboundEmail, Mailbox
+from .notifications import NotificationEvent, NotificationOptOut, NotificationTemplate
 from .outbox import OutboxMessage
 from .people import Organisation, SupportGroup, User
 from .records import (
@@ -14,6 +16,7 @@ from .records import (
     Urgency,
 )
 from .tokens import ApiToken
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
@@ -21,6 +24,11 @@ __all__ = [
     "AuditEvent",
     "IdempotencyKey",
     "Impact",
+    "InboundEmail",
+    "Mailbox",
+    "NotificationEvent",
+    "NotificationOptOut",
+    "NotificationTemplate",
     "NumberSequence",
     "Organisation",
     "OutboxMessage",
@@ -32,4 +40,7 @@ __all__ = [
     "TimelineEntry",
     "Urgency",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -1,0 +1,92 @@
+"""What happened to a record, told to people (e-mail) and to integrations (webhooks).
+
+Every service that changes a record calls `incident_event` inside its transaction; the deliveries are
+outbox rows, so they exist exactly when the change does. Who is told what is decided here, once.
+"""
+
+from servicedesk.models import NotificationEvent, TimelineEntry, User
+from servicedesk.services.notifications import notify
+from servicedesk.services.webhooks import webhooks_publish
+
+from ..models import Incident
+from ..permissions import IncidentPolicy
+
+# The webhook event each transition publishes (`incident.resolved`, `request.closed`...).
+TRANSITION_EVENTS = {
+    "assign": "assigned",
+    "return_to_queue": "unassigned",
+    "start": "started",
+    "hold": "on_hold",
+    "resume": "resumed",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "close": "closed",
+    "cancel": "cancelled",
+    "close_as_duplicate": "merged",
+}
+
+# Every event a record of this app publishes, for webhook subscriptions.
+EVENTS = [
+    "created",
+    "updated",
+    "commented",
+    "work_noted",
+    "major_declared",
+    "major_stood_down",
+    *dict.fromkeys(TRANSITION_EVENTS.values()),
+]
+
+
+def incident_event(
+    *,
+    record: Incident,
+    event: str,
+    actor: User | None,
+    entry: TimelineEntry | None = None,
+    data: dict | None = None,
+) -> None:
+    """Publish `event` (one of `EVENTS`) on `record` to webhooks and e-mail the people it concerns."""
+    data = data or {}
+    webhooks_publish(event=f"{record.kind}.{event}", record=record, actor=actor, data=data)
+    for template, recipients in _notifications(record, event, actor, entry, data):
+        notify(
+            event=template,
+            record=record,
+            recipients=recipients,
+            actor=actor,
+            context={"entry": entry, "data": data},
+        )
+
+
+def _workers(record: Incident) -> list:
+    """Who works the record: its assignee, or its group when nobody has it yet."""
+    if record.assignee_id is not None:
+        return [record.assignee]
+    group = record.support_group
+    if group is None:
+        return []
+    if group.email:
+        return [group.email]
+    return list(group.members.filter(is_active=True))
+
+
+def _notifications(record: Incident, event: str, actor, entry, data: dict):
+    requester = [record.requester]
+    if event == "created":
+        yield NotificationEvent.CREATED, requester
+        if record.assignee_id is None and data.get("assignee") is None:
+            # A new record in the group's queue; one filed straight to a person tells them on assign.
+            yield NotificationEvent.ASSIGNED, _workers(record)
+    elif event == "assigned":
+        yield NotificationEvent.ASSIGNED, _workers(record)
+    elif event == "commented" and entry is not None and entry.is_public:
+        if actor is not None and actor.pk != record.requester_id and IncidentPolicy.is_agent(actor):
+            yield NotificationEvent.COMMENTED, requester
+        else:
+            yield NotificationEvent.COMMENTED, _workers(record)
+    elif event == "on_hold" and record.hold_reason == Incident.HoldReason.REQUESTER:
+        yield NotificationEvent.WAITING, requester
+    elif event == "resolved":
+        yield NotificationEvent.RESOLVED, requester
+    elif event in ("closed", "cancelled"):
+        yield NotificationEvent.CLOSED, requester
