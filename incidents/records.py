@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
 
+from .workflow import EVENTS
+
 
 def _get_incident(*, user, number):
     from .selectors import incident_get_for_user
@@ -29,6 +31,7 @@ INCIDENT_KIND = RecordKind(
     url_name="incidents:detail",
     filters={"kind": "incident"},
     represent=_represent,
+    events=tuple(EVENTS),
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -39,5 +42,6 @@ REQUEST_KIND = RecordKind(
     url_name="incidents:detail",
     filters={"kind": "request"},
     represent=_represent,
+    events=tuple(EVENTS),
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

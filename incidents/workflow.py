@@ -96,3 +96,29 @@ def can_reopen(record, user) -> bool:
 def nobody(record, user) -> bool:
     """Internal transitions are fired by services (merge, assignment), never chosen by a person."""
     return False
+
+
+# The webhook event each transition publishes (`incident.resolved`, `request.closed`...).
+TRANSITION_EVENTS = {
+    "assign": "assigned",
+    "return_to_queue": "unassigned",
+    "start": "started",
+    "hold": "on_hold",
+    "resume": "resumed",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "close": "closed",
+    "cancel": "cancelled",
+    "close_as_duplicate": "merged",
+}
+
+# Every event a record of this app publishes, for webhook subscriptions.
+EVENTS = [
+    "created",
+    "updated",
+    "commented",
+    "work_noted",
+    "major_declared",
+    "major_stood_down",
+    *dict.fromkeys(TRANSITION_EVENTS.values()),
+]

@@ -188,3 +188,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             )
             % {"count": count},
         )
+
+
+# The admin of notifications, webhooks and mailboxes lives beside this module.
+from . import admin_mail, admin_notifications, admin_webhooks  # noqa: E402, F401

@@ -28,6 +28,8 @@ class RecordKind:
     filters: dict = field(default_factory=dict)  # narrows the model's rows to this kind
     # record -> dict: the record as the API shows it (webhook bodies)
     represent: Callable[[Any], dict] | None = None
+    # the events a record of this kind publishes, without the kind: ("created", "resolved", ...)
+    events: tuple[str, ...] = ()
     # how e-mail files records of this kind and replies on them (servicedesk.services.intake.MailIntake)
     mail: Any = None
 

@@ -11,31 +11,6 @@ from servicedesk.services.webhooks import webhooks_publish
 from ..models import Incident
 from ..permissions import IncidentPolicy
 
-# The webhook event each transition publishes (`incident.resolved`, `request.closed`...).
-TRANSITION_EVENTS = {
-    "assign": "assigned",
-    "return_to_queue": "unassigned",
-    "start": "started",
-    "hold": "on_hold",
-    "resume": "resumed",
-    "resolve": "resolved",
-    "reopen": "reopened",
-    "close": "closed",
-    "cancel": "cancelled",
-    "close_as_duplicate": "merged",
-}
-
-# Every event a record of this app publishes, for webhook subscriptions.
-EVENTS = [
-    "created",
-    "updated",
-    "commented",
-    "work_noted",
-    "major_declared",
-    "major_stood_down",
-    *dict.fromkeys(TRANSITION_EVENTS.values()),
-]
-
 
 def incident_event(
     *,
@@ -45,7 +20,7 @@ def incident_event(
     entry: TimelineEntry | None = None,
     data: dict | None = None,
 ) -> None:
-    """Publish `event` (one of `EVENTS`) on `record` to webhooks and e-mail the people it concerns."""
+    """Publish `event` (one of `workflow.EVENTS`) to webhooks; e-mail the people it concerns."""
     data = data or {}
     webhooks_publish(event=f"{record.kind}.{event}", record=record, actor=actor, data=data)
     for template, recipients in _notifications(record, event, actor, entry, data):

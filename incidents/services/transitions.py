@@ -14,7 +14,7 @@ from servicedesk.services.timeline import timeline_add
 from .. import workflow as wf
 from ..models import Incident
 from .common import lock, save, validate_agent
-from .events import TRANSITION_EVENTS, incident_event
+from .events import incident_event
 
 SYSTEM = None  # the actor of automatic transitions (auto-close, children resolving with their parent)
 
@@ -183,7 +183,7 @@ def _fire(*, record: Incident, actor, to: str, inputs: dict) -> Incident:
         data={**data, "automatic": actor is SYSTEM},
     )
     audit_record(actor=actor, action=f"incident.{name}", target=record, data=data)
-    incident_event(record=record, event=TRANSITION_EVENTS[name], actor=actor, data=data)
+    incident_event(record=record, event=wf.TRANSITION_EVENTS[name], actor=actor, data=data)
     if name == "resolve":
         _resolve_children(record, actor)
     return record

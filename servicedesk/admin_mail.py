@@ -1,0 +1,1 @@
+"""The admin of mailboxes and the inbound e-mail log."""

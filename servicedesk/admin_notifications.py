@@ -1,0 +1,1 @@
+"""The admin of notification templates and opt-outs."""
