@@ -176,6 +176,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.event == "user.password_reset":
+            return [field for field in fields if field != "payload"]  # it holds a live reset link
+        return fields
+
     @admin.action(description=_("Retry the selected dead messages"), permissions=["view"])
     def retry(self, request, queryset):
         count = outbox_retry(actor=request.user, messages=queryset)

@@ -41,7 +41,7 @@ class ApiTokenCreateForm(forms.Form):
 
 
 class PasswordResetRequestForm(auth_forms.PasswordResetForm):
-    """Queue the e-mail through a worker instead of sending it in the request."""
+    """Write the e-mail to the outbox (delivered after commit) instead of sending it in the request."""
 
     def save(self, domain_override=None, use_https=False, request=None, **kwargs):
         domain = domain_override or get_current_site(request).domain

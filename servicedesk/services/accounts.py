@@ -1,7 +1,6 @@
-"""Passwords: reset by e-mail (sent by a worker) and change."""
+"""Passwords: reset by e-mail (through the outbox) and change."""
 
-import logging
-
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -9,28 +8,19 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from kombu.exceptions import OperationalError
 
-from servicedesk.models import User
+from servicedesk.models import OutboxMessage, User
 
 from .audit import audit_record
+from .outbox import outbox_enqueue
 
-logger = logging.getLogger(__name__)
-
-
-def _enqueue_password_reset_email(user_id: int, domain: str, use_https: bool) -> None:
-    from servicedesk.tasks import password_reset_email_send_task
-
-    try:
-        password_reset_email_send_task.delay(user_id, domain, use_https)
-    except OperationalError:
-        # The broker is down: send in the request rather than lose the e-mail.
-        logger.warning("broker unavailable, sending the password-reset e-mail inline", exc_info=True)
-        password_reset_email_send(user_id=user_id, domain=domain, use_https=use_https)
+RESET_EVENT = "user.password_reset"
 
 
 def password_reset_request(*, email: str, domain: str, use_https: bool) -> int:
-    """Queue a reset e-mail to each active user with this address (also to set a first password).
+    """Write a reset e-mail to each active user with this address (also to set a first password) into the
+    outbox, in the same transaction as its audit event: a broker or mail-server outage delays it, never
+    loses it.
 
     Says nothing about whether the address is known (the caller shows the same page either way);
     returns how many e-mails were queued.
@@ -39,18 +29,20 @@ def password_reset_request(*, email: str, domain: str, use_https: bool) -> int:
     with transaction.atomic():
         for user in users:
             audit_record(actor=None, action="user.password_reset_requested", target=user)
-            transaction.on_commit(lambda pk=user.pk: _enqueue_password_reset_email(pk, domain, use_https))
+            outbox_enqueue(
+                channel=OutboxMessage.Channel.EMAIL,
+                event=RESET_EVENT,
+                recipient=user.email,
+                payload=password_reset_email_render(user=user, domain=domain, use_https=use_https),
+                record=user,
+            )
     return len(users)
 
 
-def password_reset_email_send(*, user_id: int, domain: str, use_https: bool) -> bool:
-    """Send the reset e-mail, in the user's language, with a fresh one-time link.
-
-    Returns False when the user can no longer reset (gone, inactive); mail errors propagate for retry.
-    """
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.email:
-        return False
+def password_reset_email_render(*, user: User, domain: str, use_https: bool) -> dict:
+    """The reset e-mail (subject, text, html, headers), in the user's language, with a fresh one-time
+    link. The link stops working once the password changes or the user signs in, and after
+    PASSWORD_RESET_TIMEOUT."""
     context = {
         "user": user,
         "domain": domain,
@@ -58,12 +50,30 @@ def password_reset_email_send(*, user_id: int, domain: str, use_https: bool) -> 
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    with translation.override(user.language or None):
+    with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = render_to_string("registration/password_reset_subject.txt", context)
-        body = render_to_string("registration/password_reset_email.txt", context)
+        text = render_to_string("registration/password_reset_email.txt", context)
         html = render_to_string("registration/password_reset_email.html", context)
-    message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
-    message.attach_alternative(html, "text/html")
+    return {
+        "subject": " ".join(subject.split()),
+        "text": text,
+        "html": html,
+        "headers": {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    }
+
+
+def password_reset_email_send(*, user_id: int, domain: str, use_https: bool) -> bool:
+    """Send the reset e-mail at once. Kept for `password_reset_email_send_task` messages queued before
+    resets went through the outbox; new resets use `password_reset_request`.
+
+    Returns False when the user can no longer reset (gone, inactive); mail errors propagate for retry.
+    """
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return False
+    payload = password_reset_email_render(user=user, domain=domain, use_https=use_https)
+    message = EmailMultiAlternatives(payload["subject"], payload["text"], to=[user.email])
+    message.attach_alternative(payload["html"], "text/html")
     message.send()
     return True
 

@@ -8,7 +8,9 @@ exponential back-off until `ITSM_OUTBOX_MAX_ATTEMPTS`, then the message is dead 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +24,18 @@ from servicedesk.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 _TRANSPORTS: dict[str, Callable[[OutboxMessage], None]] = {}
+_SILENCED: ContextVar[bool] = ContextVar("outbox_silenced", default=False)
+
+
+@contextmanager
+def outbox_silenced() -> Iterator[None]:
+    """Write no deliveries inside this block: for history that is not news (the demo's backdated
+    records), never for real changes."""
+    token = _SILENCED.set(True)
+    try:
+        yield
+    finally:
+        _SILENCED.reset(token)
 
 
 def register_transport(channel: str, send: Callable[[OutboxMessage], None]) -> None:
@@ -37,13 +51,16 @@ def outbox_enqueue(
     payload: dict,
     record: models.Model | None = None,
     event_id=None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Write a delivery in the current transaction; it is sent after the commit, or by the sweep.
 
     Must run inside `transaction.atomic`: a delivery exists exactly when the change that caused it does.
+    Returns None, writing nothing, inside `outbox_silenced()`.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change it reports")
+    if _SILENCED.get():
+        return None
     now = timezone.now()
     message = OutboxMessage.objects.create(
         channel=channel,

@@ -1,11 +1,15 @@
 import re
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from servicedesk.models import AuditEvent
+from servicedesk.models import AuditEvent, OutboxMessage
+from servicedesk.services.outbox import outbox_sweep
+from servicedesk.tasks import password_reset_email_send_task
 
 from ..factories import PASSWORD, UserFactory
 
@@ -167,11 +171,11 @@ def test_a_reset_for_an_unknown_email_sends_nothing_but_shows_the_same_page(
     assert not AuditEvent.objects.filter(action="user.password_reset_requested").exists()
 
 
-def test_the_reset_email_is_sent_in_the_request_when_the_broker_is_down(
+def test_the_reset_email_waits_in_the_outbox_while_the_broker_is_down_and_the_sweep_sends_it(
     client, requester, django_capture_on_commit_callbacks
 ):
     with mock.patch(
-        "servicedesk.tasks.password_reset_email_send_task.delay",
+        "servicedesk.tasks.outbox_deliver_task.delay",
         side_effect=OperationalError("Error 111 connecting to broker. Connection refused."),
     ) as delay:
         response = _request_reset(client, django_capture_on_commit_callbacks, "requester@example.com")
@@ -179,9 +183,26 @@ def test_the_reset_email_is_sent_in_the_request_when_the_broker_is_down(
     assert delay.call_count == 1
     assert response.status_code == 302
     assert response.url == "/password/reset/sent/"
+    assert mail.outbox == []
+    [pending] = OutboxMessage.objects.filter(event="user.password_reset")
+    assert (pending.state, pending.recipient) == (OutboxMessage.State.PENDING, "requester@example.com")
+
+    assert outbox_sweep(now=timezone.now() + timedelta(minutes=5)) == 1
+
     [message] = mail.outbox
     assert message.to == ["requester@example.com"]
-    assert RESET_LINK.search(message.body)
+    assert message.extra_headers["Auto-Submitted"] == "auto-generated"
+    link = RESET_LINK.search(message.body).group(1)
+    assert client.get(link, follow=True).context["validlink"] is True
+
+
+def test_a_reset_email_queued_by_the_former_celery_task_is_still_sent(requester):
+    assert password_reset_email_send_task.apply(args=(requester.pk, "desk.example", True)).get() is True
+
+    [message] = mail.outbox
+    assert message.to == ["requester@example.com"]
+    assert message.subject == "Reset your service desk password"
+    assert "https://desk.example/password/reset/" in message.body
 
 
 @pytest.mark.parametrize(

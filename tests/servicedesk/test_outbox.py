@@ -1,3 +1,4 @@
+import io
 import time
 from datetime import timedelta
 
@@ -222,3 +223,27 @@ def test_an_administrator_retries_a_dead_message_from_the_admin(
     assert (message.state, message.attempts) == (OutboxMessage.State.PENDING, 0)
     assert OutboxMessage.objects.get(pk=delivered.pk).state == OutboxMessage.State.DELIVERED
     assert client.get("/admin/servicedesk/outboxmessage/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_nothing_is_written_while_silenced_and_writing_resumes_after(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), outbox.outbox_silenced():
+        assert enqueue() is None
+    assert not OutboxMessage.objects.exists()
+    assert mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message = enqueue()
+    message.refresh_from_db()
+    assert message.state == OutboxMessage.State.DELIVERED
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_history_notifies_nobody():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert not OutboxMessage.objects.exists()
+    assert mail.outbox == []

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from servicedesk import roles
 from servicedesk.errors import ApplicationError, PermissionDenied
-from servicedesk.models import ApiToken, AuditEvent, Organisation, SupportGroup, User
+from servicedesk.models import ApiToken, AuditEvent, Organisation, OutboxMessage, SupportGroup, User
 from servicedesk.services.accounts import password_reset_request, password_set
 from servicedesk.services.people import (
     organisation_create,
@@ -625,7 +625,7 @@ def test_password_set_changes_the_password_and_records_why(requester, audit_log,
     assert [_event(e) for e in audit_log.events()] == [_expected(action, requester, requester, {})]
 
 
-def test_password_reset_request_records_a_system_event_and_queues_the_email_on_commit(
+def test_password_reset_request_writes_the_email_to_the_outbox_and_sends_it_on_commit(
     requester, audit_log, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
@@ -636,6 +636,10 @@ def test_password_reset_request_records_a_system_event_and_queues_the_email_on_c
     assert queued == 1
     assert len(callbacks) == 1
     assert mail.outbox == []
+    [pending] = OutboxMessage.objects.filter(event="user.password_reset")
+    assert pending.recipient == "requester@example.com"
+    assert pending.state == OutboxMessage.State.PENDING
+    assert pending.payload["subject"] == "Reset your service desk password"
     assert [_event(e) for e in audit_log.events()] == [
         _expected("user.password_reset_requested", None, requester, {})
     ]
@@ -645,6 +649,8 @@ def test_password_reset_request_records_a_system_event_and_queues_the_email_on_c
     [message] = mail.outbox
     assert message.to == ["requester@example.com"]
     assert "https://desk.example/password/reset/" in message.body
+    pending.refresh_from_db()
+    assert pending.state == OutboxMessage.State.DELIVERED
 
 
 def test_password_reset_request_skips_inactive_users(db, audit_log, django_capture_on_commit_callbacks):

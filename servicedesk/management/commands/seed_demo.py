@@ -6,6 +6,7 @@ from django.db import transaction
 from servicedesk import roles
 from servicedesk.demo import demo_seeders
 from servicedesk.models import Organisation, SupportGroup, User
+from servicedesk.services.outbox import outbox_silenced
 from servicedesk.services.people import (
     organisation_create,
     support_group_add_member,
@@ -204,8 +205,10 @@ class Command(BaseCommand):
             if manages and groups[manages].manager_id is None:
                 support_group_update(group=groups[manages], actor=None, manager=user)
 
-        for seeder in demo_seeders():
-            seeder(self.stdout)
+        # The demo's records are backdated history: nobody is notified of them.
+        with outbox_silenced():
+            for seeder in demo_seeders():
+                seeder(self.stdout)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
         self.stdout.write(f"Demo logins (password for every new demo user: {DEMO_PASSWORD}):")
