@@ -79,6 +79,10 @@ def incident_assign(
             record=record,
             event="assigned" if routed else "unassigned",
             actor=actor,
-            data={"assignee": record.assignee_id, "support_group": record.support_group_id},
+            data={
+                "assignee": record.assignee_id,
+                "support_group": record.support_group_id,
+                "changed": sorted(set(diff) & {"assignee", "support_group"}),
+            },
         )
         return record

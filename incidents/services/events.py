@@ -53,7 +53,9 @@ def _notifications(record: Incident, event: str, actor, entry, data: dict):
             # A new record in the group's queue; one filed straight to a person tells them on assign.
             yield NotificationEvent.ASSIGNED, _workers(record)
     elif event == "assigned":
-        yield NotificationEvent.ASSIGNED, _workers(record)
+        changed = data.get("changed")  # routing says what moved; a transition always changes the assignee
+        if changed is None or "assignee" in changed or record.assignee_id is None:
+            yield NotificationEvent.ASSIGNED, _workers(record)
     elif event == "commented" and entry is not None and entry.is_public:
         if actor is not None and actor.pk != record.requester_id and IncidentPolicy.is_agent(actor):
             yield NotificationEvent.COMMENTED, requester

@@ -135,6 +135,17 @@ def test_moving_a_record_to_another_group_tells_that_groups_members(record, outb
     assert "waiting in the Second line queue" in outbox.messages()[0].payload["text"]
 
 
+def test_moving_a_record_with_its_assignee_to_another_group_tells_nobody_again(
+    assigned, outbox, agent, group_manager, second_line
+):
+    second_line.members.add(agent)
+
+    services.incident_assign(record=assigned, actor=group_manager, support_group=second_line)
+
+    assert assigned.assignee == agent
+    assert outbox.sent() == []
+
+
 # The conversation
 
 
