@@ -10,6 +10,7 @@ from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
 from incidents.api import views as incidents_views
 from servicedesk.api import views as servicedesk_views
+from servicedesk.api import webhooks as servicedesk_webhooks
 
 router = DefaultRouter()
 # Accept paths with or without the trailing slash: integrations often drop it.
@@ -19,6 +20,7 @@ router.register("organisations", servicedesk_views.OrganisationViewSet, basename
 router.register("support-groups", servicedesk_views.SupportGroupViewSet, basename="support-group")
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
+router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")
 router.register("ci-classes", cmdb_views.CIClassViewSet, basename="ci-class")
 router.register("relationship-types", cmdb_views.RelationshipTypeViewSet, basename="relationship-type")
 router.register("cis", cmdb_views.CIViewSet, basename="ci")

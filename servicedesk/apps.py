@@ -12,5 +12,6 @@ class ServicedeskConfig(AppConfig):
         from . import receivers  # noqa: F401
         from .api import schema  # noqa: F401
         from .roles import restore_missing_roles
+        from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

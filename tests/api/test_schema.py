@@ -17,6 +17,15 @@ from schemathesis.checks import not_a_server_error
 from itsm.wsgi import application
 
 ENDPOINTS = {
+    ("get", "/api/v1/webhooks/"),
+    ("post", "/api/v1/webhooks/"),
+    ("get", "/api/v1/webhooks/events/"),
+    ("get", "/api/v1/webhooks/{id}/"),
+    ("patch", "/api/v1/webhooks/{id}/"),
+    ("delete", "/api/v1/webhooks/{id}/"),
+    ("post", "/api/v1/webhooks/{id}/rotate-secret/"),
+    ("get", "/api/v1/webhooks/{id}/deliveries/"),
+    ("post", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver/"),
     ("get", "/api/v1/me/"),
     ("patch", "/api/v1/me/"),
     ("get", "/api/v1/me/tokens/"),
