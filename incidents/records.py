@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
 
+from .intake import IncidentMailIntake
 from .workflow import EVENTS
 
 
@@ -32,6 +33,7 @@ INCIDENT_KIND = RecordKind(
     filters={"kind": "incident"},
     represent=_represent,
     events=tuple(EVENTS),
+    mail=IncidentMailIntake("incident"),
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -43,5 +45,6 @@ REQUEST_KIND = RecordKind(
     filters={"kind": "request"},
     represent=_represent,
     events=tuple(EVENTS),
+    mail=IncidentMailIntake("request"),
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

@@ -30,7 +30,7 @@ class RecordKind:
     represent: Callable[[Any], dict] | None = None
     # the events a record of this kind publishes, without the kind: ("created", "resolved", ...)
     events: tuple[str, ...] = ()
-    # how e-mail files records of this kind and replies on them (servicedesk.services.intake.MailIntake)
+    # how e-mail files records of this kind and replies on them (servicedesk.intake.MailIntake)
     mail: Any = None
 
     def model_class(self):

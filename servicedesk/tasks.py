@@ -45,3 +45,21 @@ def outbox_sweep_task() -> int:
     from .services.outbox import outbox_sweep
 
     return outbox_sweep()
+
+
+@shared_task(name="servicedesk.mailboxes_poll")
+def mailboxes_poll_task() -> int:
+    """Take in new mail from every active mailbox (beat, every ITSM_MAILBOX_POLL_SECONDS)."""
+    from .services.mailboxes import mailboxes_poll
+
+    return mailboxes_poll()
+
+
+@shared_task(name="servicedesk.mailbox_poll")
+def mailbox_poll_task(mailbox_id: int) -> int:
+    """Take in new mail from one mailbox now (the admin's "poll now")."""
+    from .models import Mailbox
+    from .services.mailboxes import mailbox_poll
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+    return mailbox_poll(mailbox=mailbox) if mailbox is not None else 0

@@ -1,3 +1,13 @@
+import imaplib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -104,3 +114,163 @@ def celery_worker(transactional_db):
             yield worker
     finally:
         app.conf.task_always_eager = True
+
+
+class ImapServer:
+    """A private dovecot on 127.0.0.1 serving one mailbox, `desk@example.test` / `secret`, over plain IMAP."""
+
+    host = "127.0.0.1"
+    username = "desk@example.test"
+    password = "secret"
+
+    def __init__(self, directory: Path, port: int):
+        self.directory = directory
+        self.port = port
+        self.config = directory / "dovecot.conf"
+
+    def connect(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4(self.host, self.port, timeout=10)
+        client.login(self.username, self.password)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver `raw` into `folder`, unseen (what a mail server does)."""
+        client = self.connect()
+        try:
+            status, _data = client.append(folder, None, None, raw)
+            assert status == "OK", _data
+        finally:
+            client.logout()
+
+    def flags(self, folder: str = "INBOX") -> list[set[str]]:
+        """The flags of each message in `folder`, in order ([] when the folder does not exist)."""
+        client = self.connect()
+        try:
+            status, count = client.select(folder, readonly=True)
+            if status != "OK" or not int(count[0]):
+                return []
+            _status, data = client.fetch("1:*", "(FLAGS)")
+            return [{flag.decode() for flag in imaplib.ParseFlags(item)} for item in data if item]
+        finally:
+            client.logout()
+
+    def clear(self) -> None:
+        """Delete every message and every folder but INBOX."""
+        client = self.connect()
+        try:
+            _status, folders = client.list()
+            for line in folders or []:
+                match = _LIST_LINE.match(line.decode()) if line else None
+                name = match["name"].strip('"') if match else ""
+                if name and name.upper() != "INBOX":
+                    client.delete(f'"{name}"')
+            _status, count = client.select("INBOX")
+            if int(count[0]):
+                client.store("1:*", "+FLAGS", "\\Deleted")
+                client.expunge()
+        finally:
+            client.logout()
+
+
+_LIST_LINE = re.compile(r'\((?P<flags>[^)]*)\) (?P<delimiter>"[^"]*"|NIL) (?P<name>.+)')
+
+
+_DOVECOT_CONF = """\
+base_dir = {dir}/run
+state_dir = {dir}/run/state
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# Wrong-password tests would otherwise wait 2 s per attempt.
+auth_failure_delay = 0
+log_path = {dir}/dovecot.log
+mail_location = maildir:{dir}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=mail gid=mail home={dir}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+first_valid_uid = 1
+mail_privileged_group =
+"""
+
+
+def _unavailable(reason: str):
+    """CI must run the IMAP tests; elsewhere they are skipped with the reason."""
+    if os.environ.get("CI"):
+        pytest.fail(f"imap_server: {reason}")
+    pytest.skip(f"imap_server: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def imap_server():
+    """A real IMAP server for the e-mail intake tests: Debian's dovecot on a free local port.
+
+    Its own config, base_dir and port, so a system dovecot (started by the package) does not matter.
+    """
+    dovecot = shutil.which("dovecot") or next(
+        (path for path in ("/usr/sbin/dovecot",) if os.access(path, os.X_OK)), None
+    )
+    if dovecot is None:
+        _unavailable("dovecot is not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        _unavailable("dovecot must be started as root (it drops to the mail user)")
+    directory = Path(tempfile.mkdtemp(prefix="itsm-dovecot-"))
+    directory.chmod(0o755)  # the mail user reaches its maildir through it
+    server = ImapServer(directory, _free_port())
+    (directory / "run" / "state").mkdir(parents=True)
+    (directory / "mail").mkdir()
+    shutil.chown(directory / "mail", "mail", "mail")
+    (directory / "passwd").write_text(f"{server.username}:{{PLAIN}}{server.password}\n")
+    server.config.write_text(_DOVECOT_CONF.format(dir=directory, port=server.port))
+    # The daemon keeps its standard streams: give it a file, not a pipe that would never close.
+    output = directory / "start.log"
+    with output.open("wb") as log:
+        started = subprocess.run([dovecot, "-c", str(server.config)], stdout=log, stderr=log)
+    if started.returncode != 0:
+        reason = output.read_text(errors="replace").strip()
+        shutil.rmtree(directory, ignore_errors=True)
+        _unavailable(f"dovecot did not start: {reason}")
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                server.connect().logout()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log = directory / "dovecot.log"
+                    pytest.fail(f"dovecot did not answer: {log.read_text() if log.exists() else ''}")
+                time.sleep(0.1)
+        yield server
+    finally:
+        subprocess.run(
+            [dovecot, "-c", str(server.config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""Acceptance (issue 5, e-mail intake): a requester and an agent talk about one incident by e-mail.
+
+The requester writes to the desk's mailbox on a real IMAP server (dovecot), the poll files an incident
+with the attachment, the agent's public comment reaches the requester by e-mail, and the requester's
+reply to that e-mail lands on the same incident as a comment, without the quoted text.
+"""
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+from django.core import mail as outbox
+
+from incidents import services
+from incidents.models import Incident
+from servicedesk.mailthreads import thread_id
+from servicedesk.models import Attachment, Mailbox, TimelineEntry
+from servicedesk.services.mailboxes import mailbox_poll
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
+
+
+@pytest.fixture
+def imap(imap_server):
+    imap_server.clear()
+    yield imap_server
+    imap_server.clear()
+
+
+@pytest.fixture
+def desk_mailbox(db, imap):
+    return Mailbox.objects.create(
+        name="Service desk",
+        address=imap.username,
+        host=imap.host,
+        port=imap.port,
+        security=Mailbox.Security.NONE,
+        username=imap.username,
+        password=imap.password,
+    )
+
+
+def _poll(mailbox, capture) -> int:
+    with capture(execute=True):
+        return mailbox_poll(mailbox=mailbox)
+
+
+def test_a_requester_and_an_agent_talk_about_an_incident_by_email(
+    requester, agent, support_group, desk_mailbox, imap, django_capture_on_commit_callbacks
+):
+    first = EmailMessage()
+    first["From"] = f"{requester.full_name} <{requester.email}>"
+    first["To"] = desk_mailbox.address
+    first["Subject"] = "Outlook does not start"
+    first["Message-ID"] = make_msgid(domain="example.com")
+    first.set_content("Outlook crashes at once. A screenshot is attached.")
+    first.add_attachment(PNG, maintype="image", subtype="png", filename="crash.png")
+    imap.append(first.as_bytes())
+
+    assert _poll(desk_mailbox, django_capture_on_commit_callbacks) == 1
+
+    incident = Incident.objects.get()
+    assert (incident.requester, incident.channel, incident.kind) == (requester, "email", "incident")
+    assert incident.title == "Outlook does not start"
+    assert list(Attachment.objects.filter(entry__object_id=incident.pk).values_list("name", flat=True)) == [
+        "crash.png"
+    ]
+
+    outbox.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_comment(
+            record=incident, actor=agent, body="Please start it with /safe and tell us."
+        )
+
+    [notification] = [m for m in outbox.outbox if requester.email in m.to]
+    sent = notification.message()
+    assert f"[{incident.number}]" in sent["Subject"]
+    assert sent["In-Reply-To"] == thread_id(incident.number)
+    assert "Please start it with /safe" in notification.body
+
+    reply = EmailMessage()
+    reply["From"] = requester.email
+    reply["To"] = desk_mailbox.address
+    reply["Subject"] = f"Re: {sent['Subject']}"
+    reply["Message-ID"] = make_msgid(domain="example.com")
+    reply["In-Reply-To"] = sent["Message-ID"]
+    reply["References"] = f"{sent['References']} {sent['Message-ID']}"
+    quoted = "\n".join(f"> {line}" for line in notification.body.splitlines())
+    reply.set_content(
+        f"Safe mode works, thank you.\n\nOn Tue, 24 Nov 2026 at 10:00, {sent['From']} wrote:\n{quoted}\n"
+    )
+    imap.append(reply.as_bytes())
+
+    assert _poll(desk_mailbox, django_capture_on_commit_callbacks) == 1
+
+    assert Incident.objects.count() == 1
+    comment = TimelineEntry.objects.filter(object_id=incident.pk, kind=TimelineEntry.Kind.COMMENT).latest(
+        "pk"
+    )
+    assert (comment.author, comment.is_public) == (requester, True)
+    assert comment.body == "Safe mode works, thank you."
+    assert "/safe" not in comment.body
+    assert all("\\Seen" in flags for flags in imap.flags())
