@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .admin import AuditedAdmin
+from .admin import AuditedAdmin, ReadOnlyAdmin
 from .kinds import record_kinds
 from .models import InboundEmail, Mailbox
 from .services.mailboxes import mailbox_poll, mailbox_test_connection
@@ -97,7 +97,7 @@ class MailboxAdmin(AuditedAdmin):
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(ReadOnlyAdmin):
     """The log of what intake did with each message: read-only."""
 
     list_display = ["received_at", "sender", "subject", "result", "mailbox"]
@@ -116,15 +116,6 @@ class InboundEmailAdmin(admin.ModelAdmin):
         "record_link",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("record"))
     def record_link(self, obj):

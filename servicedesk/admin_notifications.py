@@ -8,7 +8,7 @@ from django.template import TemplateSyntaxError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .admin import AuditedAdmin
+from .admin import AuditedAdmin, ReadOnlyAdmin
 from .models import NotificationEvent, NotificationOptOut, NotificationTemplate
 from .services.notifications import CONTEXT_VARIABLES, default_template_source, template_check
 
@@ -101,7 +101,7 @@ class NotificationTemplateAdmin(AuditedAdmin):
 
 
 @admin.register(NotificationOptOut)
-class NotificationOptOutAdmin(admin.ModelAdmin):
+class NotificationOptOutAdmin(ReadOnlyAdmin):
     """Read-only: people turn their notifications off and on from their profile."""
 
     list_display = ["user", "event", "created_at"]
@@ -109,12 +109,3 @@ class NotificationOptOutAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email", "user__full_name"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin import ReadOnlyAdmin
 from .errors import ApplicationError
 from .models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .services.webhooks import (
@@ -174,7 +175,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log, read-only, with a redeliver action for delivered and dead deliveries."""
 
     list_display = [
@@ -197,15 +198,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return _annotated(super().get_queryset(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_redeliver_permission(self, request):
         return request.user.has_perm("servicedesk.change_webhooksubscription")
