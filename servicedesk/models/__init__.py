@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInterval
 from .mail import InboundEmail, Mailbox
 from .notifications import NotificationEvent, NotificationOptOut, NotificationTemplate
 from .outbox import OutboxMessage
@@ -22,6 +23,8 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "BusinessCalendar",
+    "CalendarException",
     "IdempotencyKey",
     "Impact",
     "InboundEmail",
@@ -43,4 +46,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
+    "Weekday",
+    "WorkingInterval",
 ]

@@ -2,10 +2,11 @@
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from servicedesk import roles
 from servicedesk.demo import demo_seeders
-from servicedesk.models import Organisation, SupportGroup, User
+from servicedesk.models import BusinessCalendar, Organisation, SupportGroup, User
 from servicedesk.services.outbox import outbox_silenced
 from servicedesk.services.people import (
     organisation_create,
@@ -15,6 +16,7 @@ from servicedesk.services.people import (
     user_create,
     user_set_roles,
 )
+from servicedesk.sla.calendars import calendar_load_holidays, calendar_set_hours
 
 DEMO_PASSWORD = "demo-itsm-2026"
 
@@ -205,6 +207,8 @@ class Command(BaseCommand):
             if manages and groups[manages].manager_id is None:
                 support_group_update(group=groups[manages], actor=None, manager=user)
 
+        self._calendars()
+
         # The demo's records are backdated history: nobody is notified of them.
         with outbox_silenced():
             for seeder in demo_seeders():
@@ -214,6 +218,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for every new demo user: {DEMO_PASSWORD}):")
         for username, _name, _org, role_names, *_rest in PEOPLE:
             self.stdout.write(f"  {username:<8} {', '.join(role_names)}")
+
+    def _calendars(self):
+        """Round the clock for urgent work; Shanghai office hours with China's holidays for the rest."""
+        always, created = BusinessCalendar.objects.get_or_create(
+            name="24×7", defaults={"time_zone": "Asia/Shanghai", "description": "Round the clock."}
+        )
+        if created:
+            calendar_set_hours(calendar=always, actor=None, weekly={day: [(0, 1440)] for day in range(7)})
+        office, created = BusinessCalendar.objects.get_or_create(
+            name="Shanghai business hours",
+            defaults={"time_zone": "Asia/Shanghai", "description": "Monday to Friday, 09:00 to 18:00."},
+        )
+        if created:
+            calendar_set_hours(calendar=office, actor=None, weekly={day: [(540, 1080)] for day in range(5)})
+            year = timezone.now().year
+            calendar_load_holidays(calendar=office, actor=None, country="CN", years=[year, year + 1])
 
     def _organisation(self, spec):
         existing = Organisation.objects.filter(name=spec["name"]).first()

@@ -1,0 +1,134 @@
+"""Business calendars as rows: reading one as a `Schedule`, setting its hours, loading holidays.
+
+The arithmetic lives in `servicedesk.sla.calendar` (pure, no database); these are the reads and writes
+around it. Holidays come from the `holidays` package once, into rows an administrator edits: a new release
+of the package never changes an SLA result by itself.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from types import MappingProxyType
+
+import holidays as holiday_data
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from servicedesk.models import BusinessCalendar, CalendarException, User, WorkingInterval
+from servicedesk.services.audit import audit_record
+
+from .calendar import Schedule, validate_intervals
+
+MAX_YEARS = 10
+
+
+def calendar_schedule(calendar: BusinessCalendar) -> Schedule:
+    """The calendar's weekly hours, holidays and openings as a `Schedule` (two queries)."""
+    weekly = defaultdict(list)
+    for interval in WorkingInterval.objects.filter(calendar=calendar).order_by("weekday", "start_minute"):
+        weekly[interval.weekday].append((interval.start_minute, interval.end_minute))
+    closed, opened = set(), defaultdict(list)
+    for exception in CalendarException.objects.filter(calendar=calendar).order_by("date", "start_minute"):
+        if exception.kind == CalendarException.Kind.CLOSED:
+            closed.add(exception.date)
+        else:
+            opened[exception.date].append((exception.start_minute, exception.end_minute))
+    return Schedule(
+        time_zone=calendar.time_zone,
+        weekly=tuple(tuple(weekly[day]) for day in range(7)),
+        closed=frozenset(closed),
+        opened=MappingProxyType({day: tuple(spans) for day, spans in opened.items()}),
+    )
+
+
+@transaction.atomic
+def calendar_set_hours(
+    *, calendar: BusinessCalendar, actor: User | None, weekly: dict[int, Iterable[tuple[int, int]]]
+) -> BusinessCalendar:
+    """Replace the calendar's working hours: `{weekday: [(start_minute, end_minute), ...]}`, Monday = 0.
+
+    Raises ValidationError for a bad weekday, or overlapping or out-of-range intervals.
+    """
+    checked = {}
+    for weekday, spans in weekly.items():
+        if weekday not in range(7):
+            raise ValidationError({"weekly": _("Weekdays are 0 (Monday) to 6 (Sunday).")})
+        try:
+            checked[weekday] = validate_intervals(spans)
+        except ValueError as exc:
+            raise ValidationError({"weekly": str(exc)}) from exc
+    WorkingInterval.objects.filter(calendar=calendar).delete()
+    WorkingInterval.objects.bulk_create(
+        WorkingInterval(calendar=calendar, weekday=weekday, start_minute=start, end_minute=end)
+        for weekday, spans in sorted(checked.items())
+        for start, end in spans
+    )
+    audit_record(
+        actor=actor,
+        action="calendar.hours_set",
+        target=calendar,
+        data={str(day): [list(span) for span in spans] for day, spans in sorted(checked.items())},
+    )
+    return calendar
+
+
+def holiday_countries() -> list[tuple[str, str]]:
+    """(code, label) of every country the `holidays` package knows, for a choice list."""
+    choices = []
+    for class_name, code, *_rest in holiday_data.registry.COUNTRIES.values():
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
+        choices.append((code, f"{words} ({code})"))
+    return sorted(choices, key=lambda choice: choice[1])
+
+
+@transaction.atomic
+def calendar_load_holidays(
+    *,
+    calendar: BusinessCalendar,
+    actor: User | None,
+    country: str,
+    years: Iterable[int],
+    subdivision: str | None = None,
+    language: str | None = None,
+) -> int:
+    """Add the public holidays of `country` (and `subdivision`) for `years` as closed days.
+
+    Dates the calendar already has as a holiday are left as they are (an administrator may have renamed or
+    removed one on purpose); returns how many were added. Raises ValidationError for an unknown country or
+    subdivision, or for more than ten years at once.
+    """
+    years = sorted(set(years))
+    if not years or len(years) > MAX_YEARS:
+        raise ValidationError({"years": _("Choose from one to ten years.")})
+    try:
+        found = holiday_data.country_holidays(
+            country, subdiv=subdivision or None, years=years, language=language
+        )
+    except NotImplementedError as exc:
+        raise ValidationError({"country": _("No holiday data for this country or region.")}) from exc
+    taken = set(
+        CalendarException.objects.filter(
+            calendar=calendar, kind=CalendarException.Kind.CLOSED, date__in=list(found)
+        ).values_list("date", flat=True)
+    )
+    source = f"holidays:{country}" + (f"-{subdivision}" if subdivision else "")
+    rows = [
+        CalendarException(
+            calendar=calendar,
+            date=day,
+            kind=CalendarException.Kind.CLOSED,
+            name=str(name)[:200],
+            source=source,
+        )
+        for day, name in sorted(found.items())
+        if day not in taken
+    ]
+    CalendarException.objects.bulk_create(rows)
+    audit_record(
+        actor=actor,
+        action="calendar.holidays_loaded",
+        target=calendar,
+        data={"country": country, "subdivision": subdivision, "years": years, "added": len(rows)},
+    )
+    return len(rows)
