@@ -65,5 +65,8 @@ def _notifications(record: Incident, event: str, actor, entry, data: dict):
         yield NotificationEvent.WAITING, requester
     elif event == "resolved":
         yield NotificationEvent.RESOLVED, requester
+    elif event == "reopened" and actor is not None:
+        # A reopen by a reply (actor None) is told by the reply's own "commented" mail.
+        yield NotificationEvent.REOPENED, _workers(record)
     elif event in ("closed", "cancelled"):
         yield NotificationEvent.CLOSED, requester

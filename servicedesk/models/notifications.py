@@ -11,6 +11,7 @@ class NotificationEvent(models.TextChoices):
     COMMENTED = "commented", _("A new reply on a record I follow")
     WAITING = "waiting", _("A record is waiting for my answer")
     RESOLVED = "resolved", _("A record I filed was resolved")
+    REOPENED = "reopened", _("A record I work on was reopened")
     CLOSED = "closed", _("A record I filed was closed")
     SLA_WARNING = "sla_warning", _("A record is close to its SLA target")
     SLA_BREACHED = "sla_breached", _("A record breached its SLA target")

@@ -53,6 +53,7 @@ REQUESTER_EVENTS = (
 )
 AGENT_EVENTS = (
     NotificationEvent.ASSIGNED,
+    NotificationEvent.REOPENED,
     NotificationEvent.SLA_WARNING,
     NotificationEvent.SLA_BREACHED,
     NotificationEvent.ESCALATED,

@@ -224,6 +224,40 @@ def test_a_resolution_asks_the_requester_to_confirm_or_reopen(assigned, outbox, 
     assert "Confirm or reopen" in payload["html"]
 
 
+def test_the_requester_reopening_a_resolution_tells_the_assignee(assigned, outbox, agent, requester):
+    record = drive_to(assigned, wf.RESOLVED, agent=agent)
+    outbox.mark()
+
+    services.incident_transition(record=record, actor=requester, to=wf.IN_PROGRESS, reason="Still crashing.")
+
+    assert outbox.sent() == [("reopened", "agent@example.com")]
+    payload = outbox.messages()[0].payload
+    assert payload["subject"] == f"[{record.number}] Reopened: Outlook does not start"
+    assert f"{requester} reopened {record.number}" in payload["text"]
+    assert "Still crashing." in payload["text"]
+
+
+def test_a_reply_that_reopens_is_told_once_as_the_reply(assigned, outbox, agent, requester):
+    record = drive_to(assigned, wf.RESOLVED, agent=agent)
+    outbox.mark()
+
+    services.incident_comment(record=record, actor=requester, body="No, it still crashes.")
+
+    record.refresh_from_db()
+    assert record.status == wf.IN_PROGRESS
+    assert outbox.sent() == [("commented", "agent@example.com")]
+
+
+def test_an_assignee_who_turned_reopens_off_is_not_told(assigned, outbox, agent, requester):
+    record = drive_to(assigned, wf.RESOLVED, agent=agent)
+    NotificationOptOut.objects.create(user=agent, event="reopened")
+    outbox.mark()
+
+    services.incident_transition(record=record, actor=requester, to=wf.IN_PROGRESS, reason="Again.")
+
+    assert outbox.sent() == []
+
+
 def test_closing_by_an_agent_tells_the_requester(assigned, outbox, agent):
     record = drive_to(assigned, wf.RESOLVED, agent=agent)
     outbox.mark()
