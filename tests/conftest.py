@@ -274,3 +274,27 @@ def imap_server():
             [dovecot, "-c", str(server.config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def imap(imap_server):
+    """The private dovecot, its mailbox emptied before and after the test."""
+    imap_server.clear()
+    yield imap_server
+    imap_server.clear()
+
+
+@pytest.fixture
+def desk_mailbox(db, imap):
+    """The desk's mailbox on the private dovecot, polled over plain IMAP."""
+    from servicedesk.models import Mailbox
+
+    return Mailbox.objects.create(
+        name="Desk",
+        address=imap.username,
+        host=imap.host,
+        port=imap.port,
+        security=Mailbox.Security.NONE,
+        username=imap.username,
+        password=imap.password,
+    )

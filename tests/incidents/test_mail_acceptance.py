@@ -8,36 +8,15 @@ reply to that e-mail lands on the same incident as a comment, without the quoted
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import pytest
 from django.core import mail as outbox
 
 from incidents import services
 from incidents.models import Incident
 from servicedesk.mailthreads import thread_id
-from servicedesk.models import Attachment, Mailbox, TimelineEntry
+from servicedesk.models import Attachment, TimelineEntry
 from servicedesk.services.mailboxes import mailbox_poll
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
-
-
-@pytest.fixture
-def imap(imap_server):
-    imap_server.clear()
-    yield imap_server
-    imap_server.clear()
-
-
-@pytest.fixture
-def desk_mailbox(db, imap):
-    return Mailbox.objects.create(
-        name="Service desk",
-        address=imap.username,
-        host=imap.host,
-        port=imap.port,
-        security=Mailbox.Security.NONE,
-        username=imap.username,
-        password=imap.password,
-    )
 
 
 def _poll(mailbox, capture) -> int:

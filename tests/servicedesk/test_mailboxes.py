@@ -35,26 +35,6 @@ def _attachment_root(settings, tmp_path):
 
 
 @pytest.fixture
-def imap(imap_server):
-    imap_server.clear()
-    yield imap_server
-    imap_server.clear()
-
-
-@pytest.fixture
-def desk_mailbox(db, imap):
-    return Mailbox.objects.create(
-        name="Desk",
-        address="desk@example.test",
-        host=imap.host,
-        port=imap.port,
-        security=Mailbox.Security.NONE,
-        username=imap.username,
-        password=imap.password,
-    )
-
-
-@pytest.fixture
 def admin_client(client, administrator):
     client.force_login(administrator)
     return client

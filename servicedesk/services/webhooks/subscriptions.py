@@ -18,7 +18,7 @@ from servicedesk.models import (
 from ..audit import apply_changes, audit_record
 from ..outbox import outbox_enqueue
 from .publish import webhook_events
-from .transport import _is_http
+from .transport import is_http_url
 
 SECRET_PREFIX = "whsec_"
 UPDATABLE_FIELDS = ("name", "url", "events", "is_active")
@@ -44,7 +44,7 @@ def _check(subscription: WebhookSubscription) -> None:
         subscription.full_clean(exclude=["secret", "created_by"])
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
-    if subscription.url and not _is_http(subscription.url):
+    if subscription.url and not is_http_url(subscription.url):
         errors["url"] = [_("Only http:// and https:// URLs can receive webhooks.")]
     events = subscription.events
     if not isinstance(events, list) or not all(isinstance(event, str) for event in events):

@@ -30,7 +30,7 @@ class WebhookDeliveryFailed(Exception):
     """The receiver did not answer 2xx (or could not be reached): the outbox tries again later."""
 
 
-def _is_http(url) -> bool:
+def is_http_url(url) -> bool:
     try:
         return urlsplit(str(url)).scheme.lower() in ("http", "https")
     except ValueError:  # "http://[" and the like
@@ -81,7 +81,7 @@ def send_webhook(message: OutboxMessage) -> None:
     refusal = ""
     if not subscription.secret:
         refusal = "The signing secret cannot be decrypted: rotate it."
-    elif not _is_http(subscription.url):
+    elif not is_http_url(subscription.url):
         refusal = "Only http:// and https:// URLs receive webhooks."
     if refusal:
         _attempt(delivery, attempted_at=attempted_at, error=refusal)
