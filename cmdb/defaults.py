@@ -117,6 +117,8 @@ CLASSES = [
                 "address": {"type": "string"},
                 "city": {"type": "string"},
                 "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                # An IANA name such as Asia/Shanghai: SLA policies may count business hours in it.
+                "time_zone": {"type": "string", "maxLength": 64},
             },
         },
     ),

@@ -199,6 +199,13 @@ class Incident(ConcurrentTransitionMixin, Ticket):
     resolution_notes = models.TextField(_("resolution notes"), blank=True, help_text=_("Markdown."))
     first_contact_resolution = models.BooleanField(_("resolved at first contact"), default=False)
     responded_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(
+        _("SLA due at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The earliest due time of the record's running SLA clocks; the queue sorts by it."),
+    )
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     csat_score = models.PositiveSmallIntegerField(
         _("satisfaction"),
@@ -227,6 +234,15 @@ class Incident(ConcurrentTransitionMixin, Ticket):
                 fields=["priority", "created_at", "id"],
                 condition=Q(status__in=wf.OPEN_STATUSES),
                 name="incidents_open_queue_idx",
+            ),
+            # The queue's default order: the most urgent SLA first, records without a running clock last.
+            models.Index(
+                models.F("sla_due_at").asc(nulls_last=True),
+                "priority",
+                "created_at",
+                "id",
+                condition=Q(status__in=wf.OPEN_STATUSES),
+                name="incidents_open_sla_idx",
             ),
             # Lists of every status (the API, the "all" tab) in the same order, read by a LIMIT.
             models.Index(fields=["priority", "created_at", "id"], name="incidents_priority_age_idx"),

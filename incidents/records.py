@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.kinds import RecordKind
 
 from .intake import IncidentMailIntake
+from .sla import INCIDENT_SLA
 from .workflow import EVENTS
 
 
@@ -34,6 +35,7 @@ INCIDENT_KIND = RecordKind(
     represent=_represent,
     events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
+    sla=INCIDENT_SLA,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -46,5 +48,6 @@ REQUEST_KIND = RecordKind(
     represent=_represent,
     events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
+    sla=INCIDENT_SLA,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

@@ -121,4 +121,7 @@ EVENTS = [
     "major_declared",
     "major_stood_down",
     *dict.fromkeys(TRANSITION_EVENTS.values()),
+    "sla_warning",
+    "sla_breached",
+    "escalated",
 ]

@@ -32,6 +32,8 @@ class RecordKind:
     events: tuple[str, ...] = ()
     # how e-mail files records of this kind and replies on them (servicedesk.intake.MailIntake)
     mail: Any = None
+    # how SLA clocks read records of this kind and escalate them (servicedesk.sla.adapters.SLAAdapter)
+    sla: Any = None
 
     def model_class(self):
         return apps.get_model(self.model)
@@ -56,6 +58,14 @@ def record_kind(code: str) -> RecordKind:
         if kind.code == code:
             return kind
     raise LookupError(code)
+
+
+def kind_of(record) -> RecordKind:
+    """The kind a record belongs to, from its number; LookupError for a model no app registered."""
+    parsed = parse_number(getattr(record, "number", ""))
+    if parsed is None:
+        raise LookupError(type(record).__name__)
+    return parsed[0]
 
 
 def parse_number(number: str) -> tuple[RecordKind, str] | None:

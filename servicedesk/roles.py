@@ -29,6 +29,16 @@ ROLE_LABELS = {
 }
 
 _PORTAL = ["servicedesk.access_portal"]
+SLA_MANAGER_PERMISSIONS = [
+    "servicedesk.view_slapolicy",
+    "servicedesk.view_slatarget",
+    "servicedesk.view_escalationrule",
+]
+SLA_ADMIN_PERMISSIONS = [
+    f"servicedesk.{action}_{model}"
+    for model in ("slapolicy", "slatarget", "escalationrule")
+    for action in ("view", "add", "change", "delete")
+] + ["servicedesk.view_slaclock", "servicedesk.view_slasegment", "servicedesk.view_slafiring"]
 _WORKSPACE = _PORTAL + [
     "servicedesk.access_workspace",
     "servicedesk.view_user",
@@ -39,7 +49,7 @@ _WORKSPACE = _PORTAL + [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REQUESTER: _PORTAL,
     AGENT: _WORKSPACE,
-    GROUP_MANAGER: _WORKSPACE + ["servicedesk.manage_members"],
+    GROUP_MANAGER: _WORKSPACE + ["servicedesk.manage_members", *SLA_MANAGER_PERMISSIONS],
     PROBLEM_MANAGER: _WORKSPACE,
     CHANGE_MANAGER: _WORKSPACE,
     CAB_MEMBER: _WORKSPACE,
@@ -84,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "servicedesk.add_calendarexception",
         "servicedesk.change_calendarexception",
         "servicedesk.delete_calendarexception",
+        *SLA_ADMIN_PERMISSIONS,
         "auth.view_group",
     ],
 }

@@ -63,3 +63,11 @@ def mailbox_poll_task(mailbox_id: int) -> int:
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     return mailbox_poll(mailbox=mailbox) if mailbox is not None else 0
+
+
+@shared_task(name="servicedesk.sla_sweep")
+def sla_sweep_task() -> int:
+    """Fire the SLA warnings, breaches and escalations that are due (beat, every ITSM_SLA_SWEEP_SECONDS)."""
+    from .sla.sweep import sla_sweep
+
+    return sla_sweep()

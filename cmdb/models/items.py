@@ -54,6 +54,15 @@ class ConfigurationItem(ConcurrentTransitionMixin, models.Model):
         related_name="cis",
         verbose_name=_("support group"),
     )
+    sla_policy = models.ForeignKey(
+        "servicedesk.SLAPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("SLA policy"),
+        help_text=_("Business services only: the policy for the records filed against this service."),
+    )
     location = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

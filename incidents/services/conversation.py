@@ -9,6 +9,7 @@ from servicedesk.errors import PermissionDenied
 from servicedesk.models import TimelineEntry, User
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Incident
@@ -54,6 +55,8 @@ def incident_comment(
             record.responded_at = entry.created_at
             fields.append("responded_at")
         save(record, fields)
+        if fields:
+            sla_sync(record=record)  # the first response stops the response clock
         audit_record(
             actor=actor,
             action="incident.commented" if is_public else "incident.work_noted",

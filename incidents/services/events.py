@@ -70,3 +70,11 @@ def _notifications(record: Incident, event: str, actor, entry, data: dict):
         yield NotificationEvent.REOPENED, _workers(record)
     elif event in ("closed", "cancelled"):
         yield NotificationEvent.CLOSED, requester
+    elif event == "sla_warning":
+        yield NotificationEvent.SLA_WARNING, _workers(record)
+    elif event == "sla_breached":
+        manager = getattr(record.support_group, "manager", None) if record.support_group_id else None
+        yield NotificationEvent.SLA_BREACHED, [*_workers(record), *([manager] if manager else [])]
+    elif event == "escalated" and data.get("support_group"):
+        # Functional escalation: the new group hears of it as of any record routed to it.
+        yield NotificationEvent.ASSIGNED, _workers(record)

@@ -13,6 +13,7 @@ from servicedesk.services.audit import apply_changes
 from servicedesk.services.numbering import number_allocate
 from servicedesk.services.priority import priority_for
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Category, Incident, RequestType
@@ -33,6 +34,9 @@ from .events import incident_event
 # Constraints are not re-checked one query each: the inputs they guard are validated here, and the
 # database enforces them anyway.
 CLEAN_EXCLUDE = ["number", "status", "requester", "created_by", "support_group", "service", "request_type"]
+
+# Changes that may choose another SLA policy, target or time zone for the record's clocks.
+SLA_FIELDS = {"priority", "service", "affected_cis"}
 
 EDITABLE_FIELDS = [
     "title",
@@ -167,6 +171,7 @@ def incident_create(
     record.save()
     if affected_cis:
         record.affected_cis.set(affected_cis)
+    sla_sync(record=record, rematch=True)
     data = {"kind": kind, "channel": record.channel, "priority": record.priority}
     audit_record(actor=actor, action="incident.created", target=record, data=data)
     if uploads:
@@ -230,6 +235,8 @@ def incident_update(
                 diff["affected_cis"] = {"from": before, "to": after}
         if diff:
             save(record, [field for field in diff if field != "affected_cis"])
+            if set(diff) & SLA_FIELDS:
+                sla_sync(record=record, rematch=True)
             note_changes(record=record, actor=actor, action="incident.updated", diff=diff, before=labels)
             incident_event(record=record, event="updated", actor=actor, data={"changed": sorted(diff)})
         return record

@@ -10,6 +10,7 @@ from servicedesk.errors import Conflict, InvalidTransition, PermissionDenied
 from servicedesk.models import TimelineEntry, User
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Incident
@@ -170,8 +171,13 @@ def _fire(*, record: Incident, actor, to: str, inputs: dict) -> Incident:
         record.hold_reason = ""
         fields |= {"closed_at", "hold_reason"}
 
+    if name in ("start", "resolve") and record.responded_at is None:
+        # Taking a record on, or resolving it, answers it: the response target is met.
+        record.responded_at = now
+        fields.add("responded_at")
     method()
     save(record, fields)
+    sla_sync(record=record, now=now)
     if body:
         data["reason"] = body
     timeline_add(

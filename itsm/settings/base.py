@@ -243,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.mailboxes_poll",
         "schedule": timedelta(seconds=env.int("ITSM_MAILBOX_POLL_SECONDS", default=60)),
     },
+    # SLA clocks that crossed a warning, their target or an escalation rule (DESIGN.md §5).
+    "servicedesk.sla_sweep": {
+        "task": "servicedesk.sla_sweep",
+        "schedule": timedelta(seconds=env.int("ITSM_SLA_SWEEP_SECONDS", default=30)),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",
@@ -371,3 +376,6 @@ ITSM_SITE_URL = env("ITSM_SITE_URL", default="http://localhost:8000").rstrip("/"
 ITSM_MAIL_DOMAIN = env("ITSM_MAIL_DOMAIN", default="itsm.localhost")
 ITSM_WEBHOOK_TIMEOUT_SECONDS = env.float("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 ITSM_IMAP_TIMEOUT_SECONDS = env.float("ITSM_IMAP_TIMEOUT_SECONDS", default=30.0)
+# SLA sweep: clocks checked per transaction, and the seconds one beat run may spend before the next.
+ITSM_SLA_SWEEP_BATCH = env.int("ITSM_SLA_SWEEP_BATCH", default=200)
+ITSM_SLA_SWEEP_TIME_BUDGET = env.float("ITSM_SLA_SWEEP_TIME_BUDGET", default=25.0)

@@ -16,19 +16,34 @@ from .records import (
     TimelineEntry,
     Urgency,
 )
+from .sla import (
+    ESCALATION_ACTIONS,
+    METRICS,
+    EscalationRule,
+    Metric,
+    SLAClock,
+    SLAFiring,
+    SLAPolicy,
+    SLASegment,
+    SLATarget,
+)
 from .tokens import ApiToken
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ESCALATION_ACTIONS",
+    "METRICS",
     "ApiToken",
     "Attachment",
     "AuditEvent",
     "BusinessCalendar",
     "CalendarException",
+    "EscalationRule",
     "IdempotencyKey",
     "Impact",
     "InboundEmail",
     "Mailbox",
+    "Metric",
     "NotificationEvent",
     "NotificationOptOut",
     "NotificationTemplate",
@@ -37,6 +52,11 @@ __all__ = [
     "OutboxMessage",
     "Priority",
     "PriorityRule",
+    "SLAClock",
+    "SLAFiring",
+    "SLAPolicy",
+    "SLASegment",
+    "SLATarget",
     "SavedView",
     "SupportGroup",
     "Ticket",

@@ -25,21 +25,38 @@ MAX_YEARS = 10
 
 def calendar_schedule(calendar: BusinessCalendar) -> Schedule:
     """The calendar's weekly hours, holidays and openings as a `Schedule` (two queries)."""
-    weekly = defaultdict(list)
-    for interval in WorkingInterval.objects.filter(calendar=calendar).order_by("weekday", "start_minute"):
-        weekly[interval.weekday].append((interval.start_minute, interval.end_minute))
-    closed, opened = set(), defaultdict(list)
-    for exception in CalendarException.objects.filter(calendar=calendar).order_by("date", "start_minute"):
-        if exception.kind == CalendarException.Kind.CLOSED:
-            closed.add(exception.date)
-        else:
-            opened[exception.date].append((exception.start_minute, exception.end_minute))
-    return Schedule(
-        time_zone=calendar.time_zone,
-        weekly=tuple(tuple(weekly[day]) for day in range(7)),
-        closed=frozenset(closed),
-        opened=MappingProxyType({day: tuple(spans) for day, spans in opened.items()}),
+    return calendar_schedules([calendar])[calendar.pk]
+
+
+def calendar_schedules(calendars: Iterable[BusinessCalendar]) -> dict[int, Schedule]:
+    """`Schedule`s of several calendars by id, in two queries whatever their number."""
+    calendars = {calendar.pk: calendar for calendar in calendars}
+    weekly = defaultdict(lambda: defaultdict(list))
+    intervals = WorkingInterval.objects.filter(calendar__in=list(calendars)).order_by(
+        "weekday", "start_minute"
     )
+    for interval in intervals:
+        weekly[interval.calendar_id][interval.weekday].append((interval.start_minute, interval.end_minute))
+    closed, opened = defaultdict(set), defaultdict(lambda: defaultdict(list))
+    exceptions = CalendarException.objects.filter(calendar__in=list(calendars)).order_by(
+        "date", "start_minute"
+    )
+    for exception in exceptions:
+        if exception.kind == CalendarException.Kind.CLOSED:
+            closed[exception.calendar_id].add(exception.date)
+        else:
+            opened[exception.calendar_id][exception.date].append(
+                (exception.start_minute, exception.end_minute)
+            )
+    return {
+        pk: Schedule(
+            time_zone=calendar.time_zone,
+            weekly=tuple(tuple(weekly[pk][day]) for day in range(7)),
+            closed=frozenset(closed[pk]),
+            opened=MappingProxyType({day: tuple(spans) for day, spans in opened[pk].items()}),
+        )
+        for pk, calendar in calendars.items()
+    }
 
 
 @transaction.atomic

@@ -48,7 +48,16 @@ def test_each_role_has_exactly_the_permissions_of_role_permissions(role):
     [
         ("Requester", PORTAL_ONLY),
         ("Agent", WORKSPACE),
-        ("Group manager", WORKSPACE | {"servicedesk.manage_members"}),
+        (
+            "Group manager",
+            WORKSPACE
+            | {
+                "servicedesk.manage_members",
+                "servicedesk.view_slapolicy",
+                "servicedesk.view_slatarget",
+                "servicedesk.view_escalationrule",
+            },
+        ),
         ("Change manager", WORKSPACE),
         ("CAB member", WORKSPACE),
         (
@@ -92,6 +101,14 @@ def test_each_role_has_exactly_the_permissions_of_role_permissions(role):
                 "servicedesk.add_calendarexception",
                 "servicedesk.change_calendarexception",
                 "servicedesk.delete_calendarexception",
+                *(
+                    f"servicedesk.{action}_{model}"
+                    for model in ("slapolicy", "slatarget", "escalationrule")
+                    for action in ("view", "add", "change", "delete")
+                ),
+                "servicedesk.view_slaclock",
+                "servicedesk.view_slasegment",
+                "servicedesk.view_slafiring",
                 "auth.view_group",
             },
         ),

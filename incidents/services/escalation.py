@@ -1,0 +1,116 @@
+"""What the SLA sweep does to incidents and requests: warn, report a breach, escalate.
+
+Called by `incidents.sla.IncidentSLA` from the sweep's transaction, with the record locked. The actor is
+the system (None); each action is on the record's timeline and told through the outbox.
+"""
+
+from django.utils.translation import gettext as _
+
+from servicedesk.models import Metric, NotificationEvent, TimelineEntry
+from servicedesk.services.audit import apply_changes
+from servicedesk.services.notifications import notify
+from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
+
+from .. import workflow as wf
+from ..models import Incident
+from .common import note_changes, related_labels, save
+from .events import incident_event
+
+
+def _public_data(clock, data: dict) -> dict:
+    """The event's details as webhooks and the timeline keep them (JSON), with the target's label."""
+    return {
+        **{key: value for key, value in data.items() if key != "target"},
+        "metric": clock.metric,
+        "target": Metric(clock.metric).label,
+    }
+
+
+def incident_sla_announce(*, record: Incident, event: str, clock, data: dict) -> None:
+    """A clock crossed a warning threshold (`sla_warning`) or its target (`sla_breached`)."""
+    data = _public_data(clock, data)
+    timeline_add(
+        record=record,
+        kind=TimelineEntry.Kind.SYSTEM,
+        is_public=False,
+        data={"event": event, **{key: value for key, value in data.items() if key != "target"}},
+    )
+    incident_event(record=record, event=event, actor=None, data=data)
+
+
+def incident_escalate(*, record: Incident, clock, rule) -> dict:
+    """Carry out an escalation rule: notify the assignee, the group's manager and the service owner
+    (hierarchical), move the record to its group's escalation group (functional), raise its priority.
+    Returns what was done."""
+    done = {"metric": clock.metric, "percent": rule.percent, "actions": []}
+    changes = {}
+    if rule.reassign_to_escalation_group and record.support_group_id is not None:
+        target = record.support_group.escalation_group
+        if target is not None and target.is_active and target.pk != record.support_group_id:
+            changes["support_group"] = target
+            if record.assignee_id is not None and not target.members.filter(pk=record.assignee_id).exists():
+                changes["assignee"] = None
+            done["actions"].append("reassign_to_escalation_group")
+            done["support_group"] = target.pk
+    if rule.raise_priority and record.priority > 1:
+        changes["priority"] = record.priority - 1
+        done["actions"].append("raise_priority")
+        done["priority"] = record.priority - 1
+    recipients = _recipients(record, rule)  # before the move: the manager of the group that missed it
+    if recipients:
+        done["actions"].append("notify")
+        done["notified"] = [getattr(person, "pk", None) for person in recipients]
+    labels = related_labels(record, [field for field in changes if field != "priority"])
+    status_before = record.status
+    diff = apply_changes(record, changes)
+    if record.assignee_id is None and record.status == wf.ASSIGNED:
+        record.return_to_queue()
+        diff["status"] = {"from": status_before, "to": record.status}
+    if diff:
+        save(record, diff.keys())
+        note_changes(record=record, actor=None, action="incident.escalated", diff=diff, before=labels)
+    reason = EscalationReason(rule.percent, clock.metric)
+    timeline_add(
+        record=record,
+        kind=TimelineEntry.Kind.SYSTEM,
+        is_public=False,
+        data={"event": "sla_escalated", **done},
+    )
+    incident_event(record=record, event="escalated", actor=None, data={**done, "reason": str(reason)})
+    if recipients:
+        notify(
+            event=NotificationEvent.ESCALATED,
+            record=record,
+            recipients=recipients,
+            context={
+                "data": {"reason": reason, "target": Metric(clock.metric).label, "due_at": clock.due_at}
+            },
+        )
+    if "priority" in diff:
+        sla_sync(record=record, rematch=True)
+    return done
+
+
+class EscalationReason:
+    """ "75 % of the resolution target", put into words in the language of whoever reads it."""
+
+    def __init__(self, percent: int, metric: str):
+        self.percent, self.metric = percent, metric
+
+    def __str__(self):
+        return _("%(percent)s %% of the %(target)s target") % {
+            "percent": self.percent,
+            "target": str(Metric(self.metric).label).lower(),
+        }
+
+
+def _recipients(record: Incident, rule) -> list:
+    people = []
+    if rule.notify_assignee and record.assignee_id is not None:
+        people.append(record.assignee)
+    if rule.notify_group_manager and record.support_group_id is not None and record.support_group.manager:
+        people.append(record.support_group.manager)
+    if rule.notify_service_owner and record.service_id is not None and record.service.owner_id is not None:
+        people.append(record.service.owner)
+    return list({person.pk: person for person in people}.values())

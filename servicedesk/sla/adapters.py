@@ -1,0 +1,46 @@
+"""What the SLA engine needs from a process app: the facts of a record, and how to escalate it.
+
+The kernel never imports a process app. Each app gives its record kinds an `SLAAdapter` (the `sla` of its
+`RecordKind`); the clocks read records only through `facts()` and act on them only through `escalate()`
+and `announce()`, which the app implements with its own services.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SLAFacts:
+    """A record as the SLA engine sees it, at the moment a service changed it."""
+
+    kind: str  # the record kind's code: "incident", "request"
+    priority: int
+    organisation_id: int | None  # the requester's organisation
+    service_policy_id: int | None  # the SLA policy its business service names
+    pause_reason: str  # "" when nothing the policies may pause on holds the record ("on_hold:requester")
+    responded: bool  # an agent answered or took the record on
+    resolved: bool  # resolved or closed: the resolution clock stops
+    cancelled: bool  # cancelled or merged away: its clocks stop without counting
+
+
+class SLAAdapter(Protocol):
+    # The record states a policy may pause on: [(code, label)], codes as in `SLAFacts.pause_reason`.
+    pause_choices: list[tuple[str, Any]]
+    # The model field that holds the earliest due time of the record's running clocks (queues sort by it).
+    due_field: str
+
+    def facts(self, record) -> SLAFacts: ...
+
+    def requester_time_zone(self, record) -> str:
+        """The requester's IANA time zone, or ""."""
+
+    def location_time_zone(self, record) -> str:
+        """The time zone of the location of the record's affected CI, or ""."""
+
+    def announce(self, record, *, event: str, clock, data: dict) -> None:
+        """Tell people and integrations that `clock` crossed a threshold: `event` is "sla_warning" or
+        "sla_breached". Called in the sweep's transaction, with the record locked."""
+
+    def escalate(self, record, *, clock, rule) -> dict:
+        """Carry out an `EscalationRule`'s actions on the record (notify, reassign, raise priority);
+        return what was done, for the ledger. Called in the sweep's transaction, with the record locked."""

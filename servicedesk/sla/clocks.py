@@ -1,0 +1,396 @@
+"""SLA clocks: started, paused, resumed, re-targeted and stopped by the services that change records.
+
+A process app's services call `sla_sync(record=...)` inside their transaction after every change that can
+matter (filing, a transition, a first response, a new priority or service). `sla_sync` reads the record's
+facts through its kind's adapter and brings each clock in line: it never guesses from signals.
+
+Every change of a clock closes the open ledger segment and opens the next one, so the business time a
+clock consumed is the sum of its closed running segments plus the open one's time so far; `ledger_consumed`
+recomputes it from the ledger alone.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from servicedesk.kinds import kind_of
+from servicedesk.models import METRICS, Metric, SLAClock, SLAPolicy, SLASegment
+
+from .calendar import Schedule, add, between
+from .policies import (
+    Schedules,
+    Threshold,
+    clock_time_zone,
+    policies_with_rules,
+    policy_match,
+    policy_target,
+    policy_thresholds,
+)
+
+State = SLAClock.State
+Kind = SLASegment.Kind
+OPEN_STATES = (State.RUNNING, State.PAUSED)
+# Floating-point slack when comparing consumption with a threshold (business seconds).
+EPSILON = 0.001
+
+
+@dataclass
+class Context:
+    """What one sync or sweep shares: the time, the schedules read so far, the policies by id."""
+
+    now: datetime
+    schedules: Schedules
+    policies: dict[int, SLAPolicy]
+
+    @classmethod
+    def create(cls, now: datetime | None = None) -> "Context":
+        return cls(now=now or timezone.now(), schedules=Schedules(), policies={})
+
+    def policy(self, pk: int) -> SLAPolicy:
+        if pk not in self.policies:
+            self.policies[pk] = policies_with_rules().get(pk=pk)
+        return self.policies[pk]
+
+    def schedule(self, clock: SLAClock) -> Schedule:
+        return self.schedules.get(self.policy(clock.policy_id).calendar, clock.time_zone)
+
+
+# Reading a clock ---------------------------------------------------------------------------------------
+
+
+def consumed_at(clock: SLAClock, schedule: Schedule, moment: datetime) -> float:
+    """Business seconds the clock has consumed by `moment` (not before its banked time)."""
+    if clock.state == State.RUNNING and clock.running_since is not None:
+        return clock.consumed_seconds + between(schedule, clock.running_since, moment)
+    return clock.consumed_seconds
+
+
+def _wall_time(clock: SLAClock, schedule: Schedule, seconds: float) -> datetime | None:
+    """When a running clock reaches `seconds` of consumption (its banked time onwards); None if never."""
+    remaining = max(seconds - clock.consumed_seconds, 0)
+    try:
+        return add(schedule, clock.running_since, remaining)
+    except ValueError:  # a calendar without working time: the clock never gets there
+        return None
+
+
+def _due(clock: SLAClock, schedule: Schedule) -> datetime | None:
+    if clock.state != State.RUNNING:
+        return None
+    if clock.consumed_seconds >= clock.target_seconds:
+        return clock.breached_at or clock.running_since
+    return _wall_time(clock, schedule, clock.target_seconds)
+
+
+def next_check(clock: SLAClock, thresholds: list[Threshold], schedule: Schedule, now: datetime):
+    """When the sweep must look at the clock next: the wall time of the first threshold beyond what it
+    checked (running), now for a paused clock that crossed one unchecked, else None."""
+    if clock.state == State.RUNNING:
+        for threshold in thresholds:
+            if threshold.seconds > clock.checked_seconds + EPSILON:
+                return _wall_time(clock, schedule, threshold.seconds)
+        return None
+    if clock.state == State.PAUSED:
+        crossed = any(
+            clock.checked_seconds + EPSILON < t.seconds <= clock.consumed_seconds + EPSILON
+            for t in thresholds
+        )
+        return now if crossed else None
+    return None
+
+
+def ledger_consumed(clock: SLAClock, schedule: Schedule, moment: datetime) -> float:
+    """The clock's consumption recomputed from its ledger (this cycle): closed running segments as they
+    were banked, the open one through `schedule` up to `moment`."""
+    total = 0.0
+    for segment in clock.ledger.filter(cycle=clock.cycle, kind=Kind.RUNNING):
+        if segment.ended_at is None:
+            total += between(schedule, segment.started_at, moment)
+        else:
+            total += segment.business_seconds
+    return total
+
+
+# Changing a clock --------------------------------------------------------------------------------------
+
+
+def _open(clock: SLAClock, kind: str, at: datetime, reason: str = "", data: dict | None = None) -> None:
+    SLASegment.objects.create(
+        clock=clock, cycle=clock.cycle, kind=kind, started_at=at, reason=reason, data=data or {}
+    )
+
+
+def _point(clock: SLAClock, kind: str, at: datetime, reason: str = "", data: dict | None = None) -> None:
+    SLASegment.objects.create(
+        clock=clock, cycle=clock.cycle, kind=kind, started_at=at, ended_at=at, reason=reason, data=data or {}
+    )
+
+
+def _close(clock: SLAClock, at: datetime, business_seconds: float = 0) -> None:
+    SLASegment.objects.filter(clock=clock, ended_at__isnull=True).update(
+        ended_at=at, business_seconds=business_seconds
+    )
+
+
+def _bank(clock: SLAClock, schedule: Schedule, now: datetime) -> None:
+    """Close the open segment at `now`; a running clock banks the business time since it last banked."""
+    if clock.state == State.RUNNING:
+        elapsed = between(schedule, clock.running_since, now)
+        clock.consumed_seconds += elapsed
+        clock.running_since = now
+        _close(clock, now, elapsed)
+    else:
+        _close(clock, now)
+
+
+def _pause(clock: SLAClock, schedule: Schedule, now: datetime, reason: str) -> None:
+    _bank(clock, schedule, now)
+    clock.state, clock.running_since, clock.due_at, clock.pause_reason = State.PAUSED, None, None, reason
+    _open(clock, Kind.PAUSED, now, reason)
+
+
+def _resume(clock: SLAClock, now: datetime, reason: str = "") -> None:
+    _close(clock, now)
+    clock.state, clock.running_since, clock.pause_reason, clock.stopped_at = State.RUNNING, now, "", None
+    _open(clock, Kind.RUNNING, now, reason)
+
+
+def _stop(clock: SLAClock, schedule: Schedule, now: datetime, reason: str, *, cancel: bool = False) -> None:
+    if clock.state == State.RUNNING and clock.breached_at is None:
+        # The sweep may not have noticed the breach yet: the due time is when it happened.
+        due = _due(clock, schedule)
+        if due is not None and due <= now:
+            clock.breached_at = due
+    _bank(clock, schedule, now)
+    if cancel:
+        state = State.CANCELLED
+    elif clock.consumed_seconds >= clock.target_seconds - EPSILON:
+        state = State.BREACHED
+        clock.breached_at = clock.breached_at or now
+    else:
+        state = State.MET
+    clock.state, clock.running_since, clock.pause_reason = state, None, ""
+    clock.stopped_at, clock.next_check_at = now, None
+    _point(clock, Kind.STOPPED, now, reason, {"state": state, "consumed_seconds": clock.consumed_seconds})
+
+
+def _retarget(clock, schedule, now, *, policy, priority, target, time_zone, reason) -> None:
+    before = {
+        "policy": clock.policy.name,
+        "priority": clock.priority,
+        "target_seconds": clock.target_seconds,
+        "time_zone": clock.time_zone,
+    }
+    running = clock.state == State.RUNNING
+    _bank(clock, schedule, now)
+    clock.policy, clock.priority, clock.target_seconds, clock.time_zone = policy, priority, target, time_zone
+    clock.checked_seconds = 0  # look again: a shorter target may have put thresholds behind the clock
+    if clock.consumed_seconds < target - EPSILON:
+        clock.breached_at = None
+    after = {"policy": policy.name, "priority": priority, "target_seconds": target, "time_zone": time_zone}
+    _point(clock, Kind.RETARGETED, now, reason, {"from": before, "to": after})
+    _open(clock, Kind.RUNNING if running else Kind.PAUSED, now, "" if running else clock.pause_reason)
+
+
+def _new_cycle(clock: SLAClock, now: datetime) -> None:
+    clock.cycle += 1
+    clock.consumed_seconds = clock.checked_seconds = 0
+    clock.warned_at = clock.breached_at = clock.stopped_at = None
+    clock.started_at = now
+    clock.state, clock.running_since, clock.pause_reason = State.RUNNING, now, ""
+    _open(clock, Kind.RUNNING, now, "reopened")
+
+
+def refresh(clock: SLAClock, ctx: Context, thresholds: list[Threshold] | None = None) -> None:
+    """Recompute the due time and the next check of a changed clock, and save it."""
+    schedule = ctx.schedule(clock)
+    if thresholds is None:
+        thresholds = policy_thresholds(ctx.policy(clock.policy_id), clock.metric, clock.target_seconds)
+    if clock.state == State.RUNNING:
+        clock.due_at = _due(clock, schedule)
+    elif clock.state == State.PAUSED:
+        clock.due_at = None  # unknown until it resumes; a stopped clock keeps the due time it had
+    check = next_check(clock, thresholds, schedule, ctx.now)
+    if check is not None and clock.state in OPEN_STATES and ctx.policy(clock.policy_id).is_active:
+        clock.next_check_at = check
+    else:
+        clock.next_check_at = None
+    clock.save()
+
+
+# The service -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx: Context | None = None):
+    """Bring `record`'s clocks in line with its state; return them by metric.
+
+    Starts the clocks of a record that has none (when a policy and a target cover it), pauses and resumes
+    them as the policy says, stops the response clock at the first response and the resolution clock at
+    the resolution, cancels both for a cancelled record, resumes the resolution clock of a reopened record
+    (or starts a new cycle, as its policy says). With `rematch` (filing; a new priority, service or
+    classification) the policy is chosen again, and a running clock whose policy, priority or target
+    changed is re-targeted, keeping the time it consumed. A retired policy's clocks are always re-matched.
+    The caller holds the record's row lock.
+    """
+    adapter = kind_of(record).sla
+    if adapter is None:
+        return {}
+    ctx = ctx or Context.create(now)
+    now = ctx.now
+    facts = adapter.facts(record)
+    content_type = ContentType.objects.get_for_model(record)
+    clocks = {
+        clock.metric: clock
+        for clock in SLAClock.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .filter(content_type=content_type, object_id=record.pk)
+    }
+    had_clocks = bool(clocks)
+    ordered = sorted(clocks.values(), key=lambda clock: clock.state not in OPEN_STATES)
+    current = ordered[0].policy if ordered else None
+    if rematch or current is None or not current.is_active:
+        policy = policy_match(facts)
+        if policy is not None:
+            ctx.policies[policy.pk] = policy
+    else:
+        policy = ctx.policy(current.pk)
+    time_zone = clock_time_zone(policy, adapter, record) if policy is not None else ""
+
+    for metric in METRICS:
+        clock = clocks.get(metric)
+        target = policy_target(policy, metric, facts.priority) if policy is not None else None
+        stops = facts.resolved or (metric == Metric.RESPONSE and facts.responded)
+        if clock is None:
+            if target is None or stops or facts.cancelled or (had_clocks and not rematch):
+                continue
+            clocks[metric] = _start(
+                record, content_type, metric, policy, facts.priority, target, time_zone, ctx
+            )
+            clock = clocks[metric]
+        elif clock.state not in OPEN_STATES:
+            if (
+                metric == Metric.RESOLUTION
+                and clock.state != State.CANCELLED
+                and not (stops or facts.cancelled)
+            ):
+                _reopen(clock, ctx)
+            else:
+                continue
+        if clock.state in OPEN_STATES:
+            _sync_open(clock, ctx, facts, policy, target, time_zone, stops)
+    _set_due(record, adapter, clocks.values())
+    return clocks
+
+
+def _start(record, content_type, metric, policy, priority, target, time_zone, ctx) -> SLAClock:
+    clock = SLAClock.objects.create(
+        content_type=content_type,
+        object_id=record.pk,
+        metric=metric,
+        policy=policy,
+        priority=priority,
+        time_zone=time_zone,
+        target_seconds=target,
+        started_at=ctx.now,
+        running_since=ctx.now,
+        state=State.RUNNING,
+    )
+    _open(clock, Kind.RUNNING, ctx.now, "started")
+    refresh(clock, ctx)
+    return clock
+
+
+def _reopen(clock: SLAClock, ctx: Context) -> None:
+    policy = ctx.policy(clock.policy_id)
+    if policy.reopen_new_cycle:
+        _new_cycle(clock, ctx.now)
+    else:
+        _resume(clock, ctx.now, "reopened")
+    refresh(clock, ctx)
+
+
+def _sync_open(clock, ctx, facts, policy, target, time_zone, stops) -> None:
+    now = ctx.now
+    schedule = ctx.schedule(clock)
+    if not stops and not facts.cancelled:
+        if policy is None or target is None:
+            _stop(clock, schedule, now, "no_policy" if policy is None else "no_target", cancel=True)
+            refresh(clock, ctx)
+            return
+        changed = (
+            clock.policy_id != policy.pk
+            or clock.priority != facts.priority
+            or clock.target_seconds != target
+            or clock.time_zone != time_zone
+        )
+        if changed:
+            reason = (
+                "priority" if clock.policy_id == policy.pk and clock.priority != facts.priority else "policy"
+            )
+            _retarget(
+                clock, schedule, now, policy=policy, priority=facts.priority, target=target,
+                time_zone=time_zone, reason=reason,
+            )  # fmt: skip
+            schedule = ctx.schedule(clock)
+    if stops or facts.cancelled:
+        reason = "cancelled" if facts.cancelled else ("resolved" if facts.resolved else "responded")
+        _stop(clock, schedule, now, reason, cancel=facts.cancelled and not stops)
+    elif facts.pause_reason and facts.pause_reason in (ctx.policy(clock.policy_id).pause_on or []):
+        if clock.state == State.RUNNING or clock.pause_reason != facts.pause_reason:
+            _pause(clock, schedule, now, facts.pause_reason)
+    elif clock.state == State.PAUSED:
+        _resume(clock, now)
+    refresh(clock, ctx)
+
+
+def _set_due(record, adapter, clocks) -> None:
+    """The record's earliest running due time, where its queue sorts by it."""
+    dues = [clock.due_at for clock in clocks if clock.state == State.RUNNING and clock.due_at is not None]
+    due = min(dues) if dues else None
+    if getattr(record, adapter.due_field) != due:
+        setattr(record, adapter.due_field, due)
+        type(record).objects.filter(pk=record.pk).update(**{adapter.due_field: due})
+
+
+def record_clocks(record):
+    """The clocks of a record, response first."""
+    content_type = ContentType.objects.get_for_model(record)
+    return (
+        SLAClock.objects.filter(content_type=content_type, object_id=record.pk)
+        .select_related("policy__calendar")
+        .order_by("-metric")
+    )
+
+
+def bank_and_refresh(clock: SLAClock, ctx: Context, *, before: Schedule, reason: str) -> None:
+    """A calendar changed under an open clock: bank its time so far through the hours it ran under
+    (`before`), then count on through the new ones."""
+    _bank(clock, before, ctx.now)
+    clock.checked_seconds = 0
+    if clock.consumed_seconds < clock.target_seconds - EPSILON:
+        clock.breached_at = None
+    _point(clock, Kind.RETARGETED, ctx.now, reason, {"calendar": True})
+    running = clock.state == State.RUNNING
+    _open(clock, Kind.RUNNING if running else Kind.PAUSED, ctx.now, "" if running else clock.pause_reason)
+    refresh(clock, ctx)
+
+
+def rematch_all(clocks, ctx: Context, *, lock_records=True) -> int:
+    """Sync the records of `clocks` again with a fresh policy match (a policy was edited or retired)."""
+    by_type: dict[int, set[int]] = {}
+    for clock in clocks:
+        by_type.setdefault(clock.content_type_id, set()).add(clock.object_id)
+    count = 0
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        queryset = model.objects.filter(pk__in=ids).order_by("pk")
+        if lock_records:
+            queryset = queryset.select_for_update(of=("self",))
+        for record in queryset:
+            sla_sync(record=record, rematch=True, ctx=ctx)
+            count += 1
+    return count
