@@ -9,6 +9,7 @@ from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
 from incidents.api import views as incidents_views
+from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
 
@@ -21,6 +22,8 @@ router.register("support-groups", servicedesk_views.SupportGroupViewSet, basenam
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")
+router.register("sla-policies", servicedesk_sla.SLAPolicyViewSet, basename="sla-policy")
+router.register("business-calendars", servicedesk_sla.BusinessCalendarViewSet, basename="business-calendar")
 router.register("ci-classes", cmdb_views.CIClassViewSet, basename="ci-class")
 router.register("relationship-types", cmdb_views.RelationshipTypeViewSet, basename="relationship-type")
 router.register("cis", cmdb_views.CIViewSet, basename="ci")

@@ -1,0 +1,139 @@
+"""The SLA configuration as integrations and reports read it: policies and business calendars (read-only).
+
+Agents read them (the queue's due times come from them); administrators change them in the admin, where an
+edit can be previewed against the open records first.
+"""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from servicedesk.models import (
+    BusinessCalendar,
+    CalendarException,
+    EscalationRule,
+    SLAPolicy,
+    SLATarget,
+    WorkingInterval,
+)
+from servicedesk.sla.policies import policies_with_rules
+
+from .permissions import has_perm
+
+
+class SLATargetSerializer(serializers.ModelSerializer):
+    target_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SLATarget
+        fields = ["metric", "priority", "target_seconds"]
+
+    def get_target_seconds(self, target) -> int:
+        return int(target.target.total_seconds())
+
+
+class EscalationRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EscalationRule
+        fields = [
+            "id",
+            "metric",
+            "percent",
+            "notify_assignee",
+            "notify_group_manager",
+            "notify_service_owner",
+            "reassign_to_escalation_group",
+            "raise_priority",
+        ]
+
+
+class SLAPolicySerializer(serializers.ModelSerializer):
+    kinds = serializers.ListField(child=serializers.CharField())
+    priorities = serializers.ListField(child=serializers.IntegerField())
+    pause_on = serializers.ListField(child=serializers.CharField())
+    warning_percents = serializers.ListField(child=serializers.IntegerField())
+    organisations = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    targets = SLATargetSerializer(many=True, read_only=True)
+    escalations = EscalationRuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "id",
+            "name",
+            "description",
+            "order",
+            "is_active",
+            "retired_at",
+            "kinds",
+            "priorities",
+            "organisations",
+            "services_only",
+            "calendar",
+            "time_zone_source",
+            "pause_on",
+            "warning_percents",
+            "warning_minutes",
+            "reopen_new_cycle",
+            "targets",
+            "escalations",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class WorkingIntervalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkingInterval
+        fields = ["weekday", "start_minute", "end_minute"]
+
+
+class CalendarExceptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarException
+        fields = ["date", "kind", "start_minute", "end_minute", "name", "source"]
+
+
+class BusinessCalendarSerializer(serializers.ModelSerializer):
+    intervals = WorkingIntervalSerializer(many=True, read_only=True)
+    exceptions = CalendarExceptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "name", "time_zone", "description", "intervals", "exceptions", "updated_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List SLA policies", tags=["sla"]),
+    retrieve=extend_schema(summary="An SLA policy with its targets and escalation rules", tags=["sla"]),
+)
+class SLAPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    """SLA policies, in the order they are matched; targets are business seconds per metric and priority."""
+
+    serializer_class = SLAPolicySerializer
+    permission_classes = [IsAuthenticated, has_perm("servicedesk.access_workspace")]
+    ordering = "id"
+    queryset = SLAPolicy.objects.none()
+
+    def get_queryset(self):
+        return policies_with_rules().order_by("id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List business calendars", tags=["sla"]),
+    retrieve=extend_schema(summary="A business calendar with its hours, holidays and openings", tags=["sla"]),
+)
+class BusinessCalendarViewSet(viewsets.ReadOnlyModelViewSet):
+    """Business calendars: weekly working intervals (minutes after local midnight) and exceptions."""
+
+    serializer_class = BusinessCalendarSerializer
+    permission_classes = [IsAuthenticated, has_perm("servicedesk.access_workspace")]
+    ordering = "id"
+    queryset = BusinessCalendar.objects.none()
+
+    def get_queryset(self):
+        return BusinessCalendar.objects.prefetch_related(
+            Prefetch("intervals", queryset=WorkingInterval.objects.order_by("weekday", "start_minute")),
+            Prefetch("exceptions", queryset=CalendarException.objects.order_by("date", "start_minute")),
+        ).order_by("id")
