@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run setup test lint format migrations-check schema messages vendor-check clean
+.PHONY: run setup test lint format migrations-check schema messages vendor-check clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ schema: $(STAMP)
 messages: $(STAMP)
 	$(PY) manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore '.venv/*'
+
+# The SLA engine's benchmark (DESIGN.md §5) on its own PostgreSQL database, created if missing.
+# `make bench BENCH_ARGS="--running 100000 --due 1000"`; BENCH_DATABASE_URL picks another database.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/itsm_bench
+bench: $(STAMP)
+	psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
+		createdb --maintenance-db="$(dir $(BENCH_DATABASE_URL))postgres" "$(notdir $(BENCH_DATABASE_URL))"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py sla_bench $(BENCH_ARGS)
 
 vendor-check:
 	scripts/check_vendor_assets.sh

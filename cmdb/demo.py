@@ -6,11 +6,11 @@ it is added, and nothing existing is changed. Written through the services as th
 
 from django.db.models import Q
 
-from servicedesk.models import SupportGroup, User
+from servicedesk.models import SLAPolicy, SupportGroup, User
 
 from .models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
 from .services.common import VIA_SYSTEM
-from .services.items import ci_create
+from .services.items import ci_create, ci_update
 from .services.relationships import relationship_create
 
 IN_PRODUCTION = ConfigurationItem.Status.IN_PRODUCTION
@@ -120,7 +120,11 @@ SERVICES = [
     ("Telephony", "nina", "Network", "high", "24x7", ["Asterisk PBX"]),
     ("Service desk", "carol", "Service Desk", "high", "24x7", ["ITSM Service Desk"]),
     ("Identity/SSO", "heidi", "Applications", "critical", "24x7", ["Keycloak SSO"]),
+    ("Demo: SLA stopwatch", "carol", "Service Desk", "low", "24x7", []),
 ]
+# service -> the demo SLA policy it names (servicedesk.demo): records filed on it get a 2-minute response
+# target, turn amber after a minute and escalate to the group's escalation group after two.
+SERVICE_POLICIES = {"Demo: SLA stopwatch": "Demo: 2-minute response"}
 
 
 class _Estate:
@@ -266,6 +270,13 @@ def _services(estate: _Estate) -> None:
         )
         for application in applications:
             estate.relate(name, "depends_on", application)
+    policies = {p.name: p for p in SLAPolicy.objects.filter(name__in=SERVICE_POLICIES.values())}
+    for name, policy_name in SERVICE_POLICIES.items():
+        if policy_name in policies:
+            # Only a service that names no policy yet: an administrator's choice is left alone.
+            service = ConfigurationItem.objects.get(pk=estate.cis[name].pk)
+            if service.sla_policy_id is None:
+                ci_update(ci=service, actor=None, via=VIA_SYSTEM, sla_policy=policies[policy_name])
 
 
 def seed_cmdb_demo(stdout) -> None:

@@ -4,10 +4,11 @@ import json
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.models import SupportGroup, User
+from servicedesk.models import SLAPolicy, SupportGroup, User
 
 from .models import CIClass, ConfigurationItem, RelationshipType
 from .services.items import EDITABLE_FIELDS
@@ -89,6 +90,12 @@ class CIForm(forms.Form):
         required=False,
         help_text=_("A CI of class Location."),
     )
+    sla_policy = forms.ModelChoiceField(
+        label=_("SLA policy"),
+        queryset=SLAPolicy.objects.none(),
+        required=False,
+        help_text=_("Business services only: the policy for the records filed against this service."),
+    )
     environment = forms.ChoiceField(
         label=_("Environment"),
         required=False,
@@ -118,14 +125,20 @@ class CIForm(forms.Form):
                     "owner": instance.owner_id,
                     "support_group": instance.support_group_id,
                     "location": instance.location_id,
+                    "sla_policy": instance.sla_policy_id,
                 },
             )
         super().__init__(*args, **kwargs)
         locations = _location_choices()
+        # Active policies, and the one the CI keeps even if it was retired since.
+        policies = Q(is_active=True)
         if instance is not None:
             del self.fields["status"]
             locations = locations.exclude(pk=instance.pk)
+            if instance.sla_policy_id is not None:
+                policies |= Q(pk=instance.sla_policy_id)
         self.fields["location"].queryset = locations
+        self.fields["sla_policy"].queryset = SLAPolicy.objects.filter(policies).order_by("order", "name")
         self.fields["ci_class"].widget.attrs.update(
             {"hx-get": reverse_lazy("cmdb:class_schema"), "hx-target": "#schema-help", "hx-trigger": "change"}
         )

@@ -1,8 +1,11 @@
 """The filters of the agent queue and of the API lists: one FilterSet for both."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cmdb.models import ConfigurationItem
 from servicedesk.api.filters import DateTimeFilter, WordsFilter
@@ -10,10 +13,27 @@ from servicedesk.kinds import parse_number
 from servicedesk.models import Priority, SupportGroup, User
 
 from .models import Category, Incident, RequestType
+from .selectors import incidents_breaching_within, incidents_sla_breached
+
+# A year of minutes: far enough ahead for any target, small enough for any date arithmetic.
+MAX_MINUTES = 525_600
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class MinutesFilter(django_filters.Filter):
+    """A whole number of minutes, from 0: anything else is a field error (400 in the API)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_MINUTES)
+        super().__init__(*args, **kwargs)
 
 
 class IncidentFilter(django_filters.FilterSet):
-    """Filters by status, priority, group, assignee, service, CI, dates and words (`q`, or a number)."""
+    """Filters by status, priority, group, assignee, service, CI, dates, SLA (breached; falling due
+    within N minutes) and words (`q`, or a number)."""
 
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("Status"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
@@ -43,6 +63,12 @@ class IncidentFilter(django_filters.FilterSet):
     updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("Updated from"))
     resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte", label=_("Resolved from"))
     resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt", label=_("Resolved before"))
+    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA breached"))
+    sla_breaching_within = MinutesFilter(
+        method="filter_sla_breaching_within",
+        label=_("SLA due within (minutes)"),
+        help_text=_("Open records whose SLA falls due within this many minutes, not yet breached."),
+    )
     q = WordsFilter(search_fields=("title", "description"), method="filter_q", label=_("Words or number"))
 
     class Meta:
@@ -56,6 +82,12 @@ class IncidentFilter(django_filters.FilterSet):
         for word in value.split()[:10]:
             queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
         return queryset
+
+    def filter_sla_breached(self, queryset, name, value):
+        return incidents_sla_breached(queryset, breached=value)
+
+    def filter_sla_breaching_within(self, queryset, name, value):
+        return incidents_breaching_within(queryset, minutes=value)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

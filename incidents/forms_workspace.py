@@ -20,6 +20,7 @@ QUEUE_VIEWS = {
     "mine": _("Assigned to me"),
     "groups": _("My groups, unassigned"),
     "open": _("All open"),
+    "breaching": _("Breaching soon"),
     "all": _("All"),
 }
 DEFAULT_QUEUE_VIEW = "mine"
@@ -65,6 +66,7 @@ class QueueFilter(IncidentFilter):
         self.filters["ci"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
         self.filters["ci"].extra["help_text"] = _("The CI's number in the CMDB.")
         self.filters["requester"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
+        self.filters["sla_breaching_within"].extra["widget"] = forms.NumberInput(attrs={"min": 0})
         for name in ("created_after", "created_before", "updated_after", "resolved_after", "resolved_before"):
             self.filters[name].extra["widget"] = forms.DateTimeInput(attrs={"type": "datetime-local"})
         for name in ("status", "priority", "channel"):

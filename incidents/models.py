@@ -236,11 +236,9 @@ class Incident(ConcurrentTransitionMixin, Ticket):
                 name="incidents_open_queue_idx",
             ),
             # The queue's default order: the most urgent SLA first, records without a running clock last.
+            # (An ascending b-tree keeps NULLs last on PostgreSQL, as the queue's ORDER BY asks.)
             models.Index(
-                models.F("sla_due_at").asc(nulls_last=True),
-                "priority",
-                "created_at",
-                "id",
+                fields=["sla_due_at", "priority", "created_at", "id"],
                 condition=Q(status__in=wf.OPEN_STATUSES),
                 name="incidents_open_sla_idx",
             ),

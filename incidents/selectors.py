@@ -1,16 +1,23 @@
 """Reads of incidents and requests, each applying `IncidentPolicy` for the user who asks."""
 
+from datetime import datetime, timedelta
+
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from servicedesk.errors import NotFound
-from servicedesk.models import TimelineEntry
+from servicedesk.models import SLAClock, TimelineEntry
 
 from . import workflow as wf
 from .models import Incident, RequestType
 from .permissions import IncidentPolicy
 
 LIST_RELATED = ["requester", "assignee", "support_group", "service", "request_type"]
+# The queue's order, as the partial index `incidents_open_sla_idx` has it: the most urgent SLA first.
+QUEUE_ORDER = (F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "id")
+# The "breaching soon" tab: open records whose SLA falls due within this many minutes.
+BREACHING_SOON_MINUTES = 60
 DETAIL_RELATED = [
     *LIST_RELATED,
     "requester__organisation",
@@ -63,10 +70,13 @@ def incident_get_for_user(*, user, number: str | None = None, pk: int | None = N
         raise NotFound() from None
 
 
-def incident_queue(*, user, view: str = "open", kind: str | None = None) -> QuerySet[Incident]:
-    """The agent queue's base rows: `mine` (assigned to me, unfinished), `groups` (my groups' unassigned),
-    `open` (every open record), `all` (everything)."""
-    queryset = incident_list_for_user(user=user, kind=kind)
+def incident_queue(
+    *, user, view: str = "open", kind: str | None = None, now: datetime | None = None
+) -> QuerySet[Incident]:
+    """The agent queue's base rows, the most urgent SLA first (then priority and age): `mine` (assigned
+    to me, unfinished), `groups` (my groups' unassigned), `open` (every open record), `breaching` (open,
+    falling due within `BREACHING_SOON_MINUTES`), `all` (everything)."""
+    queryset = incident_list_for_user(user=user, kind=kind).order_by(*QUEUE_ORDER)
     if view == "mine":
         return queryset.filter(assignee=user, status__in=wf.ACTIVE_STATUSES)
     if view == "groups":
@@ -75,7 +85,31 @@ def incident_queue(*, user, view: str = "open", kind: str | None = None) -> Quer
         )
     if view == "open":
         return queryset.filter(status__in=wf.OPEN_STATUSES)
+    if view == "breaching":
+        return incidents_breaching_within(queryset, minutes=BREACHING_SOON_MINUTES, now=now)
     return queryset
+
+
+def incidents_sla_breached(queryset: QuerySet[Incident], *, breached: bool = True) -> QuerySet[Incident]:
+    """The records of `queryset` with a clock that breached its target (any state, this cycle), or,
+    with `breached=False`, those without."""
+    clocks = SLAClock.objects.filter(
+        Q(breached_at__isnull=False) | Q(state=SLAClock.State.BREACHED),
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id=OuterRef("pk"),
+    )
+    return queryset.filter(Exists(clocks) if breached else ~Exists(clocks))
+
+
+def incidents_breaching_within(
+    queryset: QuerySet[Incident], *, minutes: int, now: datetime | None = None
+) -> QuerySet[Incident]:
+    """The open records of `queryset` whose earliest running clock falls due between now and `minutes`
+    from now: not breached yet, but about to."""
+    now = now or timezone.now()
+    return queryset.filter(
+        status__in=wf.OPEN_STATUSES, sla_due_at__gte=now, sla_due_at__lte=now + timedelta(minutes=minutes)
+    )
 
 
 def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
@@ -91,6 +125,24 @@ def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
         .prefetch_related(Prefetch("attachments"))
         .order_by("created_at", "id")
     )
+
+
+def timeline_escalation_groups(entries) -> dict[int, str]:
+    """The names of the groups the SLA escalations among `entries` moved the record to, by id (one
+    query, none when no escalation moved it)."""
+    from servicedesk.models import SupportGroup
+
+    ids = {
+        entry.data.get("support_group")
+        for entry in entries
+        if entry.kind == TimelineEntry.Kind.SYSTEM
+        and isinstance(entry.data, dict)
+        and entry.data.get("event") == "sla_escalated"
+        and isinstance(entry.data.get("support_group"), int)
+    }
+    if not ids:
+        return {}
+    return dict(SupportGroup.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def incident_attachments(*, record: Incident, user) -> QuerySet:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from servicedesk.errors import ApplicationError, NotFound
 from servicedesk.kinds import parse_number, record_get_for_user
 from servicedesk.services.saved_views import saved_view_create, saved_view_delete, saved_view_list
+from servicedesk.sla.status import Level, records_sla
 
 from . import services
 from .forms_workspace import (
@@ -40,6 +41,7 @@ NON_FILTER_KEYS = ("page",)
 MORE_FILTERS = (
     "status", "priority", "channel", "service", "category", "request_type", "ci", "is_major", "requester",
     "created_after", "created_before", "updated_after", "resolved_after", "resolved_before", "per_page",
+    "sla_breached", "sla_breaching_within",
 )  # fmt: skip
 
 
@@ -59,17 +61,28 @@ def _saved_views(user):
     return saved_view_list(owner=user, scope=SAVED_VIEW_SCOPE)
 
 
+def _row_clocks(statuses) -> list:
+    """What a row shows: the clocks still counting, else how the finished ones ended (not cancelled)."""
+    running = [status for status in statuses if status.clock.is_open]
+    return running or [status for status in statuses if status.level != Level.CANCELLED]
+
+
 @agent_required
 @require_GET
 def queue(request):
-    """The queue: one tab's rows, filtered with the API's filters, by priority then age, paginated in
-    SQL. An htmx request from the filter form gets the table alone."""
+    """The queue: one tab's rows, filtered with the API's filters, the most urgent SLA first (then
+    priority and age), paginated in SQL, each row with its SLA clocks (read for the whole page at once).
+    An htmx request from the filter form gets the table alone."""
     view = request.GET.get("view", DEFAULT_QUEUE_VIEW)
     if view not in QUEUE_VIEWS:
         view = DEFAULT_QUEUE_VIEW
     filterset = QueueFilter(request.GET or None, queryset=incident_queue(user=request.user, view=view))
     per_page = _page_size(request.GET)
     page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    clocks = records_sla(page.object_list)
+    for record in page.object_list:
+        record.sla_clocks = _row_clocks(clocks.get(record.pk, []))
     context = {
         "view": view,
         "views": QUEUE_VIEWS.items(),

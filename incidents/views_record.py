@@ -9,12 +9,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cmdb.impact import SERVICE_CLASS_PATH, ci_impact
 from cmdb.permissions import CMDBPolicy
 from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, StaleWrite
+from servicedesk.sla.policies import Schedules
+from servicedesk.sla.status import clock_ledger, record_sla
 
 from . import services
 from .forms_record import (
@@ -28,7 +31,7 @@ from .forms_record import (
     transition_form_class,
 )
 from .permissions import IncidentPolicy
-from .selectors import incident_children, incident_timeline
+from .selectors import incident_children, incident_timeline, timeline_escalation_groups
 from .views_workspace import agent_required, record_for
 from .workflow import FINAL_STATUSES, TRANSITION_LABELS
 
@@ -40,6 +43,7 @@ PARTS = {
     "transitions": "incidents/workspace/_record_transitions.html",
     "timeline": "incidents/workspace/_record_timeline.html",
     "conversation": "incidents/workspace/_record_conversation.html",
+    "sla": "servicedesk/_sla_clocks.html",
 }
 
 
@@ -63,6 +67,24 @@ def _impacts(user, record) -> tuple[list[dict], list]:
     return rows, cis[IMPACT_CI_LIMIT:]
 
 
+def _sla_clocks(record) -> list[dict]:
+    """Each clock's status (time left, percentage, colour) and its ledger in lines, less the stretches
+    that lasted no time at all (a resume at once re-targeted)."""
+    now = timezone.now()
+    schedules = Schedules()
+    return [
+        {
+            "status": status,
+            "ledger": [
+                line
+                for line in clock_ledger(status.clock, now=now, schedules=schedules)
+                if line.wall_seconds != 0 or line.segment.ended_at is None
+            ],
+        }
+        for status in record_sla(record, now=now)
+    ]
+
+
 def _transitions(record, user, bound=None) -> list[dict]:
     """The allowed transitions, each with its form (the bound one with errors when it was just tried)."""
     order = list(TRANSITION_LABELS)
@@ -83,13 +105,16 @@ def _transitions(record, user, bound=None) -> list[dict]:
 def _context(request, record, **extra) -> dict:
     user = request.user
     impacts, more_cis = _impacts(user, record)
+    entries = list(incident_timeline(record=record, user=user))
     context = {
         "record": record,
         "edit_form": extra.pop("edit_form", None) or RecordEditForm(record=record),
         "assign_form": extra.pop("assign_form", None) or AssignForm(record=record),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "transitions": _transitions(record, user, extra.pop("transition_form", None)),
-        "entries": incident_timeline(record=record, user=user),
+        "entries": entries,
+        "sla_groups": timeline_escalation_groups(entries),
+        "sla_clocks": _sla_clocks(record),
         "children": incident_children(record=record),
         "parent_form": NumberForm(prefix="parent"),
         "merge_form": MergeForm(prefix="merge"),
@@ -129,7 +154,7 @@ def _answer(request, record, *, main: str, page_version, before: int, message: s
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    others = ["header", "assignment", "transitions", "timeline"]
+    others = ["header", "sla", "assignment", "transitions", "timeline"]
     if main == "conversation":
         others.remove("timeline")
     elif main in others:

@@ -192,4 +192,4 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 # The admin of notifications, webhooks and mailboxes lives beside this module.
-from . import admin_calendars, admin_mail, admin_notifications, admin_webhooks  # noqa: E402, F401
+from . import admin_calendars, admin_mail, admin_notifications, admin_sla, admin_webhooks  # noqa: E402, F401

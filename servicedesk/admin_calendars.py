@@ -1,4 +1,8 @@
-"""The admin of business calendars: weekly hours, holidays and openings, and loading public holidays."""
+"""The admin of business calendars: weekly hours, holidays and openings, and loading public holidays.
+
+Saving a calendar re-computes the due times of the open clocks counted through it (`sla_calendar_changed`),
+and "Preview effect on open records" shows which would move before anything is saved.
+"""
 
 import re
 from datetime import date
@@ -12,8 +16,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .admin import AuditedAdmin
-from .models import BusinessCalendar, CalendarException, WorkingInterval
-from .sla.calendars import calendar_load_holidays, holiday_countries
+from .admin_sla import SLAPreviewMixin
+from .models import BusinessCalendar, CalendarException, SLAClock, WorkingInterval
+from .sla.calendars import calendar_load_holidays, calendar_schedule, holiday_countries
+from .sla.changes import sla_calendar_changed
 
 _CLOCK = re.compile(r"^(?P<hours>\d{1,2}):(?P<minutes>\d{2})$")
 
@@ -109,10 +115,26 @@ class HolidayLoadForm(forms.Form):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(AuditedAdmin):
+class BusinessCalendarAdmin(SLAPreviewMixin, AuditedAdmin):
     list_display = ["name", "time_zone", "updated_at"]
     search_fields = ["name"]
     inlines = [WorkingIntervalInline, CalendarExceptionInline]
+
+    def preview_clocks(self, object_id):
+        return SLAClock.objects.filter(policy__calendar_id=object_id)
+
+    def get_object(self, request, object_id, from_field=None):
+        calendar = super().get_object(request, object_id, from_field)
+        if calendar is not None and request.method == "POST":
+            # The hours its clocks ran under, read before the form and the inlines change them.
+            calendar._schedule_before = calendar_schedule(calendar)
+        return calendar
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(form.instance, "_schedule_before", None)
+        if change and before is not None:
+            sla_calendar_changed(calendar=form.instance, before=before)
 
     def get_urls(self):
         urls = [

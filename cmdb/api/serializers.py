@@ -7,7 +7,7 @@ from rest_framework import serializers
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
 from cmdb.services.items import ci_allowed_statuses
 from servicedesk.api.serializers import GroupSummarySerializer, UserSummarySerializer
-from servicedesk.models import SupportGroup, User
+from servicedesk.models import SLAPolicy, SupportGroup, User
 
 
 # Plain strings, not an enum: one status enum per schema (spectacular names an enum per field).
@@ -99,6 +99,9 @@ class CISerializer(serializers.ModelSerializer):
     owner = UserSummarySerializer(allow_null=True)
     support_group = GroupSummarySerializer(allow_null=True)
     location = CISummarySerializer(allow_null=True)
+    sla_policy = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("The SLA policy's id (business services only).")
+    )
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta:
@@ -112,6 +115,7 @@ class CISerializer(serializers.ModelSerializer):
             "owner",
             "support_group",
             "location",
+            "sla_policy",
             "environment",
             "version",
             "description",
@@ -140,6 +144,12 @@ class CIInputSerializer(serializers.Serializer):
     )
     location = serializers.PrimaryKeyRelatedField(
         queryset=ConfigurationItem.objects.all(), required=False, allow_null=True
+    )
+    sla_policy = serializers.PrimaryKeyRelatedField(
+        queryset=SLAPolicy.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("An SLA policy's id; business services only."),
     )
     environment = serializers.ChoiceField(
         choices=ConfigurationItem.Environment.choices, required=False, allow_blank=True

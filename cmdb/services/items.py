@@ -20,6 +20,7 @@ EDITABLE_FIELDS = (
     "owner",
     "support_group",
     "location",
+    "sla_policy",
     "environment",
     "version",
     "description",
@@ -45,9 +46,18 @@ def is_service_class(ci_class: CIClass) -> bool:
     return ci_class.path.startswith("/business_service/")
 
 
+def _validate_policy_choice(ci: ConfigurationItem) -> None:
+    """A newly chosen SLA policy is an active one (a service keeps one retired since it was chosen)."""
+    if ci.sla_policy_id is not None and not ci.sla_policy.is_active:
+        raise ValidationError({"sla_policy": [_("This SLA policy is retired.")]})
+
+
 def _validate(ci: ConfigurationItem) -> None:
-    """Attributes against the class's schema, the location's class, identifiers free: field errors."""
+    """Attributes against the class's schema, the location's class, identifiers free, an SLA policy only
+    on a business service: field errors."""
     errors = schemas.attribute_errors(schemas.effective_schema(ci.ci_class), ci.attributes)
+    if ci.sla_policy_id is not None and not is_service_class(ci.ci_class):
+        errors["sla_policy"] = [_("Only a business service has an SLA policy.")]
     if ci.pk and not is_location_class(ci.ci_class) and ci.located_items.exists():
         errors["ci_class"] = [_("CIs are located here: it must stay a Location.")]
     if ci.location_id is not None:
@@ -85,7 +95,8 @@ def ci_create(
 ) -> ConfigurationItem:
     """Create a CI in any status (discovery finds CIs already in production).
 
-    Raises PermissionDenied, or ValidationError with field errors (`attributes.<name>` for attributes).
+    Raises PermissionDenied, or ValidationError with field errors (`attributes.<name>` for attributes;
+    `sla_policy` when a CI other than a business service is given one, or a retired one).
     """
     authorise(actor, CMDBPolicy.can_create_ci)
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -95,6 +106,7 @@ def ci_create(
         raise ValidationError({"status": [_("Not a known status.")]})
     ci = ConfigurationItem(name=name, ci_class=ci_class, status=status, **_clean_identifiers(fields))
     _validate(ci)
+    _validate_policy_choice(ci)
     mark_history(ci, actor, via)
     with constraint_as_validation_error(_("Another CI already has one of these identifiers.")):
         ci.save()
@@ -111,7 +123,8 @@ def ci_create(
 def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> ConfigurationItem:
     """Change a CI's fields (not its status: see ci_transition). Nothing changes, nothing is written.
 
-    Raises PermissionDenied or ValidationError with field errors.
+    Raises PermissionDenied or ValidationError with field errors (`sla_policy` as in `ci_create`; a
+    service may keep a policy retired since it was chosen).
     """
     authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -121,6 +134,8 @@ def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> 
     if not diff:
         return ci
     _validate(ci)
+    if "sla_policy" in diff:
+        _validate_policy_choice(ci)
     mark_history(ci, actor, via)
     with constraint_as_validation_error(_("Another CI already has one of these identifiers.")):
         ci.save(update_fields=[*diff, "updated_at"])

@@ -8,9 +8,11 @@ attachments, transitions, links) are in `actions.py`.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.conditional import (
@@ -27,6 +29,8 @@ from servicedesk.api.schema import error_responses_for
 from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import parse_number
 from servicedesk.models import TimelineEntry
+from servicedesk.sla.policies import Schedules
+from servicedesk.sla.status import clock_ledger, records_sla
 
 from .. import services
 from ..filters import IncidentFilter
@@ -34,7 +38,7 @@ from ..models import Incident
 from ..permissions import IncidentPolicy
 from ..selectors import incident_get_for_user, incident_list_for_user
 from . import serializers
-from .actions import RecordActionsMixin
+from .actions import NUMBER_PARAMETER, RecordActionsMixin
 
 AGENT_ONLY_ON_CREATE = ("requester", "channel", "impact", "support_group", "assignee", "affected_cis")
 ROUTING_FIELDS = ("support_group", "assignee")
@@ -55,7 +59,9 @@ def _create_schema(input_serializer, summary):
 
 
 _DETAIL_SCHEMAS = {
-    "list": extend_schema(summary="List the records you may see, by priority then age"),
+    "list": extend_schema(
+        summary="List the records you may see, by priority then age, with their SLA clocks (agents)"
+    ),
     "retrieve": extend_schema(
         summary="One record, with its ETag and the transitions you may fire",
         parameters=[IF_NONE_MATCH_PARAMETER],
@@ -117,12 +123,27 @@ class RecordViewSet(
                 raise ValidationError({field: _("No record of this kind has this number.")}) from None
             raise
 
+    def sla_of(self, records) -> dict:
+        """The SLA clocks of `records` by record id, read at once; none for who may not see them."""
+        if not IncidentPolicy.can_see_internal(self.request.user):
+            return {}
+        return records_sla(records)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        context = {**self.get_serializer_context(), "sla": self.sla_of(rows)}
+        data = self.get_serializer_class()(rows, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
     def render(self, record: Incident, status_code=status.HTTP_200_OK, *, headers=None) -> Response:
         """The record in full, fetched again as the caller sees it, with its ETag."""
         record = incident_get_for_user(user=self.request.user, pk=record.pk)
         context = {
             **self.get_serializer_context(),
             "allowed_transitions": services.allowed_transitions(record=record, user=self.request.user),
+            "sla": self.sla_of([record]),
         }
         data = serializers.IncidentDetailSerializer(record, context=context).data
         return with_etag(Response(data, status=status_code, headers=headers), record)
@@ -147,6 +168,26 @@ class RecordViewSet(
         response = self.render(record, status.HTTP_201_CREATED)
         response["Location"] = serializers.record_url(record)
         return response
+
+    @extend_schema(
+        summary="The record's SLA clocks, each with its ledger (agents)",
+        responses={200: serializers.SLAClockLedgerSerializer(many=True), **error_responses_for("403")},
+        parameters=[NUMBER_PARAMETER],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def sla(self, request, number=None):
+        """Every clock of the record as it stands now, with the segments its time was counted in.
+
+        A requester may see that their record exists but not its internal SLA data: 403.
+        """
+        record = self.get_object()
+        _require(IncidentPolicy.can_see_internal(request.user, record), _("SLA details are for agents."))
+        now = timezone.now()
+        statuses = records_sla([record], now=now).get(record.pk, [])
+        schedules = Schedules()
+        ledgers = {s.clock.pk: clock_ledger(s.clock, now=now, schedules=schedules) for s in statuses}
+        data = serializers.SLAClockLedgerSerializer(statuses, many=True, context={"ledgers": ledgers}).data
+        return Response(data)
 
     def partial_update(self, request, *args, **kwargs):
         with transaction.atomic():

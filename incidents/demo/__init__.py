@@ -27,10 +27,12 @@ from .desk import (
     Desk,
     random_record,
 )
+from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
     alice_story,
     major_stories,
+    sla_stories,
 )
 
 NEEDED = ["alice", "tom", "liwei", "frank", "erin", "bob", "carol", "dave", "wang", "grace", "nina", "heidi"]
@@ -60,9 +62,13 @@ def _seed_records(stdout) -> int:
         return 0
     alice_story(desk)
     major_stories(desk)
+    sla_stories(desk)
     # ITSM_DEMO_RECORDS: about how many records to make (the test settings make fewer, for speed).
     wanted = settings.ITSM_DEMO_RECORDS
     for n in range(max(wanted - desk.planned_records(), 0)):
         random_record(desk, n)
-    desk.run()
+    with policies_paused():
+        desk.run()
+    checked = rebuild_demo_clocks(desk.made)
+    stdout.write(f"Demo SLA clocks replayed through the records' history ({checked} checked by the sweep).")
     return len(desk.made)

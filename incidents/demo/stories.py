@@ -291,3 +291,37 @@ def major_stories(desk: Desk) -> None:
             ("liwei", "无法连接 VPN"),
         ],
     )
+
+
+def sla_stories(desk: Desk) -> None:
+    """Urgent records filed minutes ago on the round-the-clock policy, so the queue shows a green, an
+    amber and a breached (and escalated) response clock whatever the day and hour the demo is seeded."""
+    u, now, svc, cat = desk.user, desk.now, desk.services, desk.categories
+    bob, group = u("bob"), desk.groups["Service Desk"]
+    calls = [
+        # key, minutes ago, requester, service, title, (category, subcategory), impact (urgency 1)
+        ("sla-green", 4, "tom", "Web shop", "Web shop checkout returns an error for every order",
+         ("Business application", "Web shop"), 2),
+        ("sla-amber", 20, "liwei", "Finance ERP", "ERP 无法登录，月结被阻塞",
+         ("Business application", "ERP"), 2),
+        ("sla-breached", 50, "alice", "Payroll", "Payroll run stopped halfway: nobody will be paid",
+         ("Business application", "Payroll"), 1),
+    ]  # fmt: skip
+    for key, minutes, requester, service, title, (top, sub), impact in calls:
+        s = Story(desk, key, now - timedelta(minutes=minutes))
+        s.create(
+            actor=bob,
+            requester=u(requester),
+            channel="phone",
+            title=title,
+            description="Reported by phone; the caller's whole team is affected.",
+            service=svc[service],
+            category=cat[(None, top)],
+            subcategory=cat[(top, sub)],
+            impact=impact,
+            urgency=1,
+            support_group=group,
+        )
+        if key == "sla-breached":
+            s.later(2, 3).do(services.incident_assign, actor=u("carol"), assignee=bob)
+        s.commit()

@@ -10,6 +10,7 @@ from servicedesk.errors import PermissionDenied
 from servicedesk.models import TimelineEntry, User
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Incident
@@ -124,6 +125,7 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
             ],
         )
         save(target, [])
+        sla_sync(record=duplicate)  # a duplicate's clocks are cancelled: the target carries the work
         timeline_add(
             record=duplicate,
             kind=TimelineEntry.Kind.TRANSITION,

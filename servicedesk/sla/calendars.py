@@ -65,7 +65,9 @@ def calendar_set_hours(
 ) -> BusinessCalendar:
     """Replace the calendar's working hours: `{weekday: [(start_minute, end_minute), ...]}`, Monday = 0.
 
-    Raises ValidationError for a bad weekday, or overlapping or out-of-range intervals.
+    The open clocks counted through the calendar are re-computed: the time they consumed so far stays
+    counted through the old hours, the time to come through the new ones. Raises ValidationError for a bad
+    weekday, or overlapping or out-of-range intervals.
     """
     checked = {}
     for weekday, spans in weekly.items():
@@ -75,6 +77,7 @@ def calendar_set_hours(
             checked[weekday] = validate_intervals(spans)
         except ValueError as exc:
             raise ValidationError({"weekly": str(exc)}) from exc
+    before = calendar_schedule(calendar)
     WorkingInterval.objects.filter(calendar=calendar).delete()
     WorkingInterval.objects.bulk_create(
         WorkingInterval(calendar=calendar, weekday=weekday, start_minute=start, end_minute=end)
@@ -87,7 +90,15 @@ def calendar_set_hours(
         target=calendar,
         data={str(day): [list(span) for span in spans] for day, spans in sorted(checked.items())},
     )
+    _apply_to_clocks(calendar, before)
     return calendar
+
+
+def _apply_to_clocks(calendar: BusinessCalendar, before: Schedule) -> None:
+    # `changes` reaches this module through clocks -> policies: import it when used.
+    from .changes import sla_calendar_changed
+
+    sla_calendar_changed(calendar=calendar, before=before)
 
 
 def holiday_countries() -> list[tuple[str, str]]:
@@ -112,7 +123,8 @@ def calendar_load_holidays(
     """Add the public holidays of `country` (and `subdivision`) for `years` as closed days.
 
     Dates the calendar already has as a holiday are left as they are (an administrator may have renamed or
-    removed one on purpose); returns how many were added. Raises ValidationError for an unknown country or
+    removed one on purpose); returns how many were added. The open clocks counted through the calendar are
+    re-computed (see `calendar_set_hours`). Raises ValidationError for an unknown country or
     subdivision, or for more than ten years at once.
     """
     years = sorted(set(years))
@@ -129,6 +141,7 @@ def calendar_load_holidays(
             calendar=calendar, kind=CalendarException.Kind.CLOSED, date__in=list(found)
         ).values_list("date", flat=True)
     )
+    before = calendar_schedule(calendar)
     source = f"holidays:{country}" + (f"-{subdivision}" if subdivision else "")
     rows = [
         CalendarException(
@@ -148,4 +161,6 @@ def calendar_load_holidays(
         target=calendar,
         data={"country": country, "subdivision": subdivision, "years": years, "added": len(rows)},
     )
+    if rows:
+        _apply_to_clocks(calendar, before)
     return len(rows)

@@ -10,13 +10,14 @@ Lock order: a service changing a record locks the record, then its clocks. The s
 their records with SKIP LOCKED: a record someone is changing is left for the next sweep, never waited on.
 """
 
+import json
 import logging
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from servicedesk.kinds import kind_of
@@ -29,6 +30,7 @@ from .policies import Threshold, policy_thresholds
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=5)  # a clock whose check failed is looked at again after this
+RETARGET_ROUNDS = 5  # re-checks of a clock an escalation re-targeted (a priority rises four times at most)
 
 
 def sla_sweep(
@@ -105,45 +107,65 @@ def _record_exists(clock: SLAClock) -> bool:
 
 def check_clock(clock: SLAClock, record, ctx: Context) -> list[str]:
     """Fire what `clock` crossed since it was last checked; schedule its next check. Returns the keys
-    of the thresholds that fired now."""
-    policy = ctx.policy(clock.policy_id)
-    if not policy.is_active or clock.state not in OPEN_STATES:
-        # A retired policy escalates nothing (its clocks move to another policy when it is retired).
-        clock.next_check_at = None
-        clock.save(update_fields=["next_check_at", "updated_at"])
-        return []
-    schedule = ctx.schedule(clock)
-    thresholds = policy_thresholds(policy, clock.metric, clock.target_seconds)
-    consumed = consumed_at(clock, schedule, ctx.now)
-    crossed = [t for t in thresholds if clock.checked_seconds + EPSILON < t.seconds <= consumed + EPSILON]
-    fired = [t for t in crossed if _claim(clock, t, ctx.now)]
-    adapter = kind_of(record).sla
-    _act(clock, record, adapter, fired, schedule, ctx)
-    clock.refresh_from_db()  # an escalation may have re-targeted it (a raised priority)
-    clock.checked_seconds = max(clock.checked_seconds, consumed_at(clock, schedule, ctx.now))
+    of the thresholds that fired now.
+
+    An escalation that re-targets the clock (a raised priority) may put thresholds of the new target
+    behind it: they are checked in the same call (those this cycle already fired are refused by their
+    unique constraint), a few rounds at most.
+    """
+    fired_keys: list[str] = []
+    for _round in range(RETARGET_ROUNDS):
+        policy = ctx.policy(clock.policy_id)
+        if not policy.is_active or clock.state not in OPEN_STATES:
+            # A retired policy escalates nothing (its clocks move to another policy when it is retired).
+            clock.next_check_at = None
+            clock.save(update_fields=["next_check_at", "updated_at"])
+            return fired_keys
+        schedule = ctx.schedule(clock)
+        thresholds = policy_thresholds(policy, clock.metric, clock.target_seconds)
+        consumed = consumed_at(clock, schedule, ctx.now)
+        crossed = [t for t in thresholds if clock.checked_seconds + EPSILON < t.seconds <= consumed + EPSILON]
+        claimed = _claim(clock, crossed, ctx.now)
+        fired = [t for t in crossed if t.key in claimed]
+        fired_keys += [t.key for t in fired]
+        _act(clock, record, kind_of(record).sla, fired, schedule, ctx)
+        if not any(t.kind == "rule" for t in fired):
+            clock.checked_seconds = max(clock.checked_seconds, consumed)
+            break
+        before = (clock.policy_id, clock.target_seconds, clock.time_zone, clock.cycle)
+        clock.refresh_from_db()  # an escalation may have re-targeted it (a raised priority)
+        if (clock.policy_id, clock.target_seconds, clock.time_zone, clock.cycle) == before:
+            clock.checked_seconds = max(clock.checked_seconds, consumed)
+            break
     refresh(clock, ctx)
     if clock.next_check_at is not None and clock.next_check_at <= ctx.now:
-        # Rounding left a threshold a hair ahead: look again at the next sweep, not in this one.
+        # Rounding left a threshold a hair ahead (or the rounds ran out): look again at the next sweep.
         clock.next_check_at = ctx.now + timedelta(seconds=1)
         clock.save(update_fields=["next_check_at", "updated_at"])
-    return [t.key for t in fired]
+    return fired_keys
 
 
-def _claim(clock: SLAClock, threshold: Threshold, now: datetime) -> bool:
-    """Record that the threshold fired in this cycle; False if it already had (any worker, any time)."""
-    try:
-        with transaction.atomic():
-            SLAFiring.objects.create(
-                clock=clock,
-                cycle=clock.cycle,
-                threshold=threshold.key,
-                rule=threshold.rule,
-                fired_at=now,
-                data={"percent": threshold.percent, "seconds": threshold.seconds},
-            )
-    except IntegrityError:
-        return False
-    return True
+def _claim(clock: SLAClock, thresholds: list[Threshold], now: datetime) -> set[str]:
+    """Record that the thresholds fired in this cycle, in one statement; return the keys that had not
+    fired before (any worker, any time): the unique constraint decides, `ON CONFLICT DO NOTHING` skips."""
+    if not thresholds:
+        return set()
+    table = connection.ops.quote_name(SLAFiring._meta.db_table)
+    fired_at = connection.ops.adapt_datetimefield_value(now)
+    rows, params = [], []
+    for threshold in thresholds:
+        rows.append("(%s, %s, %s, %s, %s, %s)")
+        data = json.dumps({"percent": threshold.percent, "seconds": threshold.seconds})
+        params += [clock.pk, clock.cycle, threshold.key, getattr(threshold.rule, "pk", None), fired_at, data]
+    # Only the table name (from the model) and placeholders are formatted in; every value is a parameter.
+    values = ", ".join(rows)
+    sql = (
+        f"INSERT INTO {table} (clock_id, cycle, threshold, rule_id, fired_at, data) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (clock_id, cycle, threshold) DO NOTHING RETURNING threshold"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _act(clock, record, adapter, fired: list[Threshold], schedule, ctx: Context) -> None:
@@ -163,7 +185,10 @@ def _act(clock, record, adapter, fired: list[Threshold], schedule, ctx: Context)
             started_at=clock.breached_at,
             ended_at=clock.breached_at,
         )
-    clock.save(update_fields=["warned_at", "breached_at", "updated_at"])
+    if any(t.kind == "rule" for t in fired):
+        # An escalation may sync the clock from the database: it must see this first. Otherwise the
+        # caller's `refresh` saves the clock once, with everything.
+        clock.save(update_fields=["warned_at", "breached_at", "updated_at"])
     if breach is not None:
         adapter.announce(
             record, event="sla_breached", clock=clock, data={**data, "due_at": clock.breached_at}

@@ -56,7 +56,7 @@ def test_seed_demo_creates_the_business_services_with_owners_and_groups(seeded):
     assert {s.name: (s.owner.username, s.support_group.name) for s in services} == {
         name: (owner, group) for name, owner, group, *_rest in SERVICES
     }
-    assert len(SERVICES) == 12
+    assert len(SERVICES) == 13  # twelve real services and the SLA stopwatch
     assert "CMDB demo estate ready" in seeded
 
 

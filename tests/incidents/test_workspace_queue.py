@@ -64,7 +64,7 @@ def test_the_default_tab_is_my_work(client, agent, desk):
     assert numbers(response) == {desk["mine"].number}
 
 
-def test_rows_are_sorted_by_priority_then_age(client, agent, desk):
+def test_rows_without_sla_clocks_are_sorted_by_priority_then_age(client, agent, desk):
     client.force_login(agent)
     response = client.get(QUEUE, {"view": "open"})
     assert [r.number for r in response.context["page"]] == [
@@ -165,7 +165,8 @@ def test_the_queue_runs_a_constant_number_of_queries(
         )
     client.force_login(agent)
     client.get(QUEUE, {"view": "all"})  # warm the session and the content types
-    with django_assert_max_num_queries(14):
+    # One more for the page's SLA clocks (none here; tests/sla/test_views.py counts them with clocks).
+    with django_assert_max_num_queries(15):
         response = client.get(QUEUE, {"view": "all", "per_page": "50"})
     assert len(response.context["page"]) == rows
 

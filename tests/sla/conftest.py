@@ -1,11 +1,15 @@
 """SLA fixtures: a 24x7 calendar, an office calendar, a policy with targets, warnings and escalations."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.contrib.contenttypes.models import ContentType
 
-from servicedesk.models import BusinessCalendar, EscalationRule, SLAPolicy, SLATarget
+from servicedesk.models import BusinessCalendar, EscalationRule, SLAClock, SLAFiring, SLAPolicy, SLATarget
 from servicedesk.sla.calendars import calendar_set_hours
+from servicedesk.sla.sweep import sla_sweep
 
 from ..incidents.conftest import (  # noqa: F401 (fixtures)
     _attachment_root,
@@ -56,3 +60,36 @@ def escalating(policy, support_group):
         policy=policy, metric="resolution", percent=100, reassign_to_escalation_group=True
     )
     return policy
+
+
+UTC = ZoneInfo("UTC")
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(year, month, day, hour=0, minute=0, zone=UTC):
+    """An aware moment (UTC unless told)."""
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
+
+
+def clocks_of(record) -> dict[str, SLAClock]:
+    """The record's clocks by metric, fresh from the database."""
+    content_type = ContentType.objects.get_for_model(record)
+    return {
+        clock.metric: clock
+        for clock in SLAClock.objects.filter(content_type=content_type, object_id=record.pk)
+    }
+
+
+def sweep_at(moment, **kwargs) -> int:
+    with time_machine.travel(moment, tick=False):
+        return sla_sweep(now=moment, **kwargs)
+
+
+def firings(record=None, **filters) -> list[tuple[str, str, int]]:
+    """(metric, threshold, cycle) of every firing (of one record's clocks), in order."""
+    queryset = SLAFiring.objects.filter(**filters)
+    if record is not None:
+        queryset = queryset.filter(
+            clock__content_type=ContentType.objects.get_for_model(record), clock__object_id=record.pk
+        )
+    return list(queryset.order_by("id").values_list("clock__metric", "threshold", "cycle"))

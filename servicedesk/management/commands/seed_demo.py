@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk import roles
-from servicedesk.demo import demo_seeders
+from servicedesk.demo import demo_seeders, seed_sla_policies
 from servicedesk.models import BusinessCalendar, Organisation, SupportGroup, User
 from servicedesk.services.outbox import outbox_silenced
 from servicedesk.services.people import (
@@ -208,12 +208,15 @@ class Command(BaseCommand):
                 support_group_update(group=groups[manages], actor=None, manager=user)
 
         self._calendars()
+        # Before the apps' seeders: a demo service names a policy, and the demo records get clocks.
+        policies = seed_sla_policies()
 
         # The demo's records are backdated history: nobody is notified of them.
         with outbox_silenced():
             for seeder in demo_seeders():
                 seeder(self.stdout)
 
+        self.stdout.write(f"SLA demo ready ({policies} new policies).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
         self.stdout.write(f"Demo logins (password for every new demo user: {DEMO_PASSWORD}):")
         for username, _name, _org, role_names, *_rest in PEOPLE:
