@@ -26,6 +26,7 @@ from servicedesk.api.conditional import (
 )
 from servicedesk.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, KEY_REUSED_RESPONSE, idempotent
 from servicedesk.api.schema import error_responses_for
+from servicedesk.api.sla import SLAClockLedgerSerializer
 from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import parse_number
 from servicedesk.models import TimelineEntry
@@ -171,7 +172,7 @@ class RecordViewSet(
 
     @extend_schema(
         summary="The record's SLA clocks, each with its ledger (agents)",
-        responses={200: serializers.SLAClockLedgerSerializer(many=True), **error_responses_for("403")},
+        responses={200: SLAClockLedgerSerializer(many=True), **error_responses_for("403")},
         parameters=[NUMBER_PARAMETER],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -186,7 +187,7 @@ class RecordViewSet(
         statuses = records_sla([record], now=now).get(record.pk, [])
         schedules = Schedules()
         ledgers = {s.clock.pk: clock_ledger(s.clock, now=now, schedules=schedules) for s in statuses}
-        data = serializers.SLAClockLedgerSerializer(statuses, many=True, context={"ledgers": ledgers}).data
+        data = SLAClockLedgerSerializer(statuses, many=True, context={"ledgers": ledgers}).data
         return Response(data)
 
     def partial_update(self, request, *args, **kwargs):

@@ -1,11 +1,12 @@
-"""The SLA configuration as integrations and reports read it: policies and business calendars (read-only).
+"""SLAs in the API: the clocks as every record kind shows them, and the configuration (read-only).
 
-Agents read them (the queue's due times come from them); administrators change them in the admin, where an
-edit can be previewed against the open records first.
+Agents read policies and calendars (the queue's due times come from them); administrators change them in the
+admin, where an edit can be previewed against the open records first.
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
@@ -20,6 +21,70 @@ from servicedesk.models import (
 from servicedesk.sla.policies import policies_with_rules
 
 from .permissions import has_perm
+
+# Clocks (records' `sla`) -------------------------------------------------------------------------------
+
+
+class SecondsField(serializers.IntegerField):
+    """Seconds as a whole number (rounded), whatever the float they were computed as."""
+
+    def to_representation(self, value):
+        return round(value)
+
+
+class SLAClockSerializer(serializers.Serializer):
+    """One SLA clock as it stands now (a `servicedesk.sla.status.ClockStatus`)."""
+
+    metric = serializers.CharField(help_text=_("response or resolution"))
+    state = serializers.CharField(help_text=_("running, paused, met, breached or cancelled"))
+    level = serializers.CharField(
+        help_text=_("The colour a list shows: ok, warning, breached, paused, met or cancelled.")
+    )
+    policy = serializers.CharField(source="clock.policy.name")
+    priority = serializers.IntegerField(source="clock.priority")
+    target_seconds = serializers.IntegerField(source="clock.target_seconds", help_text=_("Business seconds."))
+    started_at = serializers.DateTimeField(source="clock.started_at")
+    due_at = serializers.DateTimeField(
+        source="clock.due_at", allow_null=True, help_text=_("Wall time; empty while paused.")
+    )
+    consumed_seconds = SecondsField(help_text=_("Business seconds consumed so far."))
+    remaining_seconds = SecondsField(help_text=_("Business seconds left; negative when overdue."))
+    percent = serializers.FloatField(help_text=_("Of the target consumed so far."))
+    breached_at = serializers.DateTimeField(source="clock.breached_at", allow_null=True)
+    paused_reason = serializers.CharField(
+        source="clock.pause_reason", help_text=_("Why it is paused (a code such as on_hold:requester).")
+    )
+    cycle = serializers.IntegerField(source="clock.cycle")
+
+
+class SLALedgerLineSerializer(serializers.Serializer):
+    """A line of a clock's ledger: a running or paused stretch, or a re-target, breach or stop."""
+
+    kind = serializers.CharField(help_text=_("running, paused, retargeted, breached or stopped"))
+    cycle = serializers.IntegerField(source="segment.cycle")
+    started_at = serializers.DateTimeField(source="segment.started_at")
+    ended_at = serializers.DateTimeField(source="segment.ended_at", allow_null=True)
+    wall_seconds = SecondsField(
+        allow_null=True, help_text=_("How long it lasted (so far); empty for a point in time.")
+    )
+    business_seconds = SecondsField(help_text=_("The business time it consumed (running stretches)."))
+    reason = serializers.CharField(source="segment.reason")
+    reason_label = serializers.CharField()
+    data = serializers.JSONField(source="segment.data")
+
+
+class SLAClockLedgerSerializer(SLAClockSerializer):
+    """A clock with its whole ledger (every cycle, oldest first). Context: `ledgers` by clock id."""
+
+    ledger = serializers.SerializerMethodField()
+
+    @extend_schema_field(SLALedgerLineSerializer(many=True))
+    def get_ledger(self, status) -> list[dict]:
+        lines = self.context["ledgers"].get(status.clock.pk, [])
+        return SLALedgerLineSerializer(lines, many=True).data
+
+
+# Configuration -----------------------------------------------------------------------------------------
 
 
 class SLATargetSerializer(serializers.ModelSerializer):
