@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.models.revisions import Revisioned
 
-class Baseline(models.Model):
+
+class Baseline(Revisioned, models.Model):
     """A named snapshot of a set of CIs (by class, by service or listed) with attributes and relationships."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)

@@ -1,8 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.models.revisions import Revisioned
 
-class CIClass(models.Model):
+
+class CIClass(Revisioned, models.Model):
     """A kind of configuration item, in a hierarchy; its attribute schema extends its parent's.
 
     `attribute_schema` holds this class's own JSON Schema fragment (`properties`, `required`); the

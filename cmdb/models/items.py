@@ -5,12 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from servicedesk.models.revisions import Revisioned
+
 IDENTIFIER_FIELDS = ("serial_number", "asset_tag", "hostname", "external_id")
 STATUSES = ["planned", "ordered", "in_stock", "in_production", "in_maintenance", "retired"]
 ENVIRONMENTS = ["production", "staging", "test", "development"]
 
 
-class ConfigurationItem(ConcurrentTransitionMixin, models.Model):
+class ConfigurationItem(Revisioned, ConcurrentTransitionMixin, models.Model):
     """Anything the desk manages: hardware, software, a business service, a location, a document.
 
     Status changes only through the transitions below (fired by cmdb.services). The identifiers are
@@ -84,7 +86,7 @@ class ConfigurationItem(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["updated_at"], history_change_reason_field=models.TextField(null=True)
+        excluded_fields=["updated_at", "revision"], history_change_reason_field=models.TextField(null=True)
     )
 
     class Meta:

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from servicedesk.models.revisions import Revisioned
+
 
 class RelationshipType(models.Model):
     """How two CIs relate, named in each direction (`depends on` / `used by`).
@@ -41,7 +43,7 @@ class RelationshipType(models.Model):
         return self.name
 
 
-class CIRelationship(models.Model):
+class CIRelationship(Revisioned, models.Model):
     """A typed, directed edge between two CIs: `source` <type.name> `target`."""
 
     source = models.ForeignKey(
@@ -56,7 +58,9 @@ class CIRelationship(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        excluded_fields=["revision"], history_change_reason_field=models.TextField(null=True)
+    )
 
     class Meta:
         ordering = ["id"]

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from .revisions import Revisioned
+
 
 def validate_time_zone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
@@ -17,7 +19,7 @@ def language_choices():
     return settings.LANGUAGES
 
 
-class Organisation(models.Model):
+class Organisation(Revisioned, models.Model):
     """A customer organisation whose people file records with the desk."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -46,7 +48,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class User(AbstractUser):
+class User(Revisioned, AbstractUser):
     """A person who uses the desk: a requester, an agent, a manager or an integration's account."""
 
     first_name = None
@@ -110,7 +112,7 @@ class User(AbstractUser):
         return self.has_perm("servicedesk.access_workspace")
 
 
-class SupportGroup(models.Model):
+class SupportGroup(Revisioned, models.Model):
     """A team that works records: the first-line desk, second- and third-line groups, vendors."""
 
     class Tier(models.TextChoices):
@@ -147,6 +149,14 @@ class SupportGroup(models.Model):
         help_text=_("The group that records move to on functional escalation."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_default = models.BooleanField(
+        _("default group"),
+        default=False,
+        help_text=_(
+            "Records that no rule routes (no service, category or request type with a group) go to this "
+            "group. One group at most."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -164,6 +174,17 @@ class SupportGroup(models.Model):
                 condition=~models.Q(escalation_group=models.F("pk")),
                 name="servicedesk_supportgroup_no_self_escalation",
                 violation_error_message=_("A group cannot escalate to itself."),
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="servicedesk_supportgroup_one_default",
+                violation_error_message=_("Another group is already the default group."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_default=False) | models.Q(is_active=True),
+                name="servicedesk_supportgroup_default_is_active",
+                violation_error_message=_("The default group must be active."),
             ),
         ]
 

@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.crypto import EncryptedTextField
 
+from .revisions import Revisioned
 
-class WebhookSubscription(models.Model):
+
+class WebhookSubscription(Revisioned, models.Model):
     """An integration's endpoint and the events it wants; each delivery is signed with its secret."""
 
     name = models.CharField(_("name"), max_length=100)
