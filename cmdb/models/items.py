@@ -12,7 +12,7 @@ STATUSES = ["planned", "ordered", "in_stock", "in_production", "in_maintenance",
 ENVIRONMENTS = ["production", "staging", "test", "development"]
 
 
-class ConfigurationItem(Revisioned, ConcurrentTransitionMixin, models.Model):
+class ConfigurationItem(ConcurrentTransitionMixin, Revisioned, models.Model):
     """Anything the desk manages: hardware, software, a business service, a location, a document.
 
     Status changes only through the transitions below (fired by cmdb.services). The identifiers are
