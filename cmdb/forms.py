@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.fields import TextareaField
+from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
 from .models import CIClass, ConfigurationItem, RelationshipType
@@ -72,7 +74,12 @@ def _location_choices():
     return ConfigurationItem.objects.filter(ci_class__path__startswith="/location/").order_by("name")
 
 
-class CIForm(forms.Form):
+class CIForm(MergeFormMixin, forms.Form):
+    """A new CI, or an existing one: then saving writes only what this person changed, merged over what
+    others saved meanwhile (`servicedesk.forms_merge`; `revision` is the CI's version it was read at)."""
+
+    version_field_name = "revision"
+
     ci_class = forms.ModelChoiceField(label=_("Class"), queryset=CIClass.objects.all())
     name = forms.CharField(label=_("Name"), max_length=200)
     status = forms.ChoiceField(
@@ -106,7 +113,7 @@ class CIForm(forms.Form):
     asset_tag = forms.CharField(label=_("Asset tag"), max_length=100, required=False)
     hostname = forms.CharField(label=_("Host name"), max_length=253, required=False)
     external_id = forms.CharField(label=_("External id"), max_length=200, required=False)
-    description = forms.CharField(
+    description = TextareaField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     attributes = PrettyJSONField(
@@ -117,17 +124,7 @@ class CIForm(forms.Form):
 
     def __init__(self, *args, instance: ConfigurationItem | None = None, **kwargs):
         if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    **{name: getattr(instance, name) for name in self.service_fields()},
-                    "ci_class": instance.ci_class_id,
-                    "owner": instance.owner_id,
-                    "support_group": instance.support_group_id,
-                    "location": instance.location_id,
-                    "sla_policy": instance.sla_policy_id,
-                },
-            )
+            kwargs.setdefault("initial", {"revision": instance.revision, **self.current_values(instance)})
         super().__init__(*args, **kwargs)
         locations = _location_choices()
         # Active policies, and the one the CI keeps even if it was retired since.
@@ -142,6 +139,21 @@ class CIForm(forms.Form):
         self.fields["ci_class"].widget.attrs.update(
             {"hx-get": reverse_lazy("cmdb:class_schema"), "hx-target": "#schema-help", "hx-trigger": "change"}
         )
+        if instance is not None:
+            self.fields["revision"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
+            self.enable_merge()
+
+    @classmethod
+    def current_values(cls, ci: ConfigurationItem) -> dict:
+        """The CI's values of the form's fields, as the form's initial holds them."""
+        return {
+            **{name: getattr(ci, name) for name in cls.service_fields()},
+            "ci_class": ci.ci_class_id,
+            "owner": ci.owner_id,
+            "support_group": ci.support_group_id,
+            "location": ci.location_id,
+            "sla_policy": ci.sla_policy_id,
+        }
 
     @staticmethod
     def service_fields() -> list[str]:
@@ -149,7 +161,11 @@ class CIForm(forms.Form):
         return [name for name in EDITABLE_FIELDS if name != "ci_class"]
 
 
-class CIClassForm(forms.Form):
+class CIClassForm(MergeFormMixin, forms.Form):
+    """A new class, or an existing one: then saving merges as `CIForm` does."""
+
+    version_field_name = "revision"
+
     code = forms.SlugField(
         label=_("Code"), max_length=64, help_text=_("Stable key for imports and the API; it cannot change.")
     )
@@ -157,7 +173,7 @@ class CIClassForm(forms.Form):
     parent = forms.ModelChoiceField(
         label=_("Parent class"), queryset=CIClass.objects.all(), required=False, empty_label=_("(top level)")
     )
-    description = forms.CharField(
+    description = TextareaField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     attribute_schema = PrettyJSONField(
@@ -173,18 +189,24 @@ class CIClassForm(forms.Form):
         if instance is not None:
             kwargs.setdefault(
                 "initial",
-                {
-                    "code": instance.code,
-                    "name": instance.name,
-                    "parent": instance.parent_id,
-                    "description": instance.description,
-                    "attribute_schema": instance.attribute_schema,
-                },
+                {"code": instance.code, "revision": instance.revision, **self.current_values(instance)},
             )
         super().__init__(*args, **kwargs)
         if instance is not None:
             self.fields["code"].disabled = True
             self.fields["parent"].queryset = CIClass.objects.exclude(path__startswith=instance.path)
+            self.fields["revision"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
+            self.enable_merge()
+
+    @staticmethod
+    def current_values(ci_class: CIClass) -> dict:
+        """The class's values of the editable fields, as the form's initial holds them."""
+        return {
+            "name": ci_class.name,
+            "parent": ci_class.parent_id,
+            "description": ci_class.description,
+            "attribute_schema": ci_class.attribute_schema,
+        }
 
 
 class RelationshipForm(forms.Form):

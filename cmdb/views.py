@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import Conflict, NotFound, PermissionDenied
+from servicedesk.forms_merge import merge_and_save
 
 from . import schemas, selectors
 from .forms import CIFilterForm, CIForm, RelationshipForm, apply_service_errors
@@ -204,35 +205,58 @@ def _selected_class(form: CIForm, ci: ConfigurationItem | None) -> CIClass | Non
 
 
 def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
+    """Create the CI, or save what this person changed on it; (row, merge), row None when refused."""
     data = form.cleaned_data
-    fields = {name: data[name] for name in CIForm.service_fields()}
     try:
         if ci is None:
+            fields = {name: data[name] for name in CIForm.service_fields()}
             ci = ci_create(
-                actor=request.user,
-                ci_class=data["ci_class"],
-                status=data["status"],
-                via=VIA_WEB,
-                **fields,
+                actor=request.user, ci_class=data["ci_class"], status=data["status"], via=VIA_WEB, **fields
             )
             messages.success(request, _("The CI was created."))
-        else:
-            ci = ci_update(ci=ci, actor=request.user, via=VIA_WEB, ci_class=data["ci_class"], **fields)
-            messages.success(request, _("The CI was saved."))
+            return ci, None
+        ci, merge = merge_and_save(
+            form,
+            ci,
+            values=CIForm.current_values,
+            reload=lambda: selectors.ci_get_for_user(user=request.user, pk=ci.pk),
+            save=lambda row, changes, version: ci_update(
+                ci=row, actor=request.user, via=VIA_WEB, expected_version=version, **changes
+            ),
+        )
     except ValidationError as exc:
         apply_service_errors(form, exc, nested={"attributes": "attributes"})
-        return None
-    return ci
+        return None, None
+    if merge.saved:
+        messages.success(request, _("The CI was saved."))
+    return ci, merge
 
 
 def _ci_form_page(request, ci: ConfigurationItem | None):
     form = CIForm(request.POST or None, instance=ci)
+    status, conflicts = 200, []
     if request.method == "POST" and form.is_valid():
-        saved = _save_ci(request, form, ci)
-        if saved is not None:
+        saved, merge = _save_ci(request, form, ci)
+        if saved is not None and (merge is None or merge.saved):
             return redirect("cmdb:ci_detail", saved.pk)
-    context = {"form": form, "ci": ci, **_schema_context(_selected_class(form, ci))}
-    return render(request, "cmdb/ci_form.html", context)
+        if saved is not None:
+            # Someone else changed what this person changed: show both, keep theirs to choose.
+            ci, status = saved, 412
+            form, conflicts = form.rebased(
+                CIForm.current_values(ci), version=ci.revision, merge=merge, instance=ci
+            )
+        else:
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "form": form,
+        "ci": ci,
+        "conflicts": conflicts,
+        "stale": status == 412,
+        **_schema_context(_selected_class(form, ci)),
+    }
+    return render(request, "cmdb/ci_form.html", context, status=status)
 
 
 @login_required
@@ -267,7 +291,7 @@ def ci_transition_view(request, pk):
     _require_view(request.user)
     ci = selectors.ci_get_for_user(user=request.user, pk=pk)
     try:
-        ci_transition(ci=ci, actor=request.user, to=request.POST.get("to", ""), via=VIA_WEB)
+        ci = ci_transition(ci=ci, actor=request.user, to=request.POST.get("to", ""), via=VIA_WEB)
     except Conflict as exc:
         messages.error(request, str(exc.message))
     else:

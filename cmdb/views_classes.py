@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from servicedesk.forms_merge import merge_and_save
+
 from . import schemas, selectors
 from .forms import CIClassForm, apply_service_errors
 from .models import CIClass
@@ -50,25 +52,49 @@ def class_list(request):
 
 def _class_form_page(request, ci_class: CIClass | None):
     form = CIClassForm(request.POST or None, instance=ci_class)
+    status, conflicts = (400 if request.method == "POST" else 200), []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = {name: data[name] for name in ("name", "parent", "description", "attribute_schema")}
         try:
             if ci_class is None:
+                fields = {name: data[name] for name in ("name", "parent", "description", "attribute_schema")}
                 ci_class = ci_class_create(actor=request.user, code=data["code"], **fields)
                 messages.success(request, _("The class was created."))
-            else:
-                ci_class = ci_class_update(ci_class=ci_class, actor=request.user, **fields)
-                messages.success(request, _("The class was saved."))
+                return redirect("cmdb:class_list")
+            ci_class, merge = merge_and_save(
+                form,
+                ci_class,
+                values=CIClassForm.current_values,
+                reload=lambda: selectors.ci_class_get_for_user(user=request.user, pk=ci_class.pk),
+                save=lambda row, changes, version: ci_class_update(
+                    ci_class=row, actor=request.user, expected_version=version, **changes
+                ),
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc, nested={"attribute_schema": "attribute_schema"})
         else:
-            return redirect("cmdb:class_list")
+            if merge.saved:
+                messages.success(request, _("The class was saved."))
+                return redirect("cmdb:class_list")
+            # Someone else changed what this person changed: show both, keep theirs to choose.
+            status = 412
+            form, conflicts = form.rebased(
+                CIClassForm.current_values(ci_class),
+                version=ci_class.revision,
+                merge=merge,
+                instance=ci_class,
+            )
     inherited = None
     if ci_class is not None and ci_class.parent_id:
         inherited = schemas.effective_schema(ci_class.parent)
-    context = {"form": form, "ci_class": ci_class, "inherited": inherited}
-    return render(request, "cmdb/class_form.html", context)
+    context = {
+        "form": form,
+        "ci_class": ci_class,
+        "inherited": inherited,
+        "conflicts": conflicts,
+        "stale": status == 412,
+    }
+    return render(request, "cmdb/class_form.html", context, status=status)
 
 
 @login_required

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
-from servicedesk.fields import MultipleFileField
+from servicedesk.fields import MultipleFileField, TextareaField
+from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import Impact, SupportGroup, Urgency, User
 
 from .forms_workspace import PersonChoiceField, active_groups, agents
@@ -33,14 +34,28 @@ class CIListField(forms.CharField):
             return ", ".join(str(getattr(item, "pk", item)) for item in value)
         return value
 
+    @staticmethod
+    def _ids(value) -> list[int] | None:
+        """The CI numbers in `value` (text, or a list of CIs or numbers) in order, once each; None when
+        the text is not a list of numbers."""
+        if isinstance(value, list | tuple):
+            return list(dict.fromkeys(int(getattr(item, "pk", item)) for item in value))
+        parts = [part for part in (value or "").replace(",", " ").split() if part]
+        if any(not part.isdigit() or len(part) > 12 for part in parts):
+            return None
+        return list(dict.fromkeys(int(part) for part in parts))
+
+    def has_changed(self, initial, data):
+        before, after = self._ids(initial), self._ids(data)
+        return before is None or after is None or sorted(before) != sorted(after)
+
     def clean(self, value):
         text = super().clean(value) or ""
-        parts = [part for part in text.replace(",", " ").split() if part]
-        if not parts:
-            return []
-        if any(not part.isdigit() or len(part) > 12 for part in parts):
+        ids = self._ids(text)
+        if ids is None:
             raise ValidationError(_("Enter CI numbers separated by commas."))
-        ids = list(dict.fromkeys(int(part) for part in parts))
+        if not ids:
+            return []
         if len(ids) > MAX_CIS:
             raise ValidationError(_("At most %(count)d affected CIs.") % {"count": MAX_CIS})
         found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
@@ -71,12 +86,16 @@ class ClassificationMixin(forms.Form):
         self.fields["subcategory"].label_from_instance = lambda c: f"{c.parent.name} › {c.name}"
 
 
-class RecordEditForm(ClassificationMixin):
-    """The working fields (`services.EDITABLE_FIELDS` but the channel, and the affected CIs)."""
+class RecordEditForm(MergeFormMixin, ClassificationMixin):
+    """The working fields (`services.EDITABLE_FIELDS` but the channel, and the affected CIs).
+
+    Saving writes only what the agent changed, merged over what others saved meanwhile
+    (`servicedesk.forms_merge`).
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(
+    description = TextareaField(
         label=_("Description"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -92,20 +111,17 @@ class RecordEditForm(ClassificationMixin):
         "impact",
         "urgency",
     ]
-    service_fields = [
-        "title",
-        "description",
-        "service",
-        "category",
-        "subcategory",
-        "impact",
-        "urgency",
-        "affected_cis",
-    ]
 
     def __init__(self, *args, record: Incident, **kwargs):
-        initial = {
-            "version": record.version,
+        initial = {"version": record.version, **self.current_values(record)}
+        super().__init__(*args, initial=initial, **kwargs)
+        self._set_classification_querysets()
+        self.enable_merge()
+
+    @staticmethod
+    def current_values(record: Incident) -> dict:
+        """The record's values of the form's fields, as the form's initial holds them."""
+        return {
             "title": record.title,
             "description": record.description,
             "service": record.service_id,
@@ -115,27 +131,13 @@ class RecordEditForm(ClassificationMixin):
             "urgency": record.urgency,
             "affected_cis": [ci.pk for ci in record.affected_cis.all()],
         }
-        super().__init__(*args, initial=initial, **kwargs)
-        self._set_classification_querysets()
 
-    def clean_description(self):
-        # Browsers send CRLF; store what was typed, not a changed line ending.
-        return self.cleaned_data["description"].replace("\r\n", "\n")
-
-    def changes(self) -> dict:
-        """Only what differs from the record as the agent read it, so an unchanged form writes nothing."""
-        changed = {}
-        for name in self.service_fields:
-            value = self.cleaned_data.get(name)
-            if name == "affected_cis":
-                same = sorted(ci.pk for ci in value) == sorted(self.initial[name])
-            elif name in ("service", "category", "subcategory"):
-                same = (value.pk if value else None) == self.initial[name]
-            else:
-                same = value == self.initial[name]
-            if not same:
-                changed[name] = value
-        return changed
+    def display_value(self, name: str, value) -> str:
+        if name == "affected_cis" and value:
+            return ", ".join(
+                ci.name for ci in ConfigurationItem.objects.filter(pk__in=value).order_by("name")
+            )
+        return super().display_value(name, value)
 
 
 class AssignForm(forms.Form):

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from cmdb.impact import SERVICE_CLASS_PATH, ci_impact
 from cmdb.permissions import CMDBPolicy
-from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, StaleWrite
+from servicedesk.errors import ApplicationError, InvalidTransition, NotFound
+from servicedesk.forms_merge import merge_and_save
 from servicedesk.sla.policies import Schedules
 from servicedesk.sla.status import clock_ledger, record_sla
 
@@ -176,32 +177,50 @@ def _failed(request, record, *, main: str, status: int, **extra):
     return record_page(request, record, status=status, **extra)
 
 
+def _edit_conflicts(request, record, form: RecordEditForm, merge):
+    """The record as it is now, with the agent's changes kept and the fields both changed to choose (412)."""
+    kept, conflicts = form.rebased(
+        RecordEditForm.current_values(record), version=record.version, merge=merge, record=record
+    )
+    return record_page(request, record, status=412, edit_form=kept, stale=True, conflicts=conflicts)
+
+
 @agent_required
 @require_POST
 def record_edit(request, number):
-    """Save the working fields with the version the agent read: a stale version answers 412, unsaved."""
+    """Save the fields the agent changed, merged over what others saved since the page was read.
+
+    A field that someone else changed too, to another value, is a conflict: nothing is saved, and the page
+    (412) shows both values for the agent to choose. Fields the agent did not touch are never written.
+    """
     record = record_for(request, number)
     form = RecordEditForm(request.POST, record=record)
     if not form.is_valid():
         return record_page(request, record, status=400, edit_form=form)
     try:
-        services.incident_update(
-            record=record,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            **form.changes(),
+        record, merge = merge_and_save(
+            form,
+            record,
+            values=RecordEditForm.current_values,
+            reload=lambda: record_for(request, number),
+            save=lambda row, changes, version: services.incident_update(
+                record=row, actor=request.user, expected_version=version, **changes
+            ),
         )
-    except StaleWrite:
-        current = record_for(request, number)
-        data = request.POST.copy()
-        data["version"] = current.version
-        kept = RecordEditForm(data, record=current)
-        kept.is_valid()
-        return record_page(request, current, status=412, edit_form=kept, stale=True)
     except ValidationError as exc:
         apply_errors(form, exc)
         return record_page(request, record, status=400, edit_form=form)
-    messages.success(request, _("The record was saved."))
+    if not merge.saved:
+        return _edit_conflicts(request, record, form, merge)
+    if merge.others:
+        labels = ", ".join(str(form.fields[name].label) for name in merge.others)
+        messages.success(
+            request,
+            _("The record was saved. Others changed %(fields)s meanwhile; their changes are kept.")
+            % {"fields": labels},
+        )
+    else:
+        messages.success(request, _("The record was saved."))
     return redirect("incidents:detail", record.number)
 
 

@@ -1,7 +1,7 @@
 """The one API router: every app's resources under /api/v1/."""
 
 from django.urls import re_path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
@@ -12,8 +12,15 @@ from incidents.api import views as incidents_views
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
+from servicedesk.api.idempotency import IdempotentPostMixin
+
+
+class ApiRootView(IdempotentPostMixin, APIRootView):
+    """The index of the API's resources (every view of the API shares the POST contract, even this one)."""
+
 
 router = DefaultRouter()
+router.APIRootView = ApiRootView
 # Accept paths with or without the trailing slash: integrations often drop it.
 router.trailing_slash = "/?"
 router.register("users", servicedesk_views.UserViewSet, basename="user")

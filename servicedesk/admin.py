@@ -6,6 +6,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .concurrency import bump, lock
+from .forms_merge import MergeModelFormMixin
 from .models import ApiToken, AuditEvent, Organisation, OutboxMessage, PriorityRule, SupportGroup, User
 from .services.audit import audit_record
 from .services.outbox import outbox_retry
@@ -36,6 +38,30 @@ class AuditedAdmin(admin.ModelAdmin):
         return super().log_deletions(request, queryset)
 
 
+class MergingAdmin(admin.ModelAdmin):
+    """The change form of a row people edit concurrently (a `Revisioned` model) writes only what this
+    person changed, over what others saved since the form was shown (`servicedesk.forms_merge`); the row
+    is locked while the request saves it, and its revision moves on."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            # The admin's change view runs in a transaction: hold the row until the save.
+            obj = lock(obj)
+        return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
+        return type(form.__name__, (MergeModelFormMixin, form), {})
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            bump(obj)
+        super().save_model(request, obj, form, change)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A log to read: nobody adds, changes or deletes its rows in the admin."""
 
@@ -62,7 +88,7 @@ class UserChangeForm(auth_forms.UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, BaseUserAdmin):
+class UserAdmin(AuditedAdmin, MergingAdmin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ["username", "full_name", "email", "organisation", "is_active", "is_staff"]
@@ -86,7 +112,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedAdmin):
+class OrganisationAdmin(AuditedAdmin, MergingAdmin):
     list_display = ["name", "email_domain", "phone", "shares_records", "is_active"]
     list_filter = ["is_active", "shares_records"]
     fields = ["name", "email_domain", "phone", "shares_records", "is_active"]
@@ -94,7 +120,7 @@ class OrganisationAdmin(AuditedAdmin):
 
 
 @admin.register(SupportGroup)
-class SupportGroupAdmin(AuditedAdmin):
+class SupportGroupAdmin(AuditedAdmin, MergingAdmin):
     list_display = ["name", "tier", "manager", "escalation_group", "email", "is_active"]
     list_filter = ["tier", "is_active"]
     list_select_related = ["manager", "escalation_group"]

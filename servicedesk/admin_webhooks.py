@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .admin import ReadOnlyAdmin
+from .admin import MergingAdmin, ReadOnlyAdmin
 from .errors import ApplicationError
 from .models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .services.webhooks import (
@@ -56,7 +56,7 @@ def _show_secret(request, subscription, secret):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(MergingAdmin):
     form = WebhookSubscriptionForm
     list_display = ["name", "url", "is_active", "event_count", "created_by", "created_at"]
     list_filter = ["is_active"]
@@ -76,6 +76,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return len(subscription.events or [])
 
     def save_model(self, request, obj, form, change):
+        # Only what this person changed is left in the form's data (MergingAdmin).
         fields = {name: form.cleaned_data[name] for name in FORM_FIELDS if name in form.cleaned_data}
         if change:
             original = WebhookSubscription.objects.get(pk=obj.pk)

@@ -44,8 +44,8 @@ class InvalidTransition(Conflict):
 
 
 class StaleWrite(ApplicationError):
-    """The record changed since the client read it (its If-Match or version is out of date)."""
+    """What the client writes to changed since it read it (its If-Match or version is out of date)."""
 
     status_code = 412
     default_code = "stale_write"
-    default_message = _("The record has changed since you read it. Reload it and try again.")
+    default_message = _("It has changed since you read it. Reload it and try again.")

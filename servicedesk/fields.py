@@ -30,3 +30,17 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
+
+
+class TextareaField(forms.CharField):
+    """Text typed in a textarea, stored with the line endings it was typed with, not the browser's CRLF.
+
+    Comparing what a form showed with what it sends back (a merge of concurrent edits) then sees no change
+    where there was none.
+    """
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value

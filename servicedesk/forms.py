@@ -6,6 +6,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.sites.shortcuts import get_current_site
 from django.utils.translation import gettext_lazy as _
 
+from .forms_merge import MergeModelFormMixin
 from .models import User
 from .services.accounts import password_reset_request, password_set
 
@@ -16,7 +17,9 @@ def _time_zone_choices():
     ]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(MergeModelFormMixin, forms.ModelForm):
+    """One's own details; a save writes what this form changed, not what another tab saved meanwhile."""
+
     language = forms.ChoiceField(label=_("Preferred language"), required=False)
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=_time_zone_choices)
 

@@ -56,7 +56,8 @@ def profile(request):
     """The signed-in user's details, preferences and API tokens."""
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        # The merging form left in its data only what this person changed (servicedesk.forms_merge).
+        changes = {name: form.cleaned_data[name] for name in form.merge_fields() if name in form.cleaned_data}
         request.user.refresh_from_db()
         user_profile_update(user=request.user, **changes)
         messages.success(request, _("Your profile was saved."))

@@ -10,6 +10,8 @@ from cmdb.api.views import CMDBViewSet
 from cmdb.models import Baseline, ConfigurationItem
 from cmdb.selectors import ci_get_for_user
 from cmdb.services.baselines import baseline_diff, baseline_restore_ci, baseline_take
+from servicedesk.api.base import ConditionalRetrieveMixin
+from servicedesk.api.conditional import with_etag
 from servicedesk.errors import NotFound
 
 
@@ -54,7 +56,13 @@ BaselineDiffSerializer = inline_serializer(
 )
 
 
-class BaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, CMDBViewSet):
+class BaselineViewSet(
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    CMDBViewSet,
+):
     """Named snapshots of CIs. Agents read them; configuration and release managers take them."""
 
     serializer_class = BaselineSerializer
@@ -80,9 +88,11 @@ class BaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         values = dict(data.validated_data)
         service = self._ci(values.pop("service")) if "service" in values else None
         cis = list(ConfigurationItem.objects.filter(pk__in=values.pop("cis", [])))
-        baseline = baseline_take(actor=request.user, service=service, cis=cis, **values)
-        return Response(
-            BaselineSerializer(self.get_queryset().get(pk=baseline.pk)).data, status=status.HTTP_201_CREATED
+        baseline = self.get_queryset().get(
+            pk=baseline_take(actor=request.user, service=service, cis=cis, **values).pk
+        )
+        return with_etag(
+            Response(BaselineSerializer(baseline).data, status=status.HTTP_201_CREATED), baseline
         )
 
     @extend_schema(responses=BaselineDiffSerializer)

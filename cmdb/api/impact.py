@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from cmdb.impact import DEFAULT_DEPTH, DIRECTIONS, MAX_DEPTH, UP, ci_impact
 from cmdb.selectors import ci_get_for_user
+from servicedesk.api.base import APIView
 
 
 class _RenameClassMixin:

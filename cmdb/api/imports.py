@@ -5,12 +5,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from cmdb.api.views import CMDBViewSet
 from cmdb.models import ImportJob, ImportRow
 from cmdb.permissions import CMDBPolicy
 from cmdb.services.imports import import_start
+from servicedesk.api.base import APIView
 from servicedesk.errors import NotFound
 
 

@@ -6,7 +6,7 @@ and administrators write; an agent's write is refused with 403.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -16,6 +16,8 @@ from cmdb.services.classes import ci_class_create, ci_class_update
 from cmdb.services.common import VIA_API
 from cmdb.services.items import ci_allowed_statuses, ci_create, ci_transition, ci_update
 from cmdb.services.relationships import relationship_create, relationship_delete
+from servicedesk.api.base import ConditionalRetrieveMixin, GenericViewSet
+from servicedesk.api.conditional import expected_version, not_modified, with_etag
 from servicedesk.api.pagination import CursorPagination
 from servicedesk.api.schema import AutoSchema, error_responses_for
 from servicedesk.errors import NotFound, PermissionDenied
@@ -35,7 +37,7 @@ class CMDBAutoSchema(AutoSchema):
         return True
 
 
-class CMDBViewSet(viewsets.GenericViewSet):
+class CMDBViewSet(GenericViewSet):
     """Answers 404 to anyone authenticated who may not view CIs, before anything else is looked at."""
 
     lookup_value_regex = r"\d+"
@@ -72,6 +74,7 @@ def _effective_schemas(user) -> dict[int, dict]:
     ),
 )
 class CIClassViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -99,7 +102,7 @@ class CIClassViewSet(
 
     def _render(self, ci_class, status_code=status.HTTP_200_OK):
         ci_class = selectors.ci_class_get_for_user(user=self.request.user, pk=ci_class.pk)
-        return Response(self.get_serializer(ci_class).data, status=status_code)
+        return with_etag(Response(self.get_serializer(ci_class).data, status=status_code), ci_class)
 
     def create(self, request, *args, **kwargs):
         _require(CMDBPolicy.can_manage_classes(request.user))
@@ -113,7 +116,12 @@ class CIClassViewSet(
         _require(CMDBPolicy.can_manage_classes(request.user))
         data = serializers.CIClassInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        ci_class_update(ci_class=ci_class, actor=request.user, **data.validated_data)
+        ci_class = ci_class_update(
+            ci_class=ci_class,
+            actor=request.user,
+            expected_version=expected_version(request, ci_class),
+            **data.validated_data,
+        )
         return self._render(ci_class)
 
 
@@ -153,6 +161,7 @@ class CIHistoryPagination(CursorPagination):
     ),
 )
 class CIViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -160,6 +169,9 @@ class CIViewSet(
     CMDBViewSet,
 ):
     """Configuration items, filtered by class (with its subclasses), status, identifiers and words."""
+
+    conditional_reads = ("retrieve", "transitions")
+    conditional_writes = ("partial_update", "transitions")
 
     serializer_class = serializers.CISerializer
     filterset_class = filters.CIFilter
@@ -174,7 +186,7 @@ class CIViewSet(
 
     def _render(self, ci, status_code=status.HTTP_200_OK):
         ci = selectors.ci_get_for_user(user=self.request.user, pk=ci.pk)
-        return Response(serializers.CISerializer(ci).data, status=status_code)
+        return with_etag(Response(serializers.CISerializer(ci).data, status=status_code), ci)
 
     def create(self, request, *args, **kwargs):
         _require(CMDBPolicy.can_create_ci(request.user))
@@ -188,7 +200,13 @@ class CIViewSet(
         _require(CMDBPolicy.can_change_ci(request.user, ci))
         data = serializers.CIInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        ci_update(ci=ci, actor=request.user, via=VIA_API, **data.validated_data)
+        ci = ci_update(
+            ci=ci,
+            actor=request.user,
+            via=VIA_API,
+            expected_version=expected_version(request, ci),
+            **data.validated_data,
+        )
         return self._render(ci)
 
     @extend_schema(
@@ -206,11 +224,18 @@ class CIViewSet(
     def transitions(self, request, pk=None):
         ci = self.get_object()
         if request.method == "GET":
-            return Response({"status": ci.status, "allowed": ci_allowed_statuses(ci)})
+            answer = Response({"status": ci.status, "allowed": ci_allowed_statuses(ci)})
+            return not_modified(request, with_etag(answer, ci))
         _require(CMDBPolicy.can_change_ci(request.user, ci))
         data = serializers.CITransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ci_transition(ci=ci, actor=request.user, to=data.validated_data["to"], via=VIA_API)
+        ci = ci_transition(
+            ci=ci,
+            actor=request.user,
+            to=data.validated_data["to"],
+            via=VIA_API,
+            expected_version=expected_version(request, ci),
+        )
         return self._render(ci)
 
     @extend_schema(
@@ -277,6 +302,7 @@ def _changes(record, previous) -> list[dict]:
     destroy=extend_schema(summary="Remove a relationship", responses={204: OpenApiResponse()}),
 )
 class CIRelationshipViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -301,12 +327,18 @@ class CIRelationshipViewSet(
         data.is_valid(raise_exception=True)
         relationship = relationship_create(actor=request.user, via=VIA_API, **data.validated_data)
         relationship = selectors.relationship_get_for_user(user=request.user, pk=relationship.pk)
-        return Response(
-            serializers.CIRelationshipSerializer(relationship).data, status=status.HTTP_201_CREATED
+        return with_etag(
+            Response(serializers.CIRelationshipSerializer(relationship).data, status=status.HTTP_201_CREATED),
+            relationship,
         )
 
     def destroy(self, request, *args, **kwargs):
         relationship = self.get_object()
         _require(CMDBPolicy.can_unrelate(request.user))
-        relationship_delete(actor=request.user, relationship=relationship, via=VIA_API)
+        relationship_delete(
+            actor=request.user,
+            relationship=relationship,
+            via=VIA_API,
+            expected_version=expected_version(request, relationship),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

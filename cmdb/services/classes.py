@@ -1,13 +1,14 @@
 """CI classes: created and edited by configuration managers; schemas checked against inheritance."""
 
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Now, Substr
 from django.utils.translation import gettext as _
 
 from cmdb import schemas
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.permissions import CMDBPolicy
+from servicedesk.concurrency import lock, save_changed
 from servicedesk.services.audit import apply_changes, audit_record
 
 from .common import authorise, raise_if
@@ -84,15 +85,15 @@ def _nonconforming_cis(schema_by_class: dict[int, dict]) -> list[str]:
 
 
 @transaction.atomic
-def ci_class_update(*, ci_class: CIClass, actor, **fields) -> CIClass:
+def ci_class_update(*, ci_class: CIClass, actor, expected_version: int | None = None, **fields) -> CIClass:
     """Change a class's name, description, schema or parent.
 
     A new schema must suit the inherited one and every subclass, and must still accept every existing
-    CI of the class and its subclasses. Moving a class moves its subtree. Raises PermissionDenied or
-    ValidationError.
+    CI of the class and its subclasses. Moving a class moves its subtree. Raises PermissionDenied,
+    ValidationError, or StaleWrite for an out-of-date `expected_version` (its revision).
     """
     authorise(actor, CMDBPolicy.can_manage_classes)
-    ci_class = CIClass.objects.select_for_update().get(pk=ci_class.pk)
+    ci_class = lock(ci_class, expected=expected_version)
     old_path = ci_class.path
     if "code" in fields and fields.pop("code") != ci_class.code:
         raise_if({"code": [_("A class's code cannot change: imports and integrations use it.")]})
@@ -117,10 +118,12 @@ def ci_class_update(*, ci_class: CIClass, actor, **fields) -> CIClass:
     if "parent" in diff:
         ci_class.path = f"{new_parent.path if new_parent else '/'}{ci_class.code}/"
     ci_class.full_clean()
-    ci_class.save()
+    save_changed(ci_class, [*diff, "path"])
     if ci_class.path != old_path:
         CIClass.objects.filter(path__startswith=old_path).exclude(pk=ci_class.pk).update(
-            path=Concat(Value(ci_class.path), Substr("path", len(old_path) + 1))
+            path=Concat(Value(ci_class.path), Substr("path", len(old_path) + 1)),
+            revision=F("revision") + 1,
+            updated_at=Now(),
         )
     audit_record(actor=actor, action="ci_class.updated", target=ci_class, data={"changes": diff})
     return ci_class

@@ -9,6 +9,7 @@ from cmdb import schemas
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.models.items import IDENTIFIER_FIELDS
 from cmdb.permissions import CMDBPolicy
+from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import Conflict
 from servicedesk.services.audit import apply_changes, audit_record
 
@@ -120,16 +121,21 @@ def ci_create(
 
 
 @transaction.atomic
-def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> ConfigurationItem:
-    """Change a CI's fields (not its status: see ci_transition). Nothing changes, nothing is written.
+def ci_update(
+    *, ci: ConfigurationItem, actor, via: str = VIA_WEB, expected_version: int | None = None, **fields
+) -> ConfigurationItem:
+    """Change a CI's fields (not its status: see ci_transition) on its locked row; returns the row.
+    Nothing changes, nothing is written.
 
-    Raises PermissionDenied or ValidationError with field errors (`sla_policy` as in `ci_create`; a
-    service may keep a policy retired since it was chosen).
+    Raises PermissionDenied, ValidationError with field errors (`sla_policy` as in `ci_create`; a
+    service may keep a policy retired since it was chosen), or StaleWrite for an out-of-date
+    `expected_version` (its revision).
     """
     authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    ci = lock(ci, expected=expected_version)
     diff = apply_changes(ci, _clean_identifiers(fields))
     if not diff:
         return ci
@@ -138,7 +144,7 @@ def ci_update(*, ci: ConfigurationItem, actor, via: str = VIA_WEB, **fields) -> 
         _validate_policy_choice(ci)
     mark_history(ci, actor, via)
     with constraint_as_validation_error(_("Another CI already has one of these identifiers.")):
-        ci.save(update_fields=[*diff, "updated_at"])
+        save_changed(ci, diff)
     audit_record(actor=actor, action="ci.updated", target=ci, data={"changes": diff, "via": via})
     return ci
 
@@ -149,11 +155,13 @@ def ci_allowed_statuses(ci: ConfigurationItem) -> list[str]:
 
 
 @transaction.atomic
-def ci_transition(*, ci: ConfigurationItem, actor, to: str, via: str = VIA_WEB) -> ConfigurationItem:
-    """Move a CI to status `to`. Raises PermissionDenied, or Conflict (409) listing the allowed ones."""
+def ci_transition(
+    *, ci: ConfigurationItem, actor, to: str, via: str = VIA_WEB, expected_version: int | None = None
+) -> ConfigurationItem:
+    """Move a CI to status `to` (its locked row, returned). Raises PermissionDenied, Conflict (409)
+    listing the allowed ones, or StaleWrite for an out-of-date `expected_version` (its revision)."""
     authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
-    ConfigurationItem.objects.select_for_update().filter(pk=ci.pk).exists()
-    ci.refresh_from_db()
+    ci = lock(ci, expected=expected_version)
     method = TRANSITIONS.get(to)
     if method is None or not can_proceed(getattr(ci, method)):
         raise Conflict(
@@ -164,7 +172,7 @@ def ci_transition(*, ci: ConfigurationItem, actor, to: str, via: str = VIA_WEB) 
     source = ci.status
     getattr(ci, method)()
     mark_history(ci, actor, via)
-    ci.save(update_fields=["status", "updated_at"])
+    save_changed(ci, ["status"])
     audit_record(
         actor=actor, action="ci.status_changed", target=ci, data={"from": source, "to": to, "via": via}
     )

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from cmdb.models import CIRelationship, ConfigurationItem, RelationshipType
 from cmdb.permissions import CMDBPolicy
+from servicedesk.concurrency import lock
 from servicedesk.services.audit import audit_record
 
 from .common import VIA_WEB, authorise, constraint_as_validation_error, mark_history, raise_if
@@ -51,9 +52,13 @@ def relationship_create(
 
 
 @transaction.atomic
-def relationship_delete(*, actor, relationship: CIRelationship, via: str = VIA_WEB) -> None:
-    """Remove a relationship; its history keeps it. Raises PermissionDenied."""
+def relationship_delete(
+    *, actor, relationship: CIRelationship, via: str = VIA_WEB, expected_version: int | None = None
+) -> None:
+    """Remove a relationship; its history keeps it. Raises PermissionDenied, or StaleWrite for an
+    out-of-date `expected_version` (its revision)."""
     authorise(actor, CMDBPolicy.can_unrelate)
+    relationship = lock(relationship, expected=expected_version)
     mark_history(relationship, actor, via)
     audit_record(
         actor=actor,

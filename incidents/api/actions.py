@@ -1,8 +1,8 @@
 """The sub-resources of a record: comments, timeline, attachments, transitions, parent, merge, major, rating.
 
 Every route first fetches the record through `get_object()` (404 for what the caller may not see), then
-calls one selector or service. Writes answer the record in full with its ETag; creating POSTs honour
-`Idempotency-Key`.
+calls one selector or service. Writes answer the record in full with its ETag and honour If-Match; every
+POST honours `Idempotency-Key` (`servicedesk.api.base`).
 """
 
 import django_filters
@@ -15,8 +15,7 @@ from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from servicedesk.api.conditional import IF_MATCH_PARAMETER, STALE_WRITE_RESPONSE, expected_version, with_etag
-from servicedesk.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, KEY_REUSED_RESPONSE, idempotent
+from servicedesk.api.conditional import expected_version, locked_if_match, not_modified, with_etag
 from servicedesk.api.pagination import CursorPagination
 from servicedesk.api.parsers import JSONParser
 from servicedesk.api.schema import error_responses_for
@@ -52,16 +51,11 @@ class CommentFilter(django_filters.FilterSet):
 
 
 def _writes(summary, request, responses=None):
-    """The schema of a POST sub-resource answering the record: its input, and the 409/422 it may give."""
+    """The schema of a POST sub-resource answering the record: its input, and the 409 it may give."""
     return extend_schema(
         summary=summary,
         request=request,
-        responses={
-            200: serializers.IncidentDetailSerializer,
-            "422": KEY_REUSED_RESPONSE,
-            **(responses or {}),
-        },
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: serializers.IncidentDetailSerializer, **(responses or {})},
     )
 
 
@@ -89,8 +83,8 @@ class RecordActionsMixin:
             "application/json": serializers.CommentInputSerializer,
             "multipart/form-data": serializers.CommentInputSerializer,
         },
-        responses={201: serializers.TimelineEntrySerializer, "422": KEY_REUSED_RESPONSE},
-        parameters=[NUMBER_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: serializers.TimelineEntrySerializer},
+        parameters=[NUMBER_PARAMETER],
     )
     @action(
         detail=True,
@@ -106,21 +100,21 @@ class RecordActionsMixin:
         entries = incident_timeline(record=record, user=request.user).filter(kind__in=COMMENT_KINDS)
         return self._entries_page(record, self.filter_queryset(entries))
 
-    @idempotent
     def _comment(self, request):
         record = self.get_object()
         data = serializers.CommentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.incident_comment(
-            record=record,
-            actor=request.user,
-            body=data.validated_data.get("body", ""),
-            is_public=data.validated_data["is_public"],
-            uploads=data.validated_data.get("files", []),
-        )
+        with locked_if_match(request, record) as record:
+            entry = services.incident_comment(
+                record=record,
+                actor=request.user,
+                body=data.validated_data.get("body", ""),
+                is_public=data.validated_data["is_public"],
+                uploads=data.validated_data.get("files", []),
+            )
         entry = incident_timeline(record=record, user=request.user).get(pk=entry.pk)
         rows = serializers.TimelineEntrySerializer(entry, context=self._entries_context(record))
-        return Response(rows.data, status=status.HTTP_201_CREATED)
+        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), self.get_object())
 
     @extend_schema(
         summary="The whole timeline you may see, oldest first",
@@ -140,8 +134,7 @@ class RecordActionsMixin:
         methods=["POST"],
         summary="Attach files (multipart `files`; `is_public=false` for internal files, agents only)",
         request={"multipart/form-data": serializers.AttachmentInputSerializer},
-        responses={201: serializers.AttachmentSerializer(many=True), "422": KEY_REUSED_RESPONSE},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: serializers.AttachmentSerializer(many=True)},
     )
     @action(
         detail=True,
@@ -159,20 +152,20 @@ class RecordActionsMixin:
         rows = serializers.AttachmentSerializer(page, many=True, context=self._entries_context(record))
         return self.get_paginated_response(rows.data)
 
-    @idempotent
     def _attach(self, request):
         record = self.get_object()
         data = serializers.AttachmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.incident_attach(
-            record=record,
-            actor=request.user,
-            uploads=data.validated_data["files"],
-            is_public=data.validated_data["is_public"],
-        )
+        with locked_if_match(request, record) as record:
+            entry = services.incident_attach(
+                record=record,
+                actor=request.user,
+                uploads=data.validated_data["files"],
+                is_public=data.validated_data["is_public"],
+            )
         files = Attachment.objects.filter(entry=entry).select_related("entry").order_by("id")
         rows = serializers.AttachmentSerializer(files, many=True, context=self._entries_context(record))
-        return Response(rows.data, status=status.HTTP_201_CREATED)
+        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), self.get_object())
 
     @extend_schema(
         summary="Download a file",
@@ -223,18 +216,16 @@ class RecordActionsMixin:
                 description="`invalid_transition`: none leads there from the current status; "
                 "`allowed` lists the statuses that can be reached.",
             ),
-            412: STALE_WRITE_RESPONSE,
-            "422": KEY_REUSED_RESPONSE,
         },
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
-    @idempotent
     def transitions(self, request, number=None):
         record = self.get_object()
         if request.method == "GET":
             allowed = services.allowed_transitions(record=record, user=request.user)
-            return with_etag(Response({"status": record.status, "allowed": allowed}), record)
+            return not_modified(
+                request, with_etag(Response({"status": record.status, "allowed": allowed}), record)
+            )
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         inputs = dict(data.validated_data)
@@ -247,14 +238,14 @@ class RecordActionsMixin:
 
     @_writes("Make the record a child of another, or detach it", serializers.ParentInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    @idempotent
     def parent(self, request, number=None):
         record = self.get_object()
         data = serializers.ParentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         number = data.validated_data["parent"]
         parent = None if number is None else self.record_from_number(number, field="parent")
-        record = services.incident_set_parent(record=record, actor=request.user, parent=parent)
+        with locked_if_match(request, record) as record:
+            record = services.incident_set_parent(record=record, actor=request.user, parent=parent)
         return self.render(record)
 
     @_writes(
@@ -262,28 +253,28 @@ class RecordActionsMixin:
         serializers.MergeInputSerializer,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    @idempotent
     def merge(self, request, number=None):
         record = self.get_object()
         data = serializers.MergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = self.record_from_number(data.validated_data["into"], field="into")
-        target = services.incident_merge(duplicate=record, target=target, actor=request.user)
+        with locked_if_match(request, record) as record:
+            target = services.incident_merge(duplicate=record, target=target, actor=request.user)
         return self.render(target)
 
     @_writes("Declare a major incident, or stand it down", serializers.MajorInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    @idempotent
     def major(self, request, number=None):
         record = self.get_object()
         data = serializers.MajorInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record = services.incident_declare_major(
-            record=record,
-            actor=request.user,
-            is_major=data.validated_data["is_major"],
-            reason=data.validated_data.get("reason", ""),
-        )
+        with locked_if_match(request, record) as record:
+            record = services.incident_declare_major(
+                record=record,
+                actor=request.user,
+                is_major=data.validated_data["is_major"],
+                reason=data.validated_data.get("reason", ""),
+            )
         return self.render(record)
 
     @_writes(
@@ -292,15 +283,15 @@ class RecordActionsMixin:
         error_responses_for("409"),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    @idempotent
     def rating(self, request, number=None):
         record = self.get_object()
         data = serializers.RatingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record = services.incident_rate(
-            record=record,
-            actor=request.user,
-            score=data.validated_data["score"],
-            comment=data.validated_data.get("comment", ""),
-        )
+        with locked_if_match(request, record) as record:
+            record = services.incident_rate(
+                record=record,
+                actor=request.user,
+                score=data.validated_data["score"],
+                comment=data.validated_data.get("comment", ""),
+            )
         return self.render(record)

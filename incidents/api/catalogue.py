@@ -5,10 +5,10 @@ urgency."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from servicedesk.api.base import APIView, GenericViewSet
 from servicedesk.api.filters import WordsFilter
 from servicedesk.models import Impact, Priority, Urgency
 from servicedesk.services.priority import priority_matrix
@@ -41,7 +41,7 @@ class BusinessServiceFilter(django_filters.FilterSet):
     q = WordsFilter(search_fields=("name", "description"))
 
 
-class BusinessServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class BusinessServiceViewSet(mixins.ListModelMixin, GenericViewSet):
     """The business services records are filed against (business-service CIs that are not retired)."""
 
     serializer_class = serializers.BusinessServiceSerializer
@@ -52,7 +52,7 @@ class BusinessServiceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return business_services().select_related("support_group")
 
 
-class RequestTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RequestTypeViewSet(mixins.ListModelMixin, GenericViewSet):
     """What may be requested, by service; only the types still offered."""
 
     serializer_class = serializers.RequestTypeSerializer
@@ -63,7 +63,7 @@ class RequestTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return RequestType.objects.filter(is_active=True).select_related("service", "support_group")
 
 
-class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CategoryViewSet(mixins.ListModelMixin, GenericViewSet):
     """Active categories and subcategories (a subcategory names its parent)."""
 
     serializer_class = serializers.CategorySerializer

@@ -11,20 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from servicedesk.api.conditional import (
-    IF_MATCH_PARAMETER,
-    IF_NONE_MATCH_PARAMETER,
-    NOT_MODIFIED_RESPONSE,
-    STALE_WRITE_RESPONSE,
-    expected_version,
-    not_modified,
-    with_etag,
-)
-from servicedesk.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, KEY_REUSED_RESPONSE, idempotent
+from servicedesk.api.base import GenericViewSet
+from servicedesk.api.conditional import expected_version, not_modified, with_etag
 from servicedesk.api.schema import error_responses_for
 from servicedesk.api.sla import SLAClockLedgerSerializer
 from servicedesk.errors import NotFound, PermissionDenied
@@ -54,8 +46,7 @@ def _create_schema(input_serializer, summary):
     return extend_schema(
         summary=summary,
         request=input_serializer,
-        responses={201: serializers.IncidentDetailSerializer, "422": KEY_REUSED_RESPONSE},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: serializers.IncidentDetailSerializer},
     )
 
 
@@ -65,18 +56,12 @@ _DETAIL_SCHEMAS = {
     ),
     "retrieve": extend_schema(
         summary="One record, with its ETag and the transitions you may fire",
-        parameters=[IF_NONE_MATCH_PARAMETER],
-        responses={200: serializers.IncidentDetailSerializer, 304: NOT_MODIFIED_RESPONSE},
+        responses={200: serializers.IncidentDetailSerializer},
     ),
     "partial_update": extend_schema(
-        summary="Change the working fields, the group or the assignee (agents)",
+        summary="Change the working fields, the group or the assignee (agents); only the fields sent",
         request=serializers.IncidentUpdateInputSerializer,
-        responses={
-            200: serializers.IncidentDetailSerializer,
-            412: STALE_WRITE_RESPONSE,
-            **error_responses_for("409"),
-        },
-        parameters=[IF_MATCH_PARAMETER],
+        responses={200: serializers.IncidentDetailSerializer, **error_responses_for("409")},
     ),
 }
 
@@ -85,10 +70,21 @@ class RecordViewSet(
     RecordActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     """Records of one kind (`kind`); subclasses name it and their create input."""
 
+    conditional_reads = ("retrieve", "transitions")
+    conditional_writes = (
+        "partial_update",
+        "transitions",
+        "comments",
+        "attachments",
+        "parent",
+        "merge",
+        "major",
+        "rating",
+    )
     kind: str = ""
     create_input_serializer = serializers.IncidentCreateInputSerializer
     serializer_class = serializers.IncidentSerializer
@@ -151,9 +147,8 @@ class RecordViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
-        return not_modified(request, record) or self.render(record)
+        return not_modified(request, self.render(record))
 
-    @idempotent
     def create(self, request, *args, **kwargs):
         data = self.create_input_serializer(data=request.data)
         data.is_valid(raise_exception=True)

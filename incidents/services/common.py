@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cmdb.models import ConfigurationItem
-from servicedesk.errors import StaleWrite
+from servicedesk import concurrency
 from servicedesk.models import SupportGroup, TimelineEntry, User
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
@@ -15,16 +15,12 @@ from ..models import Incident
 
 def lock(record: Incident, *, expected_version: int | None = None) -> Incident:
     """The record's row, locked for this transaction; StaleWrite if it moved past `expected_version`."""
-    locked = Incident.objects.select_for_update().get(pk=record.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleWrite(extra={"current_version": locked.version})
-    return locked
+    return concurrency.lock(record, expected=expected_version)
 
 
 def save(record: Incident, fields) -> None:
     """Save the named fields and move the version on, so every write changes the ETag."""
-    record.version += 1
-    record.save(update_fields=sorted({*fields, "version", "updated_at"}))
+    concurrency.save_changed(record, fields)
 
 
 def related_labels(record: Incident, fields) -> dict[str, str]:

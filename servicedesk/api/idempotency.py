@@ -1,7 +1,9 @@
-"""`Idempotency-Key` on creating POSTs: a retried request replays the first answer and creates nothing twice.
+"""`Idempotency-Key` on every POST of the API: a retried request replays the first answer and creates
+nothing twice.
 
-Decorate a view's handler with `@idempotent`. When the request carries the header, the key's row is
-inserted in the same transaction as the handler's work:
+Every API view mixes in `IdempotentPostMixin` (through `servicedesk.api.base`; a test walks the URL
+configuration to keep it so). When a POST carries the header, the key's row is inserted in the same
+transaction as the handler's work:
 
 - the handler fails (an exception, or an answer that is not 2xx): the transaction rolls back, or the row is
   removed, so the key stays unused and a corrected retry runs;
@@ -11,7 +13,9 @@ inserted in the same transaction as the handler's work:
   `Idempotent-Replayed: true`; a different request under a used key gets 422 `idempotency_key_reused`.
 
 Keys are per user and kept for `ITSM_IDEMPOTENCY_TTL_HOURS`; older ones count as unused and the beat task
-`servicedesk.idempotency_keys_purge` deletes them.
+`servicedesk.idempotency_keys_purge` deletes them. A secret that an answer shows once (a token, a signing
+secret) is never stored: the view names such fields in `idempotency_redacted`, and a replay shows them
+empty.
 """
 
 import functools
@@ -23,35 +27,15 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.response import Response
 
 from servicedesk.errors import ApplicationError
 from servicedesk.models import IdempotencyKey
 
-from .schema import ErrorSerializer
-
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 STORED_HEADERS = ("Location", "ETag")
 MAX_KEY_LENGTH = 255
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name=HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "A unique value per intended operation (1-255 printable ASCII characters), such as a UUID. A retry "
-        "with the same key and body replays the first successful answer (with `Idempotent-Replayed: true`) "
-        "and creates nothing; the same key with another body answers 422."
-    ),
-)
-KEY_REUSED_RESPONSE = OpenApiResponse(
-    ErrorSerializer,
-    description="`idempotency_key_reused`: this Idempotency-Key was used for a different request.",
-)
 
 
 class InvalidIdempotencyKey(ApplicationError):
@@ -117,49 +101,62 @@ def _cutoff():
     return timezone.now() - timedelta(hours=settings.ITSM_IDEMPOTENCY_TTL_HOURS)
 
 
-def idempotent(handler):
-    """Make a DRF handler (`create`, a POST action) honour `Idempotency-Key`; see the module docstring.
+def _stored_body(data, redacted):
+    if redacted and isinstance(data, dict):
+        return {name: (None if name in redacted else value) for name, value in data.items()}
+    return data
 
-    Only POSTs are affected (an action that also answers GET may be decorated whole). Without the header
-    the handler runs as usual. Raises InvalidIdempotencyKey (400) for a malformed key and
-    IdempotencyKeyReused (422) for a key used with a different request.
+
+def run_idempotent(view, handler, request, *args, **kwargs):
+    """Run a POST `handler` honouring the request's Idempotency-Key; see the module docstring.
+
+    Without the header, or for an anonymous caller, the handler runs as usual. Raises
+    InvalidIdempotencyKey (400) for a malformed key and IdempotencyKeyReused (422) for a key used with a
+    different request.
     """
-
-    @functools.wraps(handler)
-    def wrapper(view, request, *args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is None or request.method != "POST":
-            return handler(view, request, *args, **kwargs)
-        if not _valid_key(key):
-            raise InvalidIdempotencyKey()
-        digest = request_digest(request)
-        with transaction.atomic():
-            IdempotencyKey.objects.filter(user=request.user, key=key, created_at__lt=_cutoff()).delete()
-            try:
-                with transaction.atomic():
-                    row = IdempotencyKey.objects.create(
-                        user=request.user,
-                        key=key,
-                        method=request.method[:10],
-                        path=request.path[:500],
-                        request_digest=digest,
-                    )
-            except IntegrityError:
-                # Another request holds the key and has committed (the insert waited for it).
-                row = IdempotencyKey.objects.get(user=request.user, key=key)
-                if row.request_digest != digest:
-                    raise IdempotencyKeyReused() from None
-                return _replay(row)
-            response = handler(view, request, *args, **kwargs)
-            if not 200 <= response.status_code < 300:
-                row.delete()
-                return response
-            row.status_code = response.status_code
-            row.response_body = getattr(response, "data", None)
-            row.response_headers = {
-                name: response[name] for name in STORED_HEADERS if response.has_header(name)
-            }
-            row.save(update_fields=["status_code", "response_body", "response_headers"])
+    key = request.headers.get(HEADER)
+    user = getattr(request, "user", None)
+    if key is None or request.method != "POST" or user is None or not user.is_authenticated:
+        return handler(request, *args, **kwargs)
+    if not _valid_key(key):
+        raise InvalidIdempotencyKey()
+    digest = request_digest(request)
+    with transaction.atomic():
+        IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=_cutoff()).delete()
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    user=user,
+                    key=key,
+                    method=request.method[:10],
+                    path=request.path[:500],
+                    request_digest=digest,
+                )
+        except IntegrityError:
+            # Another request holds the key and has committed (the insert waited for it).
+            row = IdempotencyKey.objects.get(user=user, key=key)
+            if row.request_digest != digest:
+                raise IdempotencyKeyReused() from None
+            return _replay(row)
+        response = handler(request, *args, **kwargs)
+        if not 200 <= response.status_code < 300:
+            row.delete()
             return response
+        row.status_code = response.status_code
+        row.response_body = _stored_body(getattr(response, "data", None), view.idempotency_redacted)
+        row.response_headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+        row.save(update_fields=["status_code", "response_body", "response_headers"])
+        return response
 
-    return wrapper
+
+class IdempotentPostMixin:
+    """Every POST of the view honours `Idempotency-Key` (DRF's dispatch authenticates, then calls the
+    wrapped handler). `idempotency_redacted`: answer fields never stored for a replay (secrets)."""
+
+    idempotency_redacted: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        handler = getattr(self, "post", None)
+        if request.method == "POST" and handler is not None:
+            self.post = functools.partial(run_idempotent, self, handler)
+        return super().dispatch(request, *args, **kwargs)

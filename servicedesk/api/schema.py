@@ -1,8 +1,11 @@
-"""OpenAPI: the token scheme and the error responses every operation can give."""
+"""OpenAPI: the token scheme, the error responses every operation can give, and the headers of the
+mechanisms every view shares (Idempotency-Key on POSTs; ETag, If-Match and If-None-Match on editable
+resources), documented once here for every operation they apply to."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 
@@ -36,7 +39,83 @@ _ERRORS = {
 }
 
 
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique value per intended operation (1-255 printable ASCII characters), such as a UUID. A retry "
+        "with the same key and body replays the first successful answer (with `Idempotent-Replayed: true`) "
+        "and does nothing again; the same key with another body answers 422. A secret shown once (a token, "
+        "a signing secret) is empty in a replay."
+    ),
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The ETag as last read (`W/` form, `*` and comma-separated lists accepted). When the resource has "
+        "changed since, the write is refused with 412 and nothing changes. Without it the write applies "
+        "to the fields sent only."
+    ),
+)
+IF_NONE_MATCH_PARAMETER = OpenApiParameter(
+    name="If-None-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="An ETag the client holds: when the answer would be the same, it is 304 without a body.",
+)
+ETAG_HEADER = OpenApiParameter(
+    name="ETag",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=["200", "201"],
+    description=(
+        '`"<id>-<version>-<digest>"`: the version moves on with every write; the digest changes with '
+        "anything the answer shows (an SLA clock's time left included). Send it as If-Match to write."
+    ),
+)
+_SHARED_RESPONSES = {
+    "304": OpenApiResponse(description="Not modified: the ETag in If-None-Match is current."),
+    "412": OpenApiResponse(
+        ErrorSerializer, description="`stale_write`: it changed since the ETag sent in If-Match."
+    ),
+    "422": OpenApiResponse(
+        ErrorSerializer,
+        description="`idempotency_key_reused`: this Idempotency-Key was used for a different request.",
+    ),
+}
+
+
 class AutoSchema(BaseAutoSchema):
+    """Adds to each operation what the shared mechanisms give it (`servicedesk.api.base`): the view's
+    `conditional_reads` answer an ETag (and 304), its `conditional_writes` check If-Match (412); both
+    name actions (or, for a plain APIView, methods)."""
+
+    def _conditional(self) -> str | None:
+        """ "read" or "write" when this operation takes part in conditional requests."""
+        method = self.method.upper()
+        action = getattr(self.view, "action", None) or method.lower()
+        if method == "GET" and action in getattr(self.view, "conditional_reads", ()):
+            return "read"
+        if method != "GET" and action in getattr(self.view, "conditional_writes", ()):
+            return "write"
+        return None
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method.upper() == "POST":
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        conditional = self._conditional()
+        if conditional:
+            parameters.append(IF_NONE_MATCH_PARAMETER if conditional == "read" else IF_MATCH_PARAMETER)
+            parameters.append(ETAG_HEADER)
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
@@ -45,9 +124,16 @@ class AutoSchema(BaseAutoSchema):
             codes.append("400")
         if self._is_detail() or method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("404")
+        if method == "POST":
+            codes.append("422")
+        conditional = self._conditional()
+        if conditional:
+            codes.append("304" if conditional == "read" else "412")
         for code in codes:
             if code not in responses:
-                response = OpenApiResponse(ErrorSerializer, description=_ERRORS[code])
+                response = _SHARED_RESPONSES.get(code) or OpenApiResponse(
+                    ErrorSerializer, description=_ERRORS[code]
+                )
                 responses[code] = self._get_response_for_code(response, code)
         return responses
 

@@ -7,7 +7,7 @@ admin, where an edit can be previewed against the open records first.
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 
 from servicedesk.models import (
@@ -20,6 +20,7 @@ from servicedesk.models import (
 )
 from servicedesk.sla.policies import policies_with_rules
 
+from .base import ReadOnlyModelViewSet
 from .permissions import has_perm
 
 # Clocks (records' `sla`) -------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
     list=extend_schema(summary="List SLA policies", tags=["sla"]),
     retrieve=extend_schema(summary="An SLA policy with its targets and escalation rules", tags=["sla"]),
 )
-class SLAPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+class SLAPolicyViewSet(ReadOnlyModelViewSet):
     """SLA policies, in the order they are matched; targets are business seconds per metric and priority."""
 
     serializer_class = SLAPolicySerializer
@@ -189,7 +190,7 @@ class SLAPolicyViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(summary="List business calendars", tags=["sla"]),
     retrieve=extend_schema(summary="A business calendar with its hours, holidays and openings", tags=["sla"]),
 )
-class BusinessCalendarViewSet(viewsets.ReadOnlyModelViewSet):
+class BusinessCalendarViewSet(ReadOnlyModelViewSet):
     """Business calendars: weekly working intervals (minutes after local midnight) and exceptions."""
 
     serializer_class = BusinessCalendarSerializer

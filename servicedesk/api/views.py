@@ -1,12 +1,12 @@
 """The foundation's API: people, organisations, support groups, tokens, audit. Views call services."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from servicedesk import selectors
 from servicedesk.errors import NotFound, PermissionDenied
@@ -27,6 +27,8 @@ from servicedesk.services.people import (
 from servicedesk.services.tokens import api_token_create, api_token_revoke
 
 from . import filters, serializers
+from .base import APIView, ConditionalRetrieveMixin, GenericViewSet, ReadOnlyModelViewSet
+from .conditional import expected_version, not_modified, with_etag
 from .permissions import has_perm
 
 
@@ -38,20 +40,27 @@ def _require(allowed: bool) -> None:
 class MeView(APIView):
     """The signed-in user's own profile."""
 
+    conditional_reads = ("get",)
+    conditional_writes = ("patch",)
+
     @extend_schema(responses=serializers.MeSerializer)
     def get(self, request):
-        return Response(self._render(request))
+        return not_modified(request, self._render(request))
 
     @extend_schema(request=serializers.ProfileInputSerializer, responses=serializers.MeSerializer)
     def patch(self, request):
         data = serializers.ProfileInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user_profile_update(user=request.user, **data.validated_data)
-        return Response(self._render(request))
+        user_profile_update(
+            user=request.user,
+            expected_version=expected_version(request, request.user),
+            **data.validated_data,
+        )
+        return self._render(request)
 
     def _render(self, request):
         me = selectors.user_get_for_user(user=request.user, pk=request.user.pk)
-        return serializers.MeSerializer(me).data
+        return with_etag(Response(serializers.MeSerializer(me).data), me)
 
 
 @extend_schema_view(
@@ -64,12 +73,14 @@ class MeView(APIView):
     destroy=extend_schema(summary="Revoke an API token", responses={204: OpenApiResponse()}),
 )
 class ApiTokenViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, GenericViewSet
 ):
     queryset = ApiToken.objects.none()
     serializer_class = serializers.ApiTokenSerializer
     throttle_scope = "tokens"
     lookup_value_regex = r"\d+"
+    # A retried create answers the token without its key (it is shown once): revoke it if the key is lost.
+    idempotency_redacted = ("key",)
 
     def get_queryset(self):
         return selectors.api_token_list(user=self.request.user)
@@ -98,11 +109,12 @@ class ApiTokenViewSet(
     ),
 )
 class UserViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     """People. Agents list and search everyone; anyone else sees only themselves."""
 
@@ -123,8 +135,11 @@ class UserViewSet(
         data = serializers.UserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_create(actor=request.user, **data.validated_data)
-        user = selectors.user_get_for_user(user=request.user, pk=user.pk)
-        return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return self._render(user, status.HTTP_201_CREATED)
+
+    def _render(self, user, status_code=status.HTTP_200_OK):
+        user = selectors.user_get_for_user(user=self.request.user, pk=user.pk)
+        return with_etag(Response(serializers.UserSerializer(user).data, status=status_code), user)
 
     def partial_update(self, request, *args, **kwargs):
         user = self.get_object()
@@ -133,11 +148,13 @@ class UserViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         roles = fields.pop("roles", None)
-        user_update(user=user, actor=request.user, **fields)
-        if roles is not None:
-            user_set_roles(user=user, actor=request.user, roles=roles)
-        user = selectors.user_get_for_user(user=request.user, pk=user.pk)
-        return Response(serializers.UserSerializer(user).data)
+        with transaction.atomic():
+            user = user_update(
+                user=user, actor=request.user, expected_version=expected_version(request, user), **fields
+            )
+            if roles is not None:
+                user_set_roles(user=user, actor=request.user, roles=roles)
+        return self._render(user)
 
 
 @extend_schema_view(
@@ -149,11 +166,12 @@ class UserViewSet(
     ),
 )
 class OrganisationViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     """Customer organisations. Agents see all; a requester sees their own."""
 
@@ -174,15 +192,24 @@ class OrganisationViewSet(
         data = serializers.OrganisationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organisation = organisation_create(actor=request.user, **data.validated_data)
-        return Response(serializers.OrganisationSerializer(organisation).data, status=status.HTTP_201_CREATED)
+        return self._render(organisation, status.HTTP_201_CREATED)
+
+    def _render(self, organisation, status_code=status.HTTP_200_OK):
+        data = serializers.OrganisationSerializer(organisation).data
+        return with_etag(Response(data, status=status_code), organisation)
 
     def partial_update(self, request, *args, **kwargs):
         organisation = self.get_object()
         _require(OrganisationPolicy.can_change(request.user, organisation))
         data = serializers.OrganisationInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        organisation_update(organisation=organisation, actor=request.user, **data.validated_data)
-        return Response(serializers.OrganisationSerializer(organisation).data)
+        organisation = organisation_update(
+            organisation=organisation,
+            actor=request.user,
+            expected_version=expected_version(request, organisation),
+            **data.validated_data,
+        )
+        return self._render(organisation)
 
 
 @extend_schema_view(
@@ -195,13 +222,16 @@ class OrganisationViewSet(
     ),
 )
 class SupportGroupViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     """Support groups with their members. Agents see all; others the groups they belong to."""
+
+    conditional_writes = ("partial_update", "add_member", "remove_member")
 
     serializer_class = serializers.SupportGroupSerializer
     filterset_class = filters.SupportGroupFilter
@@ -217,7 +247,7 @@ class SupportGroupViewSet(
 
     def _render(self, group, status_code=status.HTTP_200_OK):
         group = selectors.support_group_get_for_user(user=self.request.user, pk=group.pk)
-        return Response(serializers.SupportGroupSerializer(group).data, status=status_code)
+        return with_etag(Response(serializers.SupportGroupSerializer(group).data, status=status_code), group)
 
     def create(self, request, *args, **kwargs):
         _require(SupportGroupPolicy.can_create(request.user))
@@ -231,7 +261,12 @@ class SupportGroupViewSet(
         _require(SupportGroupPolicy.can_change(request.user, group))
         data = serializers.SupportGroupInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        support_group_update(group=group, actor=request.user, **data.validated_data)
+        support_group_update(
+            group=group,
+            actor=request.user,
+            expected_version=expected_version(request, group),
+            **data.validated_data,
+        )
         return self._render(group)
 
     @extend_schema(
@@ -245,7 +280,12 @@ class SupportGroupViewSet(
         _require(SupportGroupPolicy.can_manage_members(request.user, group))
         data = serializers.SupportGroupMemberInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        support_group_add_member(group=group, actor=request.user, user=data.validated_data["user"])
+        support_group_add_member(
+            group=group,
+            actor=request.user,
+            user=data.validated_data["user"],
+            expected_version=expected_version(request, group),
+        )
         return self._render(group)
 
     @extend_schema(
@@ -258,11 +298,13 @@ class SupportGroupViewSet(
         member = group.members.filter(pk=user_id).first()
         if member is None:
             raise NotFound(_("This person is not a member of the group."), code="not_a_member")
-        support_group_remove_member(group=group, actor=request.user, user=member)
+        support_group_remove_member(
+            group=group, actor=request.user, user=member, expected_version=expected_version(request, group)
+        )
         return self._render(group)
 
 
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEventViewSet(ReadOnlyModelViewSet):
     """The audit trail, read-only; for administrators."""
 
     serializer_class = serializers.AuditEventSerializer

@@ -9,7 +9,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -26,8 +26,9 @@ from servicedesk.services.webhooks import (
     webhook_subscription_update,
 )
 
+from .base import ConditionalRetrieveMixin, GenericViewSet
+from .conditional import expected_version, with_etag
 from .filters import WordsFilter
-from .idempotency import IDEMPOTENCY_KEY_PARAMETER, KEY_REUSED_RESPONSE, REPLAYED_HEADER, idempotent
 from .pagination import CursorPagination
 from .permissions import has_perm
 from .schema import error_responses_for
@@ -171,14 +172,19 @@ CONFLICT = OpenApiResponse(
 
 
 class WebhookSubscriptionViewSet(
+    ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     """Webhook subscriptions, their delivery log and redelivery. Needs the webhook model permissions."""
+
+    # The plain secret is never stored outside the encrypted column: a replay answers `secret: null`.
+    idempotency_redacted = ("secret",)
+    conditional_writes = ("partial_update", "destroy", "rotate_secret")
 
     serializer_class = WebhookSubscriptionSerializer
     filterset_class = WebhookSubscriptionFilter
@@ -196,33 +202,22 @@ class WebhookSubscriptionViewSet(
     def _render(self, subscription, status_code=status.HTTP_200_OK, *, secret=None):
         subscription = self.get_queryset().get(pk=subscription.pk)
         if secret is None:
-            return Response(WebhookSubscriptionSerializer(subscription).data, status=status_code)
-        subscription.secret = secret
-        return Response(WebhookSubscriptionWithSecretSerializer(subscription).data, status=status_code)
+            data = WebhookSubscriptionSerializer(subscription).data
+        else:
+            subscription.secret = secret
+            data = WebhookSubscriptionWithSecretSerializer(subscription).data
+        return with_etag(Response(data, status=status_code), subscription)
 
     @extend_schema(
         summary="Subscribe a URL to events; the answer holds the signing secret, shown only once",
         request=WebhookSubscriptionInputSerializer,
-        responses={201: WebhookSubscriptionWithSecretSerializer, "422": KEY_REUSED_RESPONSE},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: WebhookSubscriptionWithSecretSerializer},
     )
     def create(self, request, *args, **kwargs):
-        response = self._create(request)
-        # The secret joins the answer after the idempotency row stored it: a replay never shows it.
-        secret = getattr(request, "_webhook_secret", None)
-        if response.status_code == status.HTTP_201_CREATED and not response.has_header(REPLAYED_HEADER):
-            response.data = {**response.data, "secret": secret}
-        elif response.status_code == status.HTTP_201_CREATED:
-            response.data = {**response.data, "secret": None}
-        return response
-
-    @idempotent
-    def _create(self, request):
         data = WebhookSubscriptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscription, secret = webhook_subscription_create(actor=request.user, **data.validated_data)
-        request._webhook_secret = secret
-        return self._render(subscription, status.HTTP_201_CREATED)
+        return self._render(subscription, status.HTTP_201_CREATED, secret=secret)
 
     @extend_schema(
         summary="Change the name, URL, events or active flag",
@@ -233,12 +228,22 @@ class WebhookSubscriptionViewSet(
         subscription = self.get_object()
         data = WebhookSubscriptionUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        webhook_subscription_update(actor=request.user, subscription=subscription, **data.validated_data)
+        subscription = webhook_subscription_update(
+            actor=request.user,
+            subscription=subscription,
+            expected_version=expected_version(request, subscription),
+            **data.validated_data,
+        )
         return self._render(subscription)
 
     @extend_schema(summary="Delete a subscription and its delivery log", responses={204: OpenApiResponse()})
     def destroy(self, request, *args, **kwargs):
-        webhook_subscription_delete(actor=request.user, subscription=self.get_object())
+        subscription = self.get_object()
+        webhook_subscription_delete(
+            actor=request.user,
+            subscription=subscription,
+            expected_version=expected_version(request, subscription),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -251,7 +256,11 @@ class WebhookSubscriptionViewSet(
     )
     def rotate_secret(self, request, pk=None):
         subscription = self.get_object()
-        secret = webhook_secret_rotate(actor=request.user, subscription=subscription)
+        secret = webhook_secret_rotate(
+            actor=request.user,
+            subscription=subscription,
+            expected_version=expected_version(request, subscription),
+        )
         return self._render(subscription, secret=secret)
 
     @extend_schema(

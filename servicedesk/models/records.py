@@ -54,8 +54,11 @@ class NumberSequence(models.Model):
 class Ticket(models.Model):
     """A record worked by people. Concrete models add `status` (an FSMField) and their own fields.
 
-    `version` increases with every write through a service; it is the ETag and the If-Match value.
+    `version` increases with every write through a service; it is the ETag and the If-Match value
+    (`servicedesk.concurrency`).
     """
+
+    concurrency_field = "version"
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.models import Organisation, SupportGroup, User
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
@@ -37,14 +38,13 @@ def _authorise(actor, allowed) -> None:
         _require(allowed(actor))
 
 
-def _save_changes(instance, actor, action: str, changes: dict):
+def _save_changes(instance, actor, action: str, changes: dict, expected_version: int | None = None):
+    """Write `changes` on the locked row (StaleWrite when it moved past `expected_version`); the row."""
+    instance = lock(instance, expected=expected_version)
     diff = apply_changes(instance, changes)
     if diff:
         instance.full_clean()
-        update_fields = list(diff)
-        if hasattr(instance, "updated_at"):
-            update_fields.append("updated_at")
-        instance.save(update_fields=update_fields)
+        save_changed(instance, diff)
         audit_record(actor=actor, action=action, target=instance, data={"changes": diff})
     return instance
 
@@ -61,10 +61,13 @@ def organisation_create(*, actor: User | None, name: str, **fields) -> Organisat
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, actor: User | None, **fields) -> Organisation:
-    """Change an organisation's fields; records the changed values. Raises PermissionDenied."""
+def organisation_update(
+    *, organisation: Organisation, actor: User | None, expected_version: int | None = None, **fields
+) -> Organisation:
+    """Change an organisation's fields; records the changed values. Raises PermissionDenied, or StaleWrite
+    for an out-of-date `expected_version` (its revision)."""
     _authorise(actor, lambda a: OrganisationPolicy.can_change(a, organisation))
-    return _save_changes(organisation, actor, "organisation.updated", fields)
+    return _save_changes(organisation, actor, "organisation.updated", fields, expected_version)
 
 
 @transaction.atomic
@@ -81,24 +84,32 @@ def support_group_create(*, actor: User | None, name: str, members=(), **fields)
 
 
 @transaction.atomic
-def support_group_update(*, group: SupportGroup, actor: User | None, **fields) -> SupportGroup:
-    """Change a group's fields (not its members). Raises PermissionDenied or ValidationError."""
+def support_group_update(
+    *, group: SupportGroup, actor: User | None, expected_version: int | None = None, **fields
+) -> SupportGroup:
+    """Change a group's fields (not its members). Raises PermissionDenied, ValidationError, or StaleWrite
+    for an out-of-date `expected_version` (its revision)."""
     _authorise(actor, lambda a: SupportGroupPolicy.can_change(a, group))
     if fields.get("escalation_group") is not None and fields["escalation_group"].pk == group.pk:
         raise ApplicationError(
             code="invalid_escalation_group",
             fields={"escalation_group": [_("A group cannot escalate to itself.")]},
         )
-    return _save_changes(group, actor, "support_group.updated", fields)
+    return _save_changes(group, actor, "support_group.updated", fields, expected_version)
 
 
 @transaction.atomic
-def support_group_add_member(*, group: SupportGroup, actor: User | None, user: User) -> bool:
-    """Add `user` to the group; False when already a member. Raises PermissionDenied."""
+def support_group_add_member(
+    *, group: SupportGroup, actor: User | None, user: User, expected_version: int | None = None
+) -> bool:
+    """Add `user` to the group; False when already a member. Raises PermissionDenied, or StaleWrite for
+    an out-of-date `expected_version` (the group's revision)."""
     _authorise(actor, lambda a: SupportGroupPolicy.can_manage_members(a, group))
+    group = lock(group, expected=expected_version)
     if group.members.filter(pk=user.pk).exists():
         return False
     group.members.add(user)
+    save_changed(group, [])
     audit_record(
         actor=actor,
         action="support_group.member_added",
@@ -109,12 +120,17 @@ def support_group_add_member(*, group: SupportGroup, actor: User | None, user: U
 
 
 @transaction.atomic
-def support_group_remove_member(*, group: SupportGroup, actor: User | None, user: User) -> bool:
-    """Remove `user` from the group; False when not a member. Raises PermissionDenied."""
+def support_group_remove_member(
+    *, group: SupportGroup, actor: User | None, user: User, expected_version: int | None = None
+) -> bool:
+    """Remove `user` from the group; False when not a member. Raises PermissionDenied, or StaleWrite for
+    an out-of-date `expected_version` (the group's revision)."""
     _authorise(actor, lambda a: SupportGroupPolicy.can_manage_members(a, group))
+    group = lock(group, expected=expected_version)
     if not group.members.filter(pk=user.pk).exists():
         return False
     group.members.remove(user)
+    save_changed(group, [])
     audit_record(
         actor=actor,
         action="support_group.member_removed",
@@ -159,30 +175,33 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: User | None, **fields) -> User:
-    """Change a user's fields (administration). Raises PermissionDenied or ValidationError."""
+def user_update(*, user: User, actor: User | None, expected_version: int | None = None, **fields) -> User:
+    """Change a user's fields (administration). Raises PermissionDenied, ValidationError, or StaleWrite
+    for an out-of-date `expected_version` (the user's revision)."""
     _authorise(actor, lambda a: UserPolicy.can_change(a, user))
     if "email" in fields:
         fields["email"] = User.objects.normalize_email(fields["email"])
         _check_email_free(fields["email"], user)
-    return _save_changes(user, actor, "user.updated", fields)
+    return _save_changes(user, actor, "user.updated", fields, expected_version)
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, **fields) -> User:
-    """A user changes their own name, phone, language or time zone. Raises ValidationError."""
+def user_profile_update(*, user: User, expected_version: int | None = None, **fields) -> User:
+    """A user changes their own name, phone, language or time zone. Raises ValidationError, or StaleWrite
+    for an out-of-date `expected_version` (the user's revision)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ApplicationError(
             code="not_editable",
             fields={name: [_("This field cannot be changed here.")] for name in unknown},
         )
-    return _save_changes(user, user, "user.profile_updated", fields)
+    return _save_changes(user, user, "user.profile_updated", fields, expected_version)
 
 
 @transaction.atomic
-def user_set_roles(*, user: User, actor: User | None, roles) -> User:
-    """Make the user's roles exactly `roles` (names from servicedesk.roles). Raises PermissionDenied."""
+def user_set_roles(*, user: User, actor: User | None, roles, expected_version: int | None = None) -> User:
+    """Make the user's roles exactly `roles` (names from servicedesk.roles). Raises PermissionDenied, or
+    StaleWrite for an out-of-date `expected_version` (the user's revision)."""
     _authorise(actor, lambda a: UserPolicy.can_change(a, user) or UserPolicy.can_create(a))
     wanted = set(roles)
     unknown = wanted - set(ROLE_PERMISSIONS)
@@ -191,12 +210,15 @@ def user_set_roles(*, user: User, actor: User | None, roles) -> User:
             code="unknown_role",
             fields={"roles": [_("Unknown role: %(name)s") % {"name": name} for name in sorted(unknown)]},
         )
+    original, user = user, lock(user, expected=expected_version)
     current = set(user.groups.filter(name__in=list(ROLE_PERMISSIONS)).values_list("name", flat=True))
     added, removed = sorted(wanted - current), sorted(current - wanted)
     if added or removed:
         user.groups.add(*Group.objects.filter(name__in=added))
         user.groups.remove(*Group.objects.filter(name__in=removed))
+        save_changed(user, [])
         for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            original.__dict__.pop(cache, None)
             user.__dict__.pop(cache, None)
         audit_record(
             actor=actor, action="user.roles_changed", target=user, data={"added": added, "removed": removed}

@@ -4,17 +4,18 @@ from types import SimpleNamespace
 
 import pytest
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from incidents import services
 from incidents.models import Incident
-from servicedesk.api.conditional import expected_version, not_modified
+from servicedesk.api.conditional import entity_tag, expected_version, not_modified, with_etag
 from servicedesk.errors import StaleWrite
 from servicedesk.models import TimelineEntry
 
-from .helpers import assert_error
+from .helpers import assert_error, version_tag
 
-RECORD = SimpleNamespace(pk=7, version=3, etag='"7-3"')
+RECORD = SimpleNamespace(pk=7, version=3, etag='"7-3"', concurrency_field="version")
 
 
 def _request(**headers):
@@ -28,10 +29,12 @@ def _request(**headers):
         ("*", None),
         (" * ", None),
         ('"7-3"', 3),
+        ('"7-3-0123456789abcdef"', 3),
+        ('"7-3-another-digest"', 3),
         ('W/"7-3"', 3),
         ('w/ "7-3"', 3),
         ('"7-2", "7-3"', 3),
-        ('"1-1",W/"7-3"', 3),
+        ('"1-1",W/"7-3-00"', 3),
     ],
 )
 def test_if_match_gives_the_version_to_write_against(header, expected):
@@ -40,25 +43,45 @@ def test_if_match_gives_the_version_to_write_against(header, expected):
     assert expected_version(request, RECORD) == expected
 
 
-@pytest.mark.parametrize("header", ['"7-2"', "7-3", '"8-3"', "", '"7-3', "garbage", '"7-2", "8-3"'])
+@pytest.mark.parametrize(
+    "header", ['"7-2"', "7-3", '"8-3"', "", '"7-3', "garbage", '"7-2", "8-3"', '"7-2-ff"', '"77-3"', '"7"']
+)
 def test_if_match_that_names_another_state_is_a_stale_write(header):
     with pytest.raises(StaleWrite):
         expected_version(_request(IF_MATCH=header), RECORD)
 
 
-@pytest.mark.parametrize("header", ['"7-3"', 'W/"7-3"', '"1-1", "7-3"', "*"])
-def test_if_none_match_on_the_current_state_answers_304(header):
-    response = not_modified(_request(IF_NONE_MATCH=header), RECORD)
+def _answer(data):
+    return with_etag(Response(data), RECORD)
+
+
+def test_the_etag_names_the_version_and_what_the_answer_shows():
+    tag = _answer({"sla": [{"remaining_seconds": 60}]})["ETag"]
+
+    assert tag.startswith('"7-3-')
+    assert tag.endswith('"')
+    assert tag == entity_tag(RECORD, {"sla": [{"remaining_seconds": 60}]})
+    assert tag != _answer({"sla": [{"remaining_seconds": 59}]})["ETag"]
+
+
+@pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"1-1", {tag}', "*"])
+def test_if_none_match_on_the_current_answer_answers_304(form):
+    answer = _answer({"title": "x"})
+    header = form.format(tag=answer["ETag"])
+
+    response = not_modified(_request(IF_NONE_MATCH=header), answer)
 
     assert response.status_code == 304
-    assert response["ETag"] == '"7-3"'
+    assert response["ETag"] == answer["ETag"]
+    assert not response.data
 
 
-@pytest.mark.parametrize("header", [None, '"7-2"', "", "junk"])
-def test_if_none_match_on_another_state_answers_the_record(header):
+@pytest.mark.parametrize("header", [None, '"7-3"', '"7-2"', "", "junk"])
+def test_if_none_match_on_another_answer_answers_it(header):
+    answer = _answer({"title": "x"})
     request = _request(IF_NONE_MATCH=header) if header is not None else _request()
 
-    assert not_modified(request, RECORD) is None
+    assert not_modified(request, answer) is answer
 
 
 @pytest.fixture
@@ -97,7 +120,8 @@ def test_a_current_if_match_writes_and_answers_the_new_etag(record, agent, api_a
 
     assert response.status_code == 200, response.content
     record.refresh_from_db()
-    assert response["ETag"] == record.etag != etag
+    assert response["ETag"] != etag
+    assert version_tag(response) == record.etag
     assert record.title == "Mine"
 
 

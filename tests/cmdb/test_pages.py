@@ -346,7 +346,7 @@ def test_a_configuration_manager_creates_a_ci_the_schema_rejects_then_accepts(cl
 
     rejected = client.post(url, _ci_form(server_class, attributes=json.dumps({"cpu_count": 0})))
 
-    assert rejected.status_code == 200
+    assert rejected.status_code == 400
     assert rejected.context["form"].errors["attributes"] == ["cpu_count: Must be at least 1."]
     assert "cpu_count: Must be at least 1." in _html(rejected)
     assert not ConfigurationItem.objects.filter(name="lon-new-01").exists()
@@ -581,7 +581,7 @@ def test_the_class_editor_refuses_a_schema_that_redefines_an_inherited_attribute
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["attribute_schema"] == [
         "Inherited attributes cannot be redefined: cpu_count."
     ]

@@ -475,7 +475,7 @@ def test_a_stale_form_is_refused_with_a_message(as_requester, incident, agent):
 
     incident.refresh_from_db()
     assert incident.status == "new"
-    assert "The record has changed since you read it." in _html(response)
+    assert "has changed since you read it." in _html(response)
 
 
 def test_a_refused_transition_is_a_message_not_an_error(as_requester, incident):

@@ -89,7 +89,7 @@ def test_a_stale_edit_answers_412_and_overwrites_nothing(client, agent, incident
     incident.refresh_from_db()
     assert incident.title == "Changed by a colleague"
     # The form keeps the agent's text, now against the current version.
-    assert response.context["edit_form"]["version"].value() == incident.version
+    assert response.context["edit_form"]["version"].value() == str(incident.version)
 
 
 def test_affected_cis_are_edited_by_number_and_their_impact_shown(client, agent, incident, service):

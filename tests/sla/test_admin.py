@@ -401,7 +401,7 @@ def test_the_ci_form_refuses_a_policy_on_a_ci_that_is_not_a_service(
 
     response = client.post(reverse("cmdb:ci_edit", args=[server.pk]), _ci_form(server, sla_policy=policy.pk))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "sla_policy" in response.context["form"].errors
     server.refresh_from_db()
     assert server.sla_policy is None
@@ -415,7 +415,7 @@ def test_the_ci_form_offers_no_retired_policy(client, configuration_manager, ser
         reverse("cmdb:ci_edit", args=[service.pk]), _ci_form(service, sla_policy=retired.pk)
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "sla_policy" in response.context["form"].errors
 
 

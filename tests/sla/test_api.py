@@ -171,3 +171,37 @@ def test_the_list_reads_clocks_of_two_calendars_in_constant_queries(
     assert counts[0] == counts[1]
     assert {clock["policy"] for row in rows for clock in row["sla"]} == {"Round the clock", "Office hours"}
     assert Incident.objects.count() == 30
+
+
+def test_the_etag_moves_with_the_sla_clock_so_a_304_never_hides_a_breach(
+    policy, requester, agent, service, api_as
+):
+    record = filed(requester, service, ago=timedelta(minutes=50))
+    client = api_as(agent)
+    detail = f"{INCIDENTS}{record.number}/"
+    with time_machine.travel(NOW, tick=False):
+        before = client.get(detail)
+        assert client.get(detail, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+
+    with time_machine.travel(NOW + timedelta(minutes=15), tick=False):
+        later = client.get(detail, HTTP_IF_NONE_MATCH=before["ETag"])
+        # Nothing was written, but the response clock is now past its target: the copy is stale.
+        assert later.status_code == 200
+        assert later["ETag"] != before["ETag"]
+        assert {c["metric"]: c["level"] for c in later.json()["sla"]}["response"] == "breached"
+        # A write still matches on the version: time passing makes no write stale.
+        response = client.patch(detail, {"urgency": 1}, format="json", HTTP_IF_MATCH=before["ETag"])
+        assert response.status_code == 200, response.content
+
+
+def test_a_paused_clock_keeps_the_etag_still(policy, requester, agent, service, api_as):
+    record = filed(requester, service, ago=timedelta(minutes=20))
+    with time_machine.travel(NOW - timedelta(minutes=10), tick=False):
+        record = drive_to(record, wf.IN_PROGRESS, agent=agent)
+        services.incident_transition(record=record, actor=agent, to=wf.ON_HOLD, hold_reason="requester")
+    client = api_as(agent)
+    detail = f"{INCIDENTS}{record.number}/"
+    with time_machine.travel(NOW, tick=False):
+        etag = client.get(detail)["ETag"]
+    with time_machine.travel(NOW + timedelta(hours=5), tick=False):
+        assert client.get(detail, HTTP_IF_NONE_MATCH=etag).status_code == 304

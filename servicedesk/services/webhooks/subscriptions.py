@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.models import (
     OutboxMessage,
@@ -95,11 +96,13 @@ def webhook_subscription_create(
 
 @transaction.atomic
 def webhook_subscription_update(
-    *, actor: User | None, subscription: WebhookSubscription, **fields
+    *, actor: User | None, subscription: WebhookSubscription, expected_version: int | None = None, **fields
 ) -> WebhookSubscription:
-    """Change the name, URL, events or active flag (not the secret: `webhook_secret_rotate`).
+    """Change the name, URL, events or active flag (not the secret: `webhook_secret_rotate`) on the
+    locked row, which it returns.
 
-    Pending deliveries go to the new URL on their next attempt. Raises PermissionDenied or ValidationError.
+    Pending deliveries go to the new URL on their next attempt. Raises PermissionDenied, ValidationError,
+    or StaleWrite for an out-of-date `expected_version` (its revision).
     """
     _authorise(actor, "servicedesk.change_webhooksubscription")
     unknown = set(fields) - set(UPDATABLE_FIELDS)
@@ -107,10 +110,11 @@ def webhook_subscription_update(
         raise TypeError(f"Not updatable: {', '.join(sorted(unknown))}")
     if "events" in fields:
         fields["events"] = _events(fields["events"])
+    subscription = lock(subscription, expected=expected_version)
     diff = apply_changes(subscription, fields)
     if diff:
         _check(subscription)
-        subscription.save(update_fields=[*diff, "updated_at"])
+        save_changed(subscription, diff)
         audit_record(
             actor=actor, action="webhook_subscription.updated", target=subscription, data={"changes": diff}
         )
@@ -118,22 +122,30 @@ def webhook_subscription_update(
 
 
 @transaction.atomic
-def webhook_secret_rotate(*, actor: User | None, subscription: WebhookSubscription) -> str:
+def webhook_secret_rotate(
+    *, actor: User | None, subscription: WebhookSubscription, expected_version: int | None = None
+) -> str:
     """Give the subscription a new signing secret and return it (shown once). Every attempt from now
-    on, including retries of earlier deliveries, is signed with it. Raises PermissionDenied."""
+    on, including retries of earlier deliveries, is signed with it. Raises PermissionDenied, or
+    StaleWrite for an out-of-date `expected_version` (its revision)."""
     _authorise(actor, "servicedesk.change_webhooksubscription")
+    subscription = lock(subscription, expected=expected_version)
     secret = _new_secret()
     subscription.secret = secret
-    subscription.save(update_fields=["secret", "updated_at"])
+    save_changed(subscription, ["secret"])
     audit_record(actor=actor, action="webhook_subscription.secret_rotated", target=subscription)
     return secret
 
 
 @transaction.atomic
-def webhook_subscription_delete(*, actor: User | None, subscription: WebhookSubscription) -> None:
+def webhook_subscription_delete(
+    *, actor: User | None, subscription: WebhookSubscription, expected_version: int | None = None
+) -> None:
     """Delete the subscription and its delivery log; its pending outbox messages become dead (kept in the
-    outbox for the record, never sent). Raises PermissionDenied."""
+    outbox for the record, never sent). Raises PermissionDenied, or StaleWrite for an out-of-date
+    `expected_version` (its revision)."""
     _authorise(actor, "servicedesk.delete_webhooksubscription")
+    subscription = lock(subscription, expected=expected_version)
     OutboxMessage.objects.filter(
         webhook_delivery__subscription=subscription, state=OutboxMessage.State.PENDING
     ).update(state=OutboxMessage.State.DEAD, last_error="Subscription deleted.")

@@ -1,0 +1,59 @@
+"""Optimistic concurrency for everything people and integrations edit.
+
+Each editable row carries a counter (`Ticket.version` on records, `Revisioned.revision` on the rest) that
+every write through a service moves on; `"<pk>-<counter>"` is its entity tag. A service that writes:
+
+- `lock(obj, expected=...)` takes the row `FOR UPDATE` for the transaction and refuses a write made against
+  an older counter (StaleWrite, answered 412);
+- `bump(obj)` moves the counter on in memory and names the field to save with the others.
+
+A web form saves only what its user changed, merged over what others saved meanwhile: see
+`servicedesk.forms_merge`.
+"""
+
+from typing import TypeVar
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from servicedesk.errors import StaleWrite
+
+M = TypeVar("M", bound=models.Model)
+
+
+def version_field(obj_or_model) -> str:
+    """The name of the counter of a model (or of an instance's model)."""
+    return obj_or_model.concurrency_field
+
+
+def version_of(obj) -> int:
+    return getattr(obj, version_field(obj))
+
+
+def lock(obj: M, *, expected: int | None = None) -> M:
+    """`obj`'s row, read again and locked for this transaction (call inside `transaction.atomic`).
+
+    Raises StaleWrite (with `current_version`) when `expected` is given and the row has moved past it.
+    """
+    locked = obj._meta.model._default_manager.select_for_update().get(pk=obj.pk)
+    if expected is not None and version_of(locked) != expected:
+        raise StaleWrite(
+            _("“%(name)s” has changed since you read it. Reload it and try again.") % {"name": locked},
+            extra={"current_version": version_of(locked)},
+        )
+    return locked
+
+
+def bump(obj) -> str:
+    """Move `obj`'s counter on (in memory); returns its field name, for `save(update_fields=...)`."""
+    name = version_field(obj)
+    setattr(obj, name, getattr(obj, name) + 1)
+    return name
+
+
+def save_changed(obj, fields) -> None:
+    """Save `fields` of `obj` with its counter moved on (and `updated_at`, where the model has one)."""
+    names = {*fields, bump(obj)}
+    if any(field.name == "updated_at" for field in obj._meta.concrete_fields):
+        names.add("updated_at")
+    obj.save(update_fields=sorted(names))
