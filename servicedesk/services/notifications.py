@@ -150,9 +150,10 @@ def notify(
     and people who turned this event off; renders each message in the recipient's language. The one
     exception to skipping the actor: the requester who filed the record gets its acknowledgement.
 
-    Runs inside the caller's transaction (the outbox refuses otherwise). A work note is never shown to
-    anyone but an agent: for a requester or a plain address its body is left out, and a `commented`
-    notification about one is not sent at all.
+    A message to a person carries their reply token in its Message-ID (`mailthreads.message_id`): their
+    reply by e-mail then proves who wrote it. Runs inside the caller's transaction (the outbox refuses
+    otherwise). A work note is never shown to anyone but an agent: for a requester or a plain address
+    its body is left out, and a `commented` notification about one is not sent at all.
     """
     context = context or {}
     entry = context.get("entry")
