@@ -200,6 +200,28 @@ def test_a_genuine_agent_reply_to_their_notification_is_the_public_comment_maile
     assert incident.responded_at is not None
 
 
+def test_the_workspace_marks_a_proven_sender_as_verified(incident, agent, client):
+    token_id = notification_to(agent, incident)
+    email_ingest(raw=reply(agent.email, incident, in_reply_to=token_id))
+    client.force_login(agent)
+
+    html = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+
+    assert 'data-testid="email-sender" data-verified="true"' in html
+    assert 'data-verified="false"' not in html
+
+
+def test_the_workspace_flags_a_record_filed_from_an_unverified_staff_address(agent, client):
+    email_ingest(raw=mail(sender=agent.email, subject="Laptop broken"))
+    client.force_login(agent)
+
+    html = client.get(reverse("incidents:detail", args=[Incident.objects.get().number])).content.decode()
+
+    assert (
+        f"Filed by e-mail from {agent.email}, a staff address, but nothing proves that they sent it" in html
+    )
+
+
 def test_a_token_from_another_record_does_not_authenticate(incident, agent, requester):
     other = services.incident_create(actor=requester, title="VPN down")
     token_id = notification_to(agent, other)
