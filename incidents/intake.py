@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from servicedesk.models import TimelineEntry
+from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
 
 from . import workflow as wf
@@ -55,11 +57,45 @@ class IncidentMailIntake:
                 _link_follow_up(record=record, previous=follow_up_of, actor=requester)
             return record
 
-    def reply(self, *, record, author, body, uploads):
+    def reply(self, *, record, author, body, uploads, data=None):
         """The author's public comment; a requester's reply resumes or reopens the record as in the portal."""
         from .services import incident_comment
 
-        return incident_comment(record=record, actor=author, body=body, is_public=True, uploads=uploads)
+        return incident_comment(
+            record=record, actor=author, body=body, is_public=True, uploads=uploads, data=data
+        )
+
+    def note(self, *, record, body, uploads, data):
+        """A work note by nobody, flagged by `data`: agents read it; it tells nobody by e-mail, counts as
+        no response and moves no status (webhooks hear of it as a work note). ValidationError when the
+        message has neither text nor a file."""
+        from .services.common import lock, save
+        from .services.events import incident_event
+
+        body = (body or "").strip()
+        if not body and not uploads:
+            raise ValidationError({"body": _("Write something or attach a file.")})
+        with transaction.atomic():
+            record = lock(record)
+            entry = timeline_add(
+                record=record,
+                kind=TimelineEntry.Kind.WORK_NOTE,
+                body=body,
+                is_public=False,
+                data=data,
+                uploads=uploads,
+            )
+            save(record, [])
+            audit_record(
+                actor=None,
+                action="incident.email_unverified_noted",
+                target=record,
+                data={"entry": entry.pk, "sender": data.get("email", {}).get("sender", "")},
+            )
+            incident_event(
+                record=record, event="work_noted", actor=None, entry=entry, data={"entry": entry.pk}
+            )
+            return entry
 
     def is_final(self, record) -> bool:
         return record.status in wf.FINAL_STATUSES

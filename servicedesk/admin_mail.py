@@ -100,8 +100,8 @@ class MailboxAdmin(AuditedAdmin):
 class InboundEmailAdmin(ReadOnlyAdmin):
     """The log of what intake did with each message: read-only."""
 
-    list_display = ["received_at", "sender", "subject", "result", "mailbox"]
-    list_filter = ["result", "mailbox"]
+    list_display = ["received_at", "sender", "subject", "result", "authenticated_by", "mailbox"]
+    list_filter = ["result", "authenticated_by", "mailbox"]
     search_fields = ["sender", "subject", "=message_id"]
     date_hierarchy = "received_at"
     list_select_related = ["mailbox", "content_type"]
@@ -110,6 +110,7 @@ class InboundEmailAdmin(ReadOnlyAdmin):
         "received_at",
         "mailbox",
         "sender",
+        "authenticated_by",
         "subject",
         "result",
         "detail",

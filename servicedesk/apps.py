@@ -11,6 +11,7 @@ class ServicedeskConfig(AppConfig):
 
         from . import receivers  # noqa: F401
         from .api import schema  # noqa: F401
+        from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 

@@ -20,9 +20,10 @@ from .transitions import SYSTEM, _fire
 
 
 def incident_comment(
-    *, record: Incident, actor: User, body: str, is_public: bool = True, uploads=()
+    *, record: Incident, actor: User, body: str, is_public: bool = True, uploads=(), data: dict | None = None
 ) -> TimelineEntry:
-    """Add a public comment or an internal work note (agents only), with files.
+    """Add a public comment or an internal work note (agents only), with files; `data` is kept on the
+    entry (e-mail intake notes there whether the sender was verified).
 
     The first public reply of an agent is the record's first response. A requester's reply resumes a
     record on hold for them and reopens a resolved one within the reopen window. Raises PermissionDenied
@@ -43,7 +44,7 @@ def incident_comment(
             raise PermissionDenied(_("Only agents write work notes."))
         kind = TimelineEntry.Kind.COMMENT if is_public else TimelineEntry.Kind.WORK_NOTE
         entry = timeline_add(
-            record=record, kind=kind, author=actor, body=body, is_public=is_public, uploads=uploads
+            record=record, kind=kind, author=actor, body=body, is_public=is_public, uploads=uploads, data=data
         )
         fields = []
         if (

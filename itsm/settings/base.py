@@ -374,6 +374,14 @@ ITSM_OUTBOX_SWEEP_GRACE_SECONDS = env.int("ITSM_OUTBOX_SWEEP_GRACE_SECONDS", def
 ITSM_SITE_URL = env("ITSM_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The right-hand side of the Message-IDs the desk writes; replies that reference them find their record.
 ITSM_MAIL_DOMAIN = env("ITSM_MAIL_DOMAIN", default="itsm.localhost")
+# E-mail intake: who may act by e-mail (README, "E-mail intake"). A notification's reply token lasts this
+# many days; Authentication-Results are trusted only from these authserv-ids (your MX; empty: none).
+ITSM_MAIL_REPLY_TOKEN_MAX_AGE_DAYS = env.int("ITSM_MAIL_REPLY_TOKEN_MAX_AGE_DAYS", default=90)
+ITSM_MAIL_TRUSTED_AUTHSERV_IDS = env.list("ITSM_MAIL_TRUSTED_AUTHSERV_IDS", default=[])
+# Unverified mail from a staff address: "note" (an internal note, flagged) or "refuse".
+ITSM_MAIL_UNVERIFIED_STAFF = env("ITSM_MAIL_UNVERIFIED_STAFF", default="note")
+# Mail from an unknown address: "create" a requester, only for "organisations"' e-mail domains, or "refuse".
+ITSM_MAIL_UNKNOWN_SENDERS = env("ITSM_MAIL_UNKNOWN_SENDERS", default="organisations")
 ITSM_WEBHOOK_TIMEOUT_SECONDS = env.float("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 ITSM_IMAP_TIMEOUT_SECONDS = env.float("ITSM_IMAP_TIMEOUT_SECONDS", default=30.0)
 # SLA sweep: clocks checked per transaction, and the seconds one beat run may spend before the next.

@@ -24,8 +24,15 @@ class MailIntake(Protocol):
         With `follow_up_of` (a closed or cancelled record the message answered), link the two records.
         """
 
-    def reply(self, *, record, author, body: str, uploads: list) -> Any:
-        """Add `author`'s public comment to `record` (as a portal reply would); returns the entry."""
+    def reply(self, *, record, author, body: str, uploads: list, data: dict) -> Any:
+        """Add `author`'s public comment to `record` (as a portal reply would); returns the entry.
+
+        `data` (what the message proved about its sender) is kept on the entry.
+        """
+
+    def note(self, *, record, body: str, uploads: list, data: dict) -> Any:
+        """Add an internal work note without an author (mail claiming to be from staff that nothing
+        authenticates; `data` says who it claims to be). Nobody is mailed; returns the entry."""
 
     def is_final(self, record) -> bool:
         """Whether `record` takes no more replies (closed, cancelled): a reply then files a follow-up."""

@@ -1,7 +1,6 @@
 """E-mail intake: one message becomes a new record, a public reply on one, or nothing (and says why)."""
 
 import logging
-import re
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -13,27 +12,25 @@ from servicedesk.attachments import validate_upload
 from servicedesk.errors import ApplicationError, NotFound
 from servicedesk.kinds import RecordKind, parse_number, record_get_for_user, record_kind
 from servicedesk.mailthreads import number_from_message_ids, number_from_subject
-from servicedesk.models import InboundEmail, Mailbox, Organisation, TimelineEntry, User
-from servicedesk.roles import REQUESTER
-from servicedesk.services.people import user_create
+from servicedesk.models import InboundEmail, Mailbox, TimelineEntry, User
 from servicedesk.services.timeline import timeline_add
 
 from .message import ParsedMail, address_of, mail_parse, reply_text, title_from_subject
+from .senders import (
+    STAFF_REFUSE,
+    Refused,
+    email_data,
+    is_staff,
+    sender_authentication,
+    sender_user,
+    unverified_staff_policy,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_KIND = "incident"
-_USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 Result = InboundEmail.Result
-
-
-class _Refused(Exception):
-    """The message is kept as rejected, with `detail`; nothing else is written."""
-
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
 
 
 def email_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> InboundEmail:
@@ -63,7 +60,7 @@ def email_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> InboundEmail:
                 result=Result.IGNORED,
             )
             _take_in(inbound=inbound, mail=mail, mailbox=mailbox)
-            inbound.save(update_fields=["result", "detail", "content_type", "object_id"])
+            inbound.save(update_fields=["result", "detail", "authenticated_by", "content_type", "object_id"])
     except IntegrityError:
         existing = _taken_in(mail.message_id)
         if existing is None:
@@ -96,12 +93,25 @@ def _take_in(*, inbound: InboundEmail, mail: ParsedMail, mailbox: Mailbox | None
     try:
         # A savepoint: a refusal rolls back what was written, the rejected row stays.
         with transaction.atomic():
-            sender = _sender_user(mail)
+            sender = sender_user(mail)
+            replied = _replied_record(mail, sender)
+            inbound.authenticated_by = sender_authentication(mail, sender, replied)
+            unverified_staff = is_staff(sender) and not inbound.authenticated_by
+            if unverified_staff and unverified_staff_policy() == STAFF_REFUSE:
+                raise Refused(_unverified_text(mail.sender_address))
             uploads, refused = _accepted_uploads(mail.attachments)
-            record, result = _file(mail=mail, mailbox=mailbox, sender=sender, uploads=uploads)
+            record, result = _file(
+                mail=mail,
+                mailbox=mailbox,
+                sender=sender,
+                replied=replied,
+                uploads=uploads,
+                data=email_data(mail, inbound.authenticated_by),
+                unverified_staff=unverified_staff,
+            )
             if refused:
                 _note_refused(record=record, refused=refused)
-    except _Refused as refusal:
+    except Refused as refusal:
         inbound.result, inbound.detail = Result.REJECTED, refusal.detail
         return
     except (ValidationError, ApplicationError) as error:
@@ -110,7 +120,19 @@ def _take_in(*, inbound: InboundEmail, mail: ParsedMail, mailbox: Mailbox | None
     inbound.result = result
     inbound.content_type = ContentType.objects.get_for_model(record)
     inbound.object_id = record.pk
-    inbound.detail = "\n".join([record.number, *([_("Files not attached:")] + refused if refused else [])])
+    lines = [record.number]
+    if unverified_staff:
+        lines.append(_unverified_text(mail.sender_address))
+    if refused:
+        lines += [_("Files not attached:"), *refused]
+    inbound.detail = "\n".join(lines)
+
+
+def _unverified_text(address: str) -> str:
+    return _(
+        "%(address)s belongs to staff, but nothing proves this message comes from them (no reply token "
+        "of a notification to them, no pass from a trusted mail server)."
+    ) % {"address": address}
 
 
 def _loop_reason(mail: ParsedMail, mailbox: Mailbox | None) -> str:
@@ -124,40 +146,6 @@ def _loop_reason(mail: ParsedMail, mailbox: Mailbox | None) -> str:
     if mail.sender_address.lower() in own:
         return _("Sent by the desk itself (%(address)s): a mail loop.") % {"address": mail.sender_address}
     return ""
-
-
-def _sender_user(mail: ParsedMail) -> User:
-    """The active user with the sender's address, or a new requester; _Refused for an inactive one."""
-    address = mail.sender_address
-    if not address:
-        raise _Refused(_("The message has no sender address."))
-    users = list(User.objects.filter(email__iexact=address).order_by("-is_active", "pk")[:2])
-    if users:
-        if not users[0].is_active:
-            raise _Refused(_("The sender's account (%(address)s) is inactive.") % {"address": address})
-        return users[0]
-    domain = address.rpartition("@")[2]
-    organisation = Organisation.objects.filter(email_domain__iexact=domain, is_active=True).first()
-    user = user_create(
-        actor=None,
-        username=_free_username(address),
-        email=address,
-        full_name=mail.sender_name[:200],
-        organisation=organisation,
-        roles=[REQUESTER],
-    )
-    logger.info("intake: created requester %s for %s", user.username, address)
-    return user
-
-
-def _free_username(address: str) -> str:
-    """The address as a user name (what the login form accepts), made unique with a suffix."""
-    base = _USERNAME_UNSAFE.sub("", address.lower())[:140] or "requester"
-    username, suffix = base, 1
-    while User.objects.filter(username__iexact=username).exists():
-        suffix += 1
-        username = f"{base}-{suffix}"
-    return username
 
 
 def _accepted_uploads(files) -> tuple[list, list[str]]:
@@ -181,33 +169,56 @@ def _accepted_uploads(files) -> tuple[list, list[str]]:
     return kept, refused
 
 
-def _file(*, mail: ParsedMail, mailbox: Mailbox | None, sender: User, uploads: list):
-    """File the message; returns (record, result)."""
-    record = _replied_record(mail, sender)
-    if record is not None:
-        kind = parse_number(record.number)[0]
+def _file(
+    *,
+    mail: ParsedMail,
+    mailbox: Mailbox | None,
+    sender: User,
+    replied,
+    uploads: list,
+    data: dict,
+    unverified_staff: bool,
+):
+    """File the message; returns (record, result).
+
+    A reply from staff that nothing authenticates is an internal note without an author, flagged; a new
+    record (or follow-up) it files is flagged on the timeline for agents.
+    """
+    if replied is not None:
+        kind = parse_number(replied.number)[0]
         body = reply_text(mail.message, mail.text)
-        if kind.mail.is_final(record):
-            follow_up = kind.mail.create(
-                requester=sender,
-                title=title_from_subject(mail.subject),
-                body=body,
-                uploads=uploads,
-                mailbox=mailbox,
-                follow_up_of=record,
-            )
-            return follow_up, Result.FOLLOW_UP
-        kind.mail.reply(record=record, author=sender, body=body, uploads=uploads)
-        return record, Result.COMMENTED
-    kind = _new_record_kind(mailbox)
-    record = kind.mail.create(
-        requester=sender,
-        title=title_from_subject(mail.subject),
-        body=mail.text,
-        uploads=uploads,
-        mailbox=mailbox,
-    )
-    return record, Result.CREATED
+        if not kind.mail.is_final(replied):
+            if unverified_staff:
+                note = {**data, "event": "email_unverified_sender", "claimed": str(sender)}
+                kind.mail.note(record=replied, body=body, uploads=uploads, data=note)
+                return replied, Result.NOTED
+            kind.mail.reply(record=replied, author=sender, body=body, uploads=uploads, data=data)
+            return replied, Result.COMMENTED
+        record = kind.mail.create(
+            requester=sender,
+            title=title_from_subject(mail.subject),
+            body=body,
+            uploads=uploads,
+            mailbox=mailbox,
+            follow_up_of=replied,
+        )
+        result = Result.FOLLOW_UP
+    else:
+        record = _new_record_kind(mailbox).mail.create(
+            requester=sender,
+            title=title_from_subject(mail.subject),
+            body=mail.text,
+            uploads=uploads,
+            mailbox=mailbox,
+        )
+        result = Result.CREATED
+    if unverified_staff:
+        timeline_add(
+            record=record,
+            kind=TimelineEntry.Kind.SYSTEM,
+            data={**data, "event": "email_unverified_sender", "claimed": str(sender)},
+        )
+    return record, result
 
 
 def _replied_record(mail: ParsedMail, sender: User):

@@ -48,6 +48,8 @@ class ParsedMail:
     text: str  # the body as plain text, quoted history included
     attachments: list[SimpleUploadedFile] = field(default_factory=list)
     message: EmailMessage | None = None
+    # addresses in all From headers: a message with more than one cannot prove who sent it
+    from_count: int = 1
 
 
 def mail_parse(raw: bytes) -> ParsedMail:
@@ -64,6 +66,7 @@ def mail_parse(raw: bytes) -> ParsedMail:
         text=body_text(message),
         attachments=attachments(message),
         message=message,
+        from_count=_from_count(message),
     )
 
 
@@ -89,6 +92,14 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
     if "@" not in address:
         return name, ""
     return name.strip(), address.strip()
+
+
+def _from_count(message: EmailMessage) -> int:
+    try:
+        values = [str(value) for value in message.get_all("From") or []]
+    except (IndexError, ValueError, TypeError, LookupError):
+        return 0
+    return len([address for _name, address in getaddresses(values) if address])
 
 
 def address_of(value: str) -> str:

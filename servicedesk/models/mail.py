@@ -55,8 +55,14 @@ class InboundEmail(models.Model):
         CREATED = "created", _("Filed a new record")
         COMMENTED = "commented", _("Added a reply to a record")
         FOLLOW_UP = "follow_up", _("Filed a follow-up of a closed record")
+        NOTED = "noted", _("Kept as an internal note (staff sender not verified)")
         IGNORED = "ignored", _("Ignored (auto-reply, bounce or loop)")
         REJECTED = "rejected", _("Rejected")
+
+    class Authentication(models.TextChoices):
+        REPLY_TOKEN = "reply_token", _("Reply to a notification sent to them")
+        DMARC = "dmarc", _("DMARC pass, from the trusted mail server")
+        DKIM = "dkim", _("DKIM signature of the sender's domain, from the trusted mail server")
 
     message_id = models.CharField(_("Message-ID"), max_length=998, unique=True)
     mailbox = models.ForeignKey(
@@ -65,6 +71,13 @@ class InboundEmail(models.Model):
     sender = models.CharField(_("sender"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    authenticated_by = models.CharField(
+        _("sender verified by"),
+        max_length=20,
+        choices=Authentication.choices,
+        blank=True,
+        help_text=_("Empty: nothing proved that the sender's address is theirs."),
+    )
     detail = models.TextField(_("detail"), blank=True)
     content_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -150,9 +150,10 @@ def notify(
     and people who turned this event off; renders each message in the recipient's language. The one
     exception to skipping the actor: the requester who filed the record gets its acknowledgement.
 
-    Runs inside the caller's transaction (the outbox refuses otherwise). A work note is never shown to
-    anyone but an agent: for a requester or a plain address its body is left out, and a `commented`
-    notification about one is not sent at all.
+    A message to a person carries their reply token in its Message-ID (`mailthreads.message_id`): their
+    reply by e-mail then proves who wrote it. Runs inside the caller's transaction (the outbox refuses
+    otherwise). A work note is never shown to anyone but an agent: for a requester or a plain address
+    its body is left out, and a `commented` notification about one is not sent at all.
     """
     context = context or {}
     entry = context.get("entry")
@@ -180,7 +181,7 @@ def notify(
             "subject": _subject(number, rendered["subject"] or record.title),
             "text": rendered["text"].strip() + "\n",
             "html": rendered["html"].strip(),
-            "headers": _headers(number),
+            "headers": _headers(number, user),
         }
         messages.append(
             _enqueue(event=event, address=address, payload=payload, record=record),
@@ -339,10 +340,12 @@ def _subject(number: str, subject: str) -> str:
     return subject
 
 
-def _headers(number: str) -> dict[str, str]:
+def _headers(number: str, user: User | None) -> dict[str, str]:
+    """Threading headers; a message to a person carries their reply token in its Message-ID, so their
+    reply by e-mail is known to come from them (a list address gets none: anyone on it could reply)."""
     thread = mailthreads.thread_id(number)
     return {
-        "Message-ID": mailthreads.message_id(number),
+        "Message-ID": mailthreads.message_id(number, recipient=user),
         "In-Reply-To": thread,
         "References": thread,
         # Automatic mail: no out-of-office or other auto-replies, which would come back as comments.

@@ -80,3 +80,65 @@ def test_a_requester_and_an_agent_talk_about_an_incident_by_email(
     assert comment.body == "Safe mode works, thank you."
     assert "/safe" not in comment.body
     assert all("\\Seen" in flags for flags in imap.flags())
+
+
+def _message(sender, to, subject, body, **headers) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="example.com")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def test_only_the_agents_genuine_reply_reaches_the_requester_a_forged_one_stays_internal(
+    requester, agent, support_group, desk_mailbox, imap, django_capture_on_commit_callbacks
+):
+    """Issue 12: the agent answers by e-mail (a reply to the notification sent to them), and someone
+    who writes `From: agent` with the record's number in the subject reaches nobody."""
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = services.incident_create(actor=requester, title="Outlook does not start")
+        services.incident_transition(record=incident, actor=agent, to="assigned", assignee=agent)
+    imap.append(
+        _message(requester.email, desk_mailbox.address, f"Re: [{incident.number}]", "It still crashes.")
+    )
+    outbox.outbox.clear()
+    assert _poll(desk_mailbox, django_capture_on_commit_callbacks) == 1
+    [to_agent] = [m for m in outbox.outbox if agent.email in m.to]
+    notification = to_agent.message()
+
+    outbox.outbox.clear()
+    imap.append(
+        _message(
+            agent.email,
+            desk_mailbox.address,
+            f"Re: {notification['Subject']}",
+            "Please start it with /safe.",
+            In_Reply_To=notification["Message-ID"],
+            References=f"{notification['References']} {notification['Message-ID']}",
+        )
+    )
+    imap.append(
+        _message(
+            f"Agent <{agent.email}>",
+            desk_mailbox.address,
+            f"Re: [{incident.number}] Outlook does not start",
+            "Send your password to helpdesk@evil.example.",
+        )
+    )
+    assert _poll(desk_mailbox, django_capture_on_commit_callbacks) == 2
+
+    comments = TimelineEntry.objects.filter(object_id=incident.pk, kind=TimelineEntry.Kind.COMMENT)
+    assert [(c.author, c.body) for c in comments.order_by("pk")] == [
+        (requester, "It still crashes."),
+        (agent, "Please start it with /safe."),
+    ]
+    [note] = TimelineEntry.objects.filter(object_id=incident.pk, kind=TimelineEntry.Kind.WORK_NOTE)
+    assert (note.author, note.is_public, note.data["email"]["verified"]) == (None, False, False)
+    to_requester = [m for m in outbox.outbox if requester.email in m.to]
+    assert len(to_requester) == 1
+    assert "/safe" in to_requester[0].body
+    assert all("evil.example" not in m.body for m in outbox.outbox)

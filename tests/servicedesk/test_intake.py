@@ -128,7 +128,8 @@ def test_an_unknown_sender_becomes_a_requester(db, organisation):
     assert user.organisation == organisation
 
 
-def test_a_new_requester_whose_address_is_a_taken_user_name_gets_another(db):
+def test_a_new_requester_whose_address_is_a_taken_user_name_gets_another(db, settings):
+    settings.ITSM_MAIL_UNKNOWN_SENDERS = "create"
     UserFactory(username="new@client.example", email="someone@else.example")
 
     inbound = email_ingest(raw=mail(sender="new@client.example"))
@@ -383,11 +384,16 @@ def test_a_requesters_reply_reopens_a_resolved_record(requester, incident, agent
     assert incident.status == "in_progress"
 
 
-def test_an_agents_reply_by_email_is_their_public_comment(requester, incident, agent):
-    email_ingest(raw=mail(sender=agent.email, subject=f"Re: [{incident.number}]", body="Try safe mode."))
+def test_a_reply_claiming_an_agents_address_without_proof_is_no_public_comment(requester, incident, agent):
+    # More in test_intake_senders.py: a forged From never speaks for staff.
+    inbound = email_ingest(
+        raw=mail(sender=agent.email, subject=f"Re: [{incident.number}]", body="Try safe mode.")
+    )
 
-    [comment] = _comments(incident)
-    assert (comment.author, comment.is_public, comment.body) == (agent, True, "Try safe mode.")
+    assert inbound.result == InboundEmail.Result.NOTED
+    assert _comments(incident) == []
+    note = TimelineEntry.objects.get(object_id=incident.pk, kind=TimelineEntry.Kind.WORK_NOTE)
+    assert (note.author, note.is_public, note.body) == (None, False, "Try safe mode.")
 
 
 @pytest.mark.parametrize("status", ["closed", "cancelled"])

@@ -6,7 +6,7 @@ from django.core import mail
 from django.db import transaction
 
 from incidents.services import incident_comment, incident_create
-from servicedesk import roles
+from servicedesk import mailthreads, roles
 from servicedesk.models import (
     AuditEvent,
     NotificationEvent,
@@ -19,6 +19,8 @@ from servicedesk.services.notifications import notification_preferences_set, not
 from ..factories import UserFactory
 
 MESSAGE_ID = re.compile(r"^<INC0000001\.[0-9a-f]{32}@itsm\.localhost>$")
+# A message to a person carries their reply token (servicedesk.mailthreads).
+PERSONAL_MESSAGE_ID = re.compile(r"^<INC0000001\.[0-9a-f]{32}\.[0-9a-z]+-[0-9a-f]{32}@itsm\.localhost>$")
 THREAD = "<INC0000001@itsm.localhost>"
 LINK = "http://localhost:8000/records/INC0000001/"
 
@@ -61,7 +63,7 @@ def test_a_message_carries_the_number_in_its_subject_and_the_threading_headers(r
     assert (message.content_type.model_class(), message.object_id) == (type(record), record.pk)
     assert message.payload["subject"] == "[INC0000001] Resolved: Printer on floor 3 jams"
     headers = message.payload["headers"]
-    assert MESSAGE_ID.match(headers["Message-ID"])
+    assert PERSONAL_MESSAGE_ID.match(headers["Message-ID"])
     assert headers["In-Reply-To"] == headers["References"] == THREAD
     assert headers["Auto-Submitted"] == "auto-generated"
     assert headers["X-Auto-Response-Suppress"] == "All"
@@ -72,6 +74,20 @@ def test_each_message_has_its_own_message_id_in_the_records_thread(record, reque
 
     assert first.payload["headers"]["Message-ID"] != second.payload["headers"]["Message-ID"]
     assert first.payload["headers"]["References"] == second.payload["headers"]["References"] == THREAD
+
+
+def test_a_persons_message_id_authenticates_their_reply_on_this_record_only(record, requester, agent):
+    to_requester, to_list = send(
+        NotificationEvent.CLOSED, record, [requester, "desk@example.com"], actor=agent
+    )
+
+    personal = to_requester.payload["headers"]["Message-ID"]
+    assert PERSONAL_MESSAGE_ID.match(personal)
+    assert MESSAGE_ID.match(to_list.payload["headers"]["Message-ID"])  # a list: anyone on it could reply
+    assert mailthreads.reply_authenticates([THREAD, personal], number=record.number, user=requester)
+    assert not mailthreads.reply_authenticates([personal], number=record.number, user=agent)
+    assert not mailthreads.reply_authenticates([personal], number="INC0000002", user=requester)
+    assert not mailthreads.reply_authenticates([THREAD], number=record.number, user=requester)
 
 
 def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers(
