@@ -13,9 +13,10 @@ from django.utils.dateparse import parse_datetime
 from incidents import services
 from incidents.models import Incident
 from servicedesk.models import SLAClock, SLAPolicy, SLASegment, SLATarget, TimelineEntry
+from servicedesk.sla.calendars import calendar_set_hours
 from servicedesk.sla.clocks import Context, consumed_at
 
-from .conftest import HOURS, LONDON, at, clocks_of, firings, sweep_at
+from .conftest import HOURS, LONDON, at, clocks_of, firings, make_policy, sweep_at
 from .test_clocks import assert_ledger_explains, run_at, transition_at
 
 MINUTES = timedelta(minutes=1)
@@ -83,6 +84,26 @@ def test_a_reply_after_a_pause_past_the_due_time_keeps_the_due_and_breach_times(
     assert (response.due_at, response.breached_at) == (T + HOURS, T + HOURS)
     assert breach_points(response) == [T + HOURS]
     assert breach_events(record, "response") == [T + HOURS]
+
+
+def test_a_calendar_edited_after_the_due_time_keeps_the_breach_at_the_due_time(office, requester, service):
+    make_policy(office)
+    monday = at(2026, 1, 5, 9)  # 09:00 in London (GMT); the response is due at 10:00
+    record = file_at(monday, requester, service)
+
+    run_at(
+        monday + 90 * MINUTES,
+        calendar_set_hours,
+        calendar=office,
+        actor=None,
+        weekly={day: [(480, 1080)] for day in range(5)},
+    )
+    sweep_at(monday + 100 * MINUTES)
+
+    response = clocks_of(record)["response"]
+    assert (response.breached_at, response.due_at) == (monday + HOURS, monday + HOURS)
+    assert breach_points(response) == [monday + HOURS]
+    assert breach_events(record, "response") == [monday + HOURS]
 
 
 # A second breach in one cycle -------------------------------------------------------------------------
