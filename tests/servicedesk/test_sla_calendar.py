@@ -336,9 +336,13 @@ def moments(zone_name):
     return st.one_of(anywhere, near_dst, near_dst.map(lambda moment: moment.replace(microsecond=0)))
 
 
-# Interval boundaries, often in the small hours where DST changes happen (00:00-04:00, or around midnight).
+# Interval boundaries, often in the small hours where DST changes happen (00:00-04:00, or around midnight),
+# and inside the spring gaps of ZONES: 00:30 (Havana, Santiago), 01:30 (London), 02:15 (Lord Howe), 02:30
+# (New York), 03:00 (Chatham).
 MINUTES = st.one_of(
-    st.integers(0, 1440), st.integers(0, 240), st.sampled_from([0, 60, 90, 120, 150, 180, 1440])
+    st.integers(0, 1440),
+    st.integers(0, 240),
+    st.sampled_from([0, 30, 60, 90, 120, 135, 150, 180, 1440]),
 )
 
 
