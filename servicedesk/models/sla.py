@@ -226,7 +226,9 @@ class SLAClock(models.Model):
     `next_check_at` the wall time of the next threshold it crosses (empty when nothing is left to check),
     which the sweep reads through a partial index; `checked_seconds` how far the sweep has looked.
     `warned_at` and `breached_at` are when consumption crossed the first warning and the target in this
-    cycle: the colour a list shows without computing anything.
+    cycle: the colour a list shows without computing anything. `breached_at` is stamped by whatever first
+    sees the target crossed (banking, re-targeting, stopping, the sweep), at the crossing, and cleared
+    when a longer target puts the clock back within it; each stamp is also a "breached" ledger point.
     """
 
     class State(models.TextChoices):

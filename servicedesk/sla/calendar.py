@@ -6,15 +6,18 @@ A `Schedule` says when a desk works, in its own IANA time zone: weekly intervals
 refused) and return aware UTC datetimes; inside, everything is naive UTC.
 
 How a local day becomes UTC time (the DST rule)
-    Each boundary of a day's intervals is a local wall time mapped to UTC with ``fold=0`` (PEP 495,
-    Python's default). A boundary inside a spring-forward gap takes the offset from before the jump, so
-    it moves forward by the gap (New York 02:30 on a jump day is 03:30 EDT). A boundary inside a
-    fall-back overlap is its first occurrence, and a repeated hour inside an interval counts twice
-    (00:00-24:00 on that day is 25 hours). Minute 1440 is the next local midnight. Each day is then made
-    monotone and kept inside its own window [this local midnight, the next one): a start is raised to
-    the previous end, an end lowered to the next midnight, intervals left empty are dropped. Days
-    therefore never overlap in UTC, and every function sees exactly the same working time, so
-    ``between(s, t, add(s, t, d)) == d`` holds on DST days too.
+    Each boundary of a day's intervals is a local wall time, mapped to the first instant at which the
+    local clock reads that time or later. A boundary that exists is its first occurrence (``fold=0``,
+    PEP 495): inside a fall-back overlap that is the earlier one, and a repeated hour inside an interval
+    counts twice (00:00-24:00 on that day is 25 hours). A boundary inside a spring-forward gap never
+    shows on the clock: it is the moment of the jump (New York 02:30 on a jump day is 03:00 EDT, when
+    the clock jumps from 02:00 to 03:00), so a desk opening at 02:30 opens as the clock reaches 03:00
+    and one closing at 02:30 closes then; an interval wholly inside the gap is empty. Minute 1440 is the
+    next local midnight. The mapping keeps a day's boundaries in order and inside its own window [this
+    local midnight, the next one) (`_day` still raises a start to the previous end and lowers an end to
+    the next midnight, as a guard, and drops empty intervals). Days therefore never overlap in UTC, and
+    every function sees exactly the same working time, so ``between(s, t, add(s, t, d)) == d`` holds on
+    DST days too.
 
 Speed (the week skip)
     Nothing steps minute by minute: the loops walk local days and their few intervals. A whole week is
@@ -38,6 +41,7 @@ DAY_MINUTES = 1440
 ONE_DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 MICROSECOND = timedelta(microseconds=1)
+SECOND = timedelta(seconds=1)
 IDLE_DAYS = 800  # about two years of local days without working time: the schedule has none, give up
 
 Intervals = tuple[tuple[int, int], ...]
@@ -165,9 +169,30 @@ def _local_day(schedule: Schedule, moment: datetime) -> date:
     return _aware(moment).astimezone(schedule.zone).date()
 
 
+def _wall(zone: ZoneInfo, instant: datetime) -> datetime:
+    """The naive local wall time of a naive UTC instant."""
+    return _aware(instant).astimezone(zone).replace(tzinfo=None)
+
+
 def _to_utc(zone: ZoneInfo, local: datetime) -> datetime:
-    """A naive local wall time as naive UTC, fold=0: a time in a DST gap moves forward by the gap."""
-    return local - zone.utcoffset(local)
+    """The first instant (naive UTC) at which the local clock reads `local` or later.
+
+    That is `local`'s first occurrence (fold=0) when it exists. In a spring-forward gap (PEP 495: fold=1
+    then has the larger offset, the one after the jump) it is the jump itself, which tzinfo does not
+    expose: it lies in (local - after, local - before], where the clock reads earlier than `local` before
+    it and later after it, so a bisection over whole seconds (tzdata's resolution) finds it.
+    """
+    before, after = zone.utcoffset(local), zone.utcoffset(local.replace(fold=1))
+    if after <= before:
+        return local - before
+    start, low, high = local - after, 0, (after - before) // SECOND  # seconds after `start`
+    while high - low > 1:  # the clock reads earlier than `local` at start + low, later at start + high
+        middle = (low + high) // 2
+        if _wall(zone, start + middle * SECOND) >= local:
+            high = middle
+        else:
+            low = middle
+    return start + high * SECOND
 
 
 def _day(schedule: Schedule, day: date) -> tuple[datetime, datetime, list[Span]]:

@@ -68,7 +68,7 @@ def _bank_before(type_id: int, object_id: int, now: datetime, banks: dict[int, S
         schedule = banks[clock.policy_id]
         _bank(clock, replace(schedule, time_zone=clock.time_zone), now)
         _open(clock, SLASegment.Kind.RUNNING, now, "calendar")
-        clock.save(update_fields=["consumed_seconds", "running_since", "updated_at"])
+        clock.save(update_fields=["consumed_seconds", "running_since", "breached_at", "updated_at"])
 
 
 # Preview ----------------------------------------------------------------------------------------------

@@ -77,6 +77,38 @@ def _wall_time(clock: SLAClock, schedule: Schedule, seconds: float) -> datetime 
         return None
 
 
+def _crossing(clock: SLAClock, schedule: Schedule, now: datetime) -> datetime | None:
+    """When the clock reached its target, if it has by `now` and no breach is stamped; else None.
+
+    A running clock crossed it where its running time since it last banked made up the rest (never after
+    `now`); a clock whose banked time already covers the target (a target lowered below it, which
+    `_retarget` stamps at once) crossed it when it last banked, or now when it is paused.
+    """
+    if clock.breached_at is not None:
+        return None
+    if consumed_at(clock, schedule, now) < clock.target_seconds - EPSILON:
+        return None
+    if clock.state != State.RUNNING or clock.running_since is None:
+        return now
+    if clock.consumed_seconds >= clock.target_seconds - EPSILON:
+        return clock.running_since
+    crossed = _wall_time(clock, schedule, clock.target_seconds)
+    return now if crossed is None else min(crossed, now)
+
+
+def stamp_breach(clock: SLAClock, schedule: Schedule, now: datetime) -> bool:
+    """Stamp `breached_at` where the clock crossed its target, if it has by `now` and has no stamp, and
+    write the ledger's breached point there. Whatever sees a clock past its target stamps it (banking,
+    re-targeting, stopping, the sweep), so the stamp never waits for, nor depends on, an announcement.
+    Returns whether it stamped."""
+    crossed = _crossing(clock, schedule, now)
+    if crossed is None:
+        return False
+    clock.breached_at = crossed
+    _point(clock, Kind.BREACHED, crossed)
+    return True
+
+
 def _due(clock: SLAClock, schedule: Schedule) -> datetime | None:
     if clock.state != State.RUNNING:
         return None
@@ -136,7 +168,10 @@ def _close(clock: SLAClock, at: datetime, business_seconds: float = 0) -> None:
 
 
 def _bank(clock: SLAClock, schedule: Schedule, now: datetime) -> None:
-    """Close the open segment at `now`; a running clock banks the business time since it last banked."""
+    """Close the open segment at `now`; a running clock banks the business time since it last banked,
+    stamping the breach where that time crossed the target (before it is folded into the bank and the
+    crossing can no longer be told)."""
+    stamp_breach(clock, schedule, now)
     if clock.state == State.RUNNING:
         elapsed = between(schedule, clock.running_since, now)
         clock.consumed_seconds += elapsed
@@ -159,17 +194,11 @@ def _resume(clock: SLAClock, now: datetime, reason: str = "") -> None:
 
 
 def _stop(clock: SLAClock, schedule: Schedule, now: datetime, reason: str, *, cancel: bool = False) -> None:
-    if clock.state == State.RUNNING and clock.breached_at is None:
-        # The sweep may not have noticed the breach yet: the due time is when it happened.
-        due = _due(clock, schedule)
-        if due is not None and due <= now:
-            clock.breached_at = due
-    _bank(clock, schedule, now)
+    _bank(clock, schedule, now)  # stamps a breach the sweep has not seen yet, when it happened
     if cancel:
         state = State.CANCELLED
     elif clock.consumed_seconds >= clock.target_seconds - EPSILON:
         state = State.BREACHED
-        clock.breached_at = clock.breached_at or now
     else:
         state = State.MET
     clock.state, clock.running_since, clock.pause_reason = state, None, ""
@@ -189,9 +218,10 @@ def _retarget(clock, schedule, now, *, policy, priority, target, time_zone, reas
     clock.policy, clock.priority, clock.target_seconds, clock.time_zone = policy, priority, target, time_zone
     clock.checked_seconds = 0  # look again: a shorter target may have put thresholds behind the clock
     if clock.consumed_seconds < target - EPSILON:
-        clock.breached_at = None
+        clock.breached_at = None  # a longer target: not breached (yet) in this cycle
     after = {"policy": policy.name, "priority": priority, "target_seconds": target, "time_zone": time_zone}
     _point(clock, Kind.RETARGETED, now, reason, {"from": before, "to": after})
+    stamp_breach(clock, schedule, now)  # a shorter target already behind the clock is breached now
     _open(clock, Kind.RUNNING if running else Kind.PAUSED, now, "" if running else clock.pause_reason)
 
 

@@ -4,7 +4,9 @@ It reads only clocks whose `next_check_at` has passed (a partial index), in batc
 `FOR UPDATE SKIP LOCKED`, so its cost follows the clocks due, and several workers can sweep at once. Each
 batch is one transaction: a worker killed mid-batch leaves the clocks due, and the next sweep takes them.
 A threshold fires by inserting its `SLAFiring` row, unique per clock, cycle and threshold, before acting:
-whatever happens, it acts once per cycle.
+whatever happens, it acts once per cycle. That claim decides only announcing and escalating: a clock past
+its target without a breach stamp is stamped at the crossing every time (a target lowered then raised
+again may breach twice in one cycle; it is announced once).
 
 Lock order: a service changing a record locks the record, then its clocks. The sweep locks clocks, then
 their records with SKIP LOCKED: a record someone is changing is left for the next sweep, never waited on.
@@ -21,10 +23,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from servicedesk.kinds import kind_of
-from servicedesk.models import SLAClock, SLAFiring, SLASegment
+from servicedesk.models import SLAClock, SLAFiring
 
-from .calendar import add
-from .clocks import EPSILON, OPEN_STATES, Context, State, consumed_at, refresh
+from .clocks import EPSILON, OPEN_STATES, Context, consumed_at, refresh, stamp_breach
 from .policies import Threshold, policy_thresholds
 
 logger = logging.getLogger(__name__)
@@ -124,11 +125,13 @@ def check_clock(clock: SLAClock, record, ctx: Context) -> list[str]:
         schedule = ctx.schedule(clock)
         thresholds = policy_thresholds(policy, clock.metric, clock.target_seconds)
         consumed = consumed_at(clock, schedule, ctx.now)
+        # Stamp first: a breach is a fact of the clock, even when this cycle announced one already.
+        stamp_breach(clock, schedule, ctx.now)
         crossed = [t for t in thresholds if clock.checked_seconds + EPSILON < t.seconds <= consumed + EPSILON]
         claimed = _claim(clock, crossed, ctx.now)
         fired = [t for t in crossed if t.key in claimed]
         fired_keys += [t.key for t in fired]
-        _act(clock, record, kind_of(record).sla, fired, schedule, ctx)
+        _act(clock, record, kind_of(record).sla, fired, ctx)
         if not any(t.kind == "rule" for t in fired):
             clock.checked_seconds = max(clock.checked_seconds, consumed)
             break
@@ -168,23 +171,15 @@ def _claim(clock: SLAClock, thresholds: list[Threshold], now: datetime) -> set[s
         return {row[0] for row in cursor.fetchall()}
 
 
-def _act(clock, record, adapter, fired: list[Threshold], schedule, ctx: Context) -> None:
+def _act(clock, record, adapter, fired: list[Threshold], ctx: Context) -> None:
     """Announce the breach, or else the highest warning that fired (not every warning crossed at once),
-    then run the escalation rules in order."""
+    then run the escalation rules in order. The claim decides only this: the breach itself is stamped
+    (`stamp_breach`) whether or not this cycle announced one before."""
     breach = next((t for t in fired if t.kind == "breach"), None)
     warnings = [t for t in fired if t.kind == "warning"]
     data = {"metric": clock.metric, "target_seconds": clock.target_seconds, "cycle": clock.cycle}
     if warnings and clock.warned_at is None:
         clock.warned_at = ctx.now
-    if breach is not None:
-        clock.breached_at = clock.breached_at or _crossed_at(clock, schedule, breach, ctx.now)
-        SLASegment.objects.create(
-            clock=clock,
-            cycle=clock.cycle,
-            kind=SLASegment.Kind.BREACHED,
-            started_at=clock.breached_at,
-            ended_at=clock.breached_at,
-        )
     if any(t.kind == "rule" for t in fired):
         # An escalation may sync the clock from the database: it must see this first. Otherwise the
         # caller's `refresh` saves the clock once, with everything.
@@ -207,14 +202,3 @@ def _act(clock, record, adapter, fired: list[Threshold], schedule, ctx: Context)
             SLAFiring.objects.filter(clock=clock, cycle=clock.cycle, threshold=threshold.key).update(
                 data=done
             )
-
-
-def _crossed_at(clock: SLAClock, schedule, threshold: Threshold, now: datetime) -> datetime:
-    """The wall time a running clock reached the threshold (now for a paused one)."""
-    if clock.state != State.RUNNING:
-        return now
-    remaining = max(threshold.seconds - clock.consumed_seconds, 0)
-    try:
-        return min(add(schedule, clock.running_since, remaining), now)
-    except ValueError:
-        return now

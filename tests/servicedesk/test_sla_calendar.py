@@ -141,19 +141,45 @@ def test_nine_to_six_on_a_dst_day_is_still_nine_hours(zone, day):
     assert add(schedule, midnight, 9 * HOUR) == datetime.combine(day, time(18), tzinfo=zone)
 
 
-def test_boundaries_inside_a_dst_gap_move_forward_and_a_repeated_hour_counts_twice():
+def test_an_opening_inside_the_spring_gap_opens_when_the_clock_jumps():
+    sundays = Schedule("America/New_York", ((),) * 6 + (((150, 300),),))  # Sundays 02:30-05:00
+    start = datetime(2026, 3, 8, 5, tzinfo=UTC)  # 00:00 EST; at 02:00 EST (07:00Z) the clock reads 03:00 EDT
+
+    assert next_working(sundays, start) == datetime(2026, 3, 8, 7, tzinfo=UTC)
+    assert add(sundays, start, HOUR) == datetime(2026, 3, 8, 8, tzinfo=UTC)
+    assert between(sundays, start, start + timedelta(days=1)) == 2 * HOUR  # 03:00 to 05:00 EDT
+
+
+def test_boundaries_inside_a_dst_gap_are_the_jump_and_a_repeated_hour_counts_twice():
     sunday_only = lambda *spans: Schedule("America/New_York", ((),) * 6 + (spans,))  # noqa: E731
     spring = datetime(2026, 3, 8, tzinfo=NEW_YORK)  # 02:00 EST jumps to 03:00 EDT
+    jump = datetime(2026, 3, 8, 7, tzinfo=UTC)
     after = spring + timedelta(days=1)
-    assert between(sunday_only((120, 240)), spring, after) == HOUR  # 02:00 is 03:00 EDT
-    assert between(sunday_only((60, 150)), spring, after) == 90 * 60  # 01:00 EST to 02:30 = 03:30 EDT
-    assert between(sunday_only((150, 180)), spring, after) == 0  # 02:30-03:00: 03:30 EDT to 03:00 EDT
+    assert between(sunday_only((120, 240)), spring, after) == HOUR  # 02:00 is the jump: 03:00 EDT
+    assert between(sunday_only((60, 150)), spring, after) == HOUR  # 01:00 EST to the jump
+    assert add(sunday_only((60, 150)), spring, HOUR) == jump
+    assert not is_working(sunday_only((60, 150)), jump)
+    assert is_working(sunday_only((60, 150)), jump - MICRO)
+    assert between(sunday_only((150, 180)), spring, after) == 0  # 02:30-03:00 never shows on the clock
+    assert between(sunday_only((130, 170)), spring, after) == 0
     assert between(sunday_only((120, 150), (150, 180), (180, 240)), spring, after) == HOUR
+    assert next_working(sunday_only((130, 170), (170, 200)), spring) == jump
     autumn = datetime(2026, 11, 1, tzinfo=NEW_YORK)  # 02:00 EDT falls back to 01:00 EST
     after = autumn + timedelta(days=1)
     assert between(sunday_only((60, 120)), autumn, after) == 2 * HOUR  # 01:00 EDT to 02:00 EST
     assert between(sunday_only((0, 90)), autumn, after) == 90 * 60  # to the first 01:30
     assert add(sunday_only((60, 120)), autumn, HOUR + 1800) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+
+
+def test_an_opening_inside_a_gap_at_half_past_or_across_a_whole_day_is_the_jump():
+    # Lord Howe moves from +10:30 to +11 at 02:00; Samoa skipped 30 December 2011 (-10 to +14).
+    lord_howe = Schedule("Australia/Lord_Howe", (((135, 180),),) * 7)  # 02:15-03:00
+    day = datetime(2026, 10, 4, tzinfo=ZoneInfo("Australia/Lord_Howe"))
+    assert next_working(lord_howe, day) == datetime(2026, 10, 3, 15, 30, tzinfo=UTC)  # 02:00 LHST
+    assert between(lord_howe, day, day + timedelta(days=1)) == 30 * 60  # 02:30 to 03:00 +11
+    samoa = Schedule("Pacific/Apia", (((540, 1080),),) * 7)
+    thursday = datetime(2011, 12, 29, 18, tzinfo=ZoneInfo("Pacific/Apia"))
+    assert add(samoa, thursday, HOUR) == datetime(2011, 12, 31, 10, tzinfo=ZoneInfo("Pacific/Apia"))
 
 
 def test_zero_seconds_returns_the_start_even_in_closed_time():
@@ -310,9 +336,13 @@ def moments(zone_name):
     return st.one_of(anywhere, near_dst, near_dst.map(lambda moment: moment.replace(microsecond=0)))
 
 
-# Interval boundaries, often in the small hours where DST changes happen (00:00-04:00, or around midnight).
+# Interval boundaries, often in the small hours where DST changes happen (00:00-04:00, or around midnight),
+# and inside the spring gaps of ZONES: 00:30 (Havana, Santiago), 01:30 (London), 02:15 (Lord Howe), 02:30
+# (New York), 03:00 (Chatham).
 MINUTES = st.one_of(
-    st.integers(0, 1440), st.integers(0, 240), st.sampled_from([0, 60, 90, 120, 150, 180, 1440])
+    st.integers(0, 1440),
+    st.integers(0, 240),
+    st.sampled_from([0, 30, 60, 90, 120, 135, 150, 180, 1440]),
 )
 
 
