@@ -168,7 +168,18 @@ class AssignToMeForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["take_into"].queryset = active_groups().filter(members=user)
+
+    def changes(self) -> dict:
+        """The assignment asked for (for `services.incident_assign`); ValidationError for a group that is
+        not (any more) the agent's."""
+        if not self.is_valid():
+            raise ValidationError(self.errors["take_into"].as_data())
+        changes = {"assignee": self.user}
+        if self.cleaned_data["take_into"] is not None:
+            changes["support_group"] = self.cleaned_data["take_into"]
+        return changes
 
 
 class TransitionForm(forms.Form):

@@ -208,18 +208,6 @@ def record_edit(request, number):
     return redirect("incidents:detail", record.number)
 
 
-def _assign_to_me(request, record) -> dict:
-    """What "Assign to me" changes: the assignee, and the group when the agent takes the record into one
-    of their own groups (offered when they are not a member of the record's group)."""
-    form = AssignToMeForm(request.POST, user=request.user)
-    if not form.is_valid():
-        raise ValidationError(form.errors["take_into"].as_data())
-    changes = {"assignee": request.user}
-    if form.cleaned_data["take_into"] is not None:
-        changes["support_group"] = form.cleaned_data["take_into"]
-    return changes
-
-
 @agent_required
 @require_POST
 def record_assign(request, number):
@@ -232,7 +220,7 @@ def record_assign(request, number):
     to_me = "assign_to_me" in request.POST or "take_into" in request.POST
     try:
         if to_me:
-            changes = _assign_to_me(request, record)
+            changes = AssignToMeForm(request.POST, user=request.user).changes()
         elif form.is_valid():
             changes = {
                 "support_group": form.cleaned_data["support_group"],
