@@ -209,7 +209,7 @@ def _report_failures(request, form: BulkForm, failed: list) -> None:
             if text not in form.errors.get(field, []):
                 form.add_error(field, text)
             text = _("%(field)s: %(message)s") % {"field": form.fields[field].label, "message": text}
-        messages.error(request, f"{_numbers(numbers)}: {text}")
+        messages.error(request, _("%(records)s: %(reason)s") % {"records": _numbers(numbers), "reason": text})
 
 
 def _bulk_answer(request, back: str, form: BulkForm, *, selected, status: int):
