@@ -4,15 +4,20 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.attachments import allowed_extensions
 
 
 def _limits_text() -> str:
-    return gettext("Up to %(count)d files, %(size)s each. Allowed: %(types)s.") % {
-        "count": settings.ITSM_ATTACHMENTS_PER_ENTRY,
+    count = settings.ITSM_ATTACHMENTS_PER_ENTRY
+    return ngettext(
+        "Up to %(count)d file of %(size)s. Allowed: %(types)s.",
+        "Up to %(count)d files, %(size)s each. Allowed: %(types)s.",
+        count,
+    ) % {
+        "count": count,
         "size": filesizeformat(settings.ITSM_ATTACHMENT_MAX_BYTES),
         "types": ", ".join(allowed_extensions()),
     }
