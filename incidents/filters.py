@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cmdb.models import ConfigurationItem
-from servicedesk.api.filters import DateTimeFilter, WordsFilter
+from servicedesk.api.filters import BooleanFilter, DateTimeFilter, FilterSet, WordsFilter
 from servicedesk.kinds import parse_number
 from servicedesk.models import Priority, SupportGroup, User
 
@@ -31,7 +31,7 @@ class MinutesFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(FilterSet):
     """Filters by status, priority, group, assignee, service, CI, dates, SLA (breached; falling due
     within N minutes) and words (`q`, or a number)."""
 
@@ -57,13 +57,13 @@ class IncidentFilter(django_filters.FilterSet):
         queryset=RequestType.objects.all(), label=_("Request type")
     )
     channel = django_filters.MultipleChoiceFilter(choices=Incident.Channel.choices, label=_("Channel"))
-    is_major = django_filters.BooleanFilter(label=_("Major incident"))
+    is_major = BooleanFilter(label=_("Major incident"))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
     updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("Updated from"))
     resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte", label=_("Resolved from"))
     resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt", label=_("Resolved before"))
-    sla_breached = django_filters.BooleanFilter(method="filter_sla_breached", label=_("SLA breached"))
+    sla_breached = BooleanFilter(method="filter_sla_breached", label=_("SLA breached"))
     sla_breaching_within = MinutesFilter(
         method="filter_sla_breaching_within",
         label=_("SLA due within (minutes)"),

@@ -13,7 +13,7 @@ from servicedesk.fields import MultipleFileField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import Impact, SupportGroup, Urgency, User
 
-from .forms_workspace import PersonChoiceField, active_groups, agents
+from .forms_workspace import GroupAssigneeMixin, PersonChoiceField, active_groups, agents, offer_only
 from .models import Category, Incident, RequestType
 from .services.common import business_services
 
@@ -140,25 +140,64 @@ class RecordEditForm(MergeFormMixin, ClassificationMixin):
         return super().display_value(name, value)
 
 
-class AssignForm(forms.Form):
+class AssignForm(GroupAssigneeMixin, forms.Form):
     support_group = forms.ModelChoiceField(
         queryset=SupportGroup.objects.none(), required=False, label=_("Group"), empty_label=_("No group")
     )
     assignee = PersonChoiceField(
         queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Nobody")
     )
+    assignee_form = "assign"
 
-    def __init__(self, *args, record: Incident, **kwargs):
-        kwargs.setdefault(
-            "initial", {"support_group": record.support_group_id, "assignee": record.assignee_id}
-        )
+    def __init__(self, *args, record: Incident | None = None, **kwargs):
+        if record is not None:
+            kwargs.setdefault("initial", {"support_group": record.support_group, "assignee": record.assignee})
         super().__init__(*args, **kwargs)
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
+        self.offer_group_members()
 
 
-def transition_form_class(transition: dict):
-    """A form with the inputs that `transition` (from `allowed_transitions`) requires or accepts."""
+class AssignToMeForm(forms.Form):
+    """ "Assign to me", in the record's group, or first taking the record into one of the agent's groups
+    (`take_into`) when the agent is not a member of the record's group."""
+
+    take_into = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("You are not a member of that group (any more).")},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["take_into"].queryset = active_groups().filter(members=user)
+
+    def changes(self) -> dict:
+        """The assignment asked for (for `services.incident_assign`); ValidationError for a group that is
+        not (any more) the agent's."""
+        if not self.is_valid():
+            raise ValidationError(self.errors["take_into"].as_data())
+        changes = {"assignee": self.user}
+        if self.cleaned_data["take_into"] is not None:
+            changes["support_group"] = self.cleaned_data["take_into"]
+        return changes
+
+
+class TransitionForm(forms.Form):
+    """The base of `transition_form_class`'s forms: the assignee menu lists `assignee_group`'s members."""
+
+    assignee_group: SupportGroup | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.assignee_group is not None and "assignee" in self.fields:
+            offer_only(self.fields["assignee"], agents(self.assignee_group))
+
+
+def transition_form_class(transition: dict, *, group: SupportGroup | None = None):
+    """A form with the inputs that `transition` (from `allowed_transitions`) requires or accepts; an
+    assignee is chosen among the members of `group` (the record's), when it has one."""
     required = set(transition["requires"])
     fields = {}
     for name in [*transition["requires"], *transition["accepts"]]:
@@ -184,7 +223,8 @@ def transition_form_class(transition: dict):
                 label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=is_required
             )
         # csat_score and csat_comment are the requester's, given in the portal.
-    return type(f"{transition['name'].title()}TransitionForm", (forms.Form,), fields)
+    fields["assignee_group"] = group
+    return type(f"{transition['name'].title()}TransitionForm", (TransitionForm,), fields)
 
 
 class CommentForm(forms.Form):
@@ -225,7 +265,7 @@ class MajorForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
 
-class DeskEntryForm(ClassificationMixin):
+class DeskEntryForm(GroupAssigneeMixin, ClassificationMixin):
     """A call taken by an agent on behalf of a requester."""
 
     requester = forms.CharField(
@@ -268,6 +308,7 @@ class DeskEntryForm(ClassificationMixin):
         "impact", "urgency", "support_group", "assignee", "affected_cis", "title", "description",
         "attachments",
     ]  # fmt: skip
+    assignee_form = "entry"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"impact": Impact.USER, "urgency": Urgency.MEDIUM})
@@ -279,6 +320,7 @@ class DeskEntryForm(ClassificationMixin):
         self.fields["request_type"].label_from_instance = lambda t: f"{t.service.name} › {t.name}"
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
+        self.offer_group_members()
         self.requester_user = None
 
     def clean_requester(self):

@@ -5,10 +5,14 @@ The record page's and agent entry's forms are in `forms_record`.
 Forms validate shape only; the services decide what is allowed and raise what is not.
 """
 
+import json
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Model, Q
+from django.forms.models import ModelChoiceIterator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import SupportGroup, User
@@ -49,6 +53,56 @@ def active_groups():
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.get_full_name()
+
+
+def offer_only(field: forms.ModelChoiceField, queryset) -> None:
+    """List only `queryset` in `field`'s menu while the field still accepts all of its own queryset, so
+    that a choice outside the menu gets the explanation of the service that refuses it (who is not in
+    which group) rather than a bare "Select a valid choice"."""
+    choices = ModelChoiceIterator(field)
+    choices.queryset = queryset
+    field.widget.choices = choices
+
+
+class GroupAssigneeMixin:
+    """A group and an assignee chosen together (fields `support_group` and `assignee`): the assignee menu
+    lists the chosen group's members (every agent while no group is chosen), and changing the group
+    fetches the new group's members (htmx, `incidents:assignee_options`). Whether the person may take
+    the group's records stays the service's check, so a crafted or outdated choice gets its field error.
+
+    `assignee_form` names the form for that address (`views_entry.ASSIGNEE_FORMS`)."""
+
+    assignee_form = ""
+
+    def chosen(self, name: str):
+        """The object chosen in field `name` (posted, else initial), or None when none or unknown."""
+        value = self[name].data if self.is_bound else self[name].initial
+        if isinstance(value, Model):
+            return value  # an initial object, as the record has it
+        try:
+            return self.fields[name].to_python(value)
+        except ValidationError:
+            return None
+
+    def offer_group_members(self) -> None:
+        group, person = self.chosen("support_group"), self.chosen("assignee")
+        if group is not None:
+            members = agents(group)
+            if person is not None:
+                # The current choice stays visible (and, if not a member, gets its error on saving)
+                # rather than silently turning into "nobody".
+                members = agents().filter(Q(pk__in=members.values("pk")) | Q(pk=person.pk))
+            offer_only(self.fields["assignee"], members)
+        target = f"{self['assignee'].auto_id}-field"
+        self.fields["support_group"].widget.attrs.update(
+            {
+                "hx-get": reverse("incidents:assignee_options"),
+                "hx-target": f"#{target}",
+                "hx-include": f"#{self['assignee'].auto_id}",
+                "hx-vals": json.dumps({"form": self.assignee_form}),
+                "aria-controls": target,
+            }
+        )
 
 
 class QueueFilter(IncidentFilter):
@@ -94,7 +148,7 @@ class SavedViewForm(forms.Form):
         return name
 
 
-class BulkForm(forms.Form):
+class BulkForm(GroupAssigneeMixin, forms.Form):
     ASSIGN = "assign"
     TRANSITION = "transition"
 
@@ -131,12 +185,14 @@ class BulkForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
     prefix = "bulk"  # the queue's filter form has fields of the same names
+    assignee_form = "bulk"
 
     def __init__(self, *args, records=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["records"].queryset = records if records is not None else Incident.objects.none()
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
+        self.offer_group_members()
 
     def clean_records(self):
         records = self.cleaned_data["records"]

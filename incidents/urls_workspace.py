@@ -12,6 +12,7 @@ urlpatterns = [
     path("desk/jump/", views_queue.jump, name="jump"),
     path("desk/new/", views_entry.desk_new, name="desk_new"),
     path("desk/requesters/", views_entry.requester_search, name="requester_search"),
+    path("desk/assignees/", views_entry.assignee_options, name="assignee_options"),
     path("desk/records/<str:number>/edit/", views_record.record_edit, name="record_edit"),
     path("desk/records/<str:number>/assign/", views_record.record_assign, name="record_assign"),
     path("desk/records/<str:number>/transition/", views_record.record_transition, name="record_transition"),

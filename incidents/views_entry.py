@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -10,10 +11,13 @@ from django.views.decorators.http import require_GET
 from servicedesk.models import User
 
 from . import services
-from .forms_record import DeskEntryForm, apply_errors
+from .forms_record import AssignForm, DeskEntryForm, apply_errors
+from .forms_workspace import BulkForm
 from .views_workspace import agent_required
 
 SEARCH_LIMIT = 20
+# The forms whose assignee menu follows their group (`forms_workspace.GroupAssigneeMixin`).
+ASSIGNEE_FORMS = {"assign": AssignForm, "entry": DeskEntryForm, "bulk": BulkForm}
 
 
 @agent_required
@@ -50,3 +54,19 @@ def requester_search(request):
             )
         people = people.order_by("full_name", "username")[:SEARCH_LIMIT]
     return render(request, "incidents/workspace/_requester_options.html", {"people": people, "q": text})
+
+
+@agent_required
+@require_GET
+def assignee_options(request):
+    """The assignee menu of one of `ASSIGNEE_FORMS` (`form`) for the group just chosen: its members,
+    keeping the person already chosen if they are one (htmx, on the group's change)."""
+    form_class = ASSIGNEE_FORMS.get(request.GET.get("form", ""))
+    if form_class is None:
+        raise Http404
+    chosen = form_class(request.GET)
+    group, person = chosen.chosen("support_group"), chosen.chosen("assignee")
+    if group is not None and person is not None and not group.members.filter(pk=person.pk).exists():
+        person = None
+    form = form_class(initial={"support_group": group, "assignee": person})
+    return render(request, "incidents/workspace/_assignee_field.html", {"field": form["assignee"]})

@@ -1,6 +1,7 @@
 """The agent queue: tabs, filters, saved views, bulk actions, and the quick jump by number."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -67,40 +68,67 @@ def _row_clocks(statuses) -> list:
     return running or [status for status in statuses if status.level != Level.CANCELLED]
 
 
-@agent_required
-@require_GET
-def queue(request):
-    """The queue: one tab's rows, filtered with the API's filters, the most urgent SLA first (then
-    priority and age), paginated in SQL, each row with its SLA clocks (read for the whole page at once).
-    An htmx request from the filter form gets the table alone."""
-    view = request.GET.get("view", DEFAULT_QUEUE_VIEW)
+def _filter_errors(form) -> list[tuple[str, list[str]]]:
+    """Each invalid filter by its label, with its errors."""
+    return [
+        (str(form[name].label) if name in form.fields else _("Filters"), list(errors))
+        for name, errors in form.errors.items()
+    ]
+
+
+def _queue_context(request, params: QueryDict, *, bulk_form=None, selected=()) -> dict:
+    """The queue for `params` (the queue's own query: tab, filters, page): one tab's rows, filtered with
+    the API's filters, the most urgent SLA first (then priority and age), paginated in SQL, each row with
+    its SLA clocks (read for the whole page at once). An invalid filter lists nothing and says why, as the
+    API answers 400 rather than ignoring it."""
+    view = params.get("view", DEFAULT_QUEUE_VIEW)
     if view not in QUEUE_VIEWS:
         view = DEFAULT_QUEUE_VIEW
-    filterset = QueueFilter(request.GET or None, queryset=incident_queue(user=request.user, view=view))
-    per_page = _page_size(request.GET)
-    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    filterset = QueueFilter(params or None, queryset=incident_queue(user=request.user, view=view))
+    valid = not filterset.is_bound or filterset.is_valid()
+    per_page = _page_size(params)
+    rows = filterset.qs if valid else filterset.queryset.none()
+    page = Paginator(rows, per_page).get_page(params.get("page"))
     page.object_list = list(page.object_list)
     clocks = records_sla(page.object_list)
     for record in page.object_list:
         record.sla_clocks = _row_clocks(clocks.get(record.pk, []))
-    context = {
+    query = _query_without(params, "page")
+    return {
         "view": view,
         "views": QUEUE_VIEWS.items(),
         "filter": filterset,
         "form": filterset.form,
+        "filter_errors": [] if valid else _filter_errors(filterset.form),
         "page": page,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
-        "query": _query_without(request.GET, "page"),
-        "filter_query": _query_without(request.GET, "page", "view"),
-        "bulk_form": BulkForm(),
-        "more_filters_used": any(request.GET.get(name) for name in MORE_FILTERS),
+        "query": query,
+        "filter_query": _query_without(params, "page", "view"),
+        # The queue's own address (the bulk action re-renders the queue from another one).
+        "queue_url": reverse("incidents:queue"),
+        "queue_path": f"{reverse('incidents:queue')}?{params.urlencode()}" if params else "",
+        "bulk_form": bulk_form or BulkForm(),
+        "selected": set(selected),
+        "more_filters_used": any(params.get(name) for name in MORE_FILTERS),
     }
+
+
+def _render_queue(request, context, *, status: int = 200):
     if request.htmx and request.htmx.target == "queue-table":
-        return render(request, "incidents/workspace/_queue_table.html", context)
+        return render(request, "incidents/workspace/_queue_table.html", context, status=status)
     context["saved_views"] = _saved_views(request.user)
     context["saved_view_form"] = SavedViewForm(initial={"query": context["query"]})
-    return render(request, "incidents/workspace/queue.html", context)
+    return render(request, "incidents/workspace/queue.html", context, status=status)
+
+
+@agent_required
+@require_GET
+def queue(request):
+    """The queue page; an htmx request from the filter form gets the table alone. 400 for a filter
+    that is not valid (an unknown group, a malformed date), shown on the page."""
+    context = _queue_context(request, request.GET)
+    return _render_queue(request, context, status=400 if context["filter_errors"] else 200)
 
 
 @agent_required
@@ -147,27 +175,67 @@ def _bulk_one(form: BulkForm, record, actor) -> None:
         services.incident_transition(record=record, actor=actor, to=data["to"], **form.transition_inputs())
 
 
-def _reason(exc: Exception) -> str:
+def _reasons(exc: Exception) -> list[tuple[str | None, str]]:
+    """Why a record was not updated: (field or None, message) pairs."""
     if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc.message)
+        if hasattr(exc, "error_dict"):
+            return [(field, text) for field, texts in exc.message_dict.items() for text in texts]
+        return [(None, text) for text in exc.messages]
+    return [(None, str(exc.message))]
+
+
+def _numbers(numbers: list[str]) -> str:
+    shown = ", ".join(numbers[:FAILURES_SHOWN])
+    if len(numbers) > FAILURES_SHOWN:
+        more = len(numbers) - FAILURES_SHOWN
+        return _("%(numbers)s and %(count)d more") % {"numbers": shown, "count": more}
+    return shown
+
+
+def _report_failures(request, form: BulkForm, failed: list) -> None:
+    """Each distinct reason once, naming its field and the records it stopped; a reason about one of
+    the bulk form's fields also marks that field."""
+    messages.error(
+        request,
+        ngettext("%(count)d record was not updated:", "%(count)d records were not updated:", len(failed))
+        % {"count": len(failed)},
+    )
+    grouped: dict[tuple[str | None, str], list[str]] = {}
+    for record, exc in failed:
+        for reason in _reasons(exc):
+            grouped.setdefault(reason, []).append(record.number)
+    for (field, text), numbers in grouped.items():
+        if field in form.fields and field != "records":
+            if text not in form.errors.get(field, []):
+                form.add_error(field, text)
+            text = _("%(field)s: %(message)s") % {"field": form.fields[field].label, "message": text}
+        messages.error(request, _("%(records)s: %(reason)s") % {"records": _numbers(numbers), "reason": text})
+
+
+def _bulk_answer(request, back: str, form: BulkForm, *, selected, status: int):
+    """The queue again, as it was (tab, filters, page), with the form's errors and the rows to retry
+    still ticked."""
+    params = QueryDict(urlsplit(back).query)
+    context = _queue_context(request, params, bulk_form=form, selected=selected)
+    return _render_queue(request, context, status=status)
 
 
 @agent_required
 @require_POST
 def bulk(request):
-    """Assign or transition the selected records one by one through the services; report each failure."""
+    """Assign or transition the selected records one by one through the services. A refused form, or
+    records that were not updated, show the queue again with the reasons and those rows still selected."""
     back = safe_next(request, reverse("incidents:queue"))
     form = BulkForm(request.POST, records=incident_list_for_user(user=request.user))
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(back)
+        selected = {int(pk) for pk in request.POST.getlist("bulk-records") if pk.isdigit()}
+        return _bulk_answer(request, back, form, selected=selected, status=400)
     done, failed = 0, []
     for record in form.cleaned_data["records"]:
         try:
             _bulk_one(form, record, request.user)
         except (ApplicationError, ValidationError) as exc:
-            failed.append((record.number, _reason(exc)))
+            failed.append((record, exc))
         else:
             done += 1
     if done:
@@ -176,17 +244,11 @@ def bulk(request):
             ngettext("%(count)d record was updated.", "%(count)d records were updated.", done)
             % {"count": done},
         )
-    if failed:
-        messages.error(
-            request,
-            ngettext("%(count)d record was not updated:", "%(count)d records were not updated:", len(failed))
-            % {"count": len(failed)},
-        )
-        for number, reason in failed[:FAILURES_SHOWN]:
-            messages.error(request, f"{number}: {reason}")
-        if len(failed) > FAILURES_SHOWN:
-            messages.error(request, _("… and %(count)d more.") % {"count": len(failed) - FAILURES_SHOWN})
-    return redirect(back)
+    if not failed:
+        return redirect(back)
+    _report_failures(request, form, failed)
+    selected = {record.pk for record, _exc in failed}
+    return _bulk_answer(request, back, form, selected=selected, status=200 if done else 400)
 
 
 @agent_required

@@ -23,6 +23,7 @@ from servicedesk.sla.status import clock_ledger, record_sla
 from . import services
 from .forms_record import (
     AssignForm,
+    AssignToMeForm,
     CommentForm,
     MajorForm,
     MergeForm,
@@ -31,6 +32,7 @@ from .forms_record import (
     apply_errors,
     transition_form_class,
 )
+from .forms_workspace import active_groups
 from .permissions import IncidentPolicy
 from .selectors import incident_children, incident_timeline, timeline_escalation_groups
 from .views_workspace import agent_required, record_for
@@ -94,7 +96,7 @@ def _transitions(record, user, bound=None) -> list[dict]:
         key=lambda t: order.index(t["name"]) if t["name"] in order else len(order),
     )
     for transition in allowed:
-        form_class = transition_form_class(transition)
+        form_class = transition_form_class(transition, group=record.support_group)
         if bound is not None and bound.prefix == transition["name"]:
             transition["form"] = bound
         else:
@@ -122,6 +124,7 @@ def _context(request, record, **extra) -> dict:
         "major_form": MajorForm(),
         "can_edit": IncidentPolicy.can_edit(user, record),
         "can_assign": IncidentPolicy.can_assign(user, record),
+        "my_groups": list(active_groups().filter(members=user)),
         "can_comment": IncidentPolicy.can_comment(user, record),
         "can_link": IncidentPolicy.can_link(user, record),
         "can_declare_major": IncidentPolicy.can_declare_major(user, record),
@@ -227,23 +230,34 @@ def record_edit(request, number):
 @agent_required
 @require_POST
 def record_assign(request, number):
+    """Save the assignment panel, or "Assign to me" (`assign_to_me` or `take_into`), whose refusal is
+    shown beside its button (and, without htmx, at the top of the page) rather than on the form's fields.
+    """
     record = record_for(request, number)
     before, page_version = record.version, request.POST.get("version")
     form = AssignForm(request.POST, record=record)
-    if "assign_to_me" in request.POST:
-        changes = {"assignee": request.user}
-    elif form.is_valid():
-        changes = {
-            "support_group": form.cleaned_data["support_group"],
-            "assignee": form.cleaned_data["assignee"],
-        }
-    else:
-        return _failed(request, record, main="assignment", status=400, assign_form=form)
+    to_me = "assign_to_me" in request.POST or "take_into" in request.POST
     try:
+        if to_me:
+            changes = AssignToMeForm(request.POST, user=request.user).changes()
+        elif form.is_valid():
+            changes = {
+                "support_group": form.cleaned_data["support_group"],
+                "assignee": form.cleaned_data["assignee"],
+            }
+        else:
+            return _failed(request, record, main="assignment", status=400, assign_form=form)
         record = services.incident_assign(record=record, actor=request.user, **changes)
     except ValidationError as exc:
-        apply_errors(form, exc)
-        return _failed(request, record, main="assignment", status=400, assign_form=form)
+        if not to_me:
+            apply_errors(form, exc)
+            return _failed(request, record, main="assignment", status=400, assign_form=form)
+        # Where the agent is looking: beside the button in the swapped panel, or atop a reloaded page.
+        error = " ".join(exc.messages)
+        if request.htmx:
+            return _failed(request, record, main="assignment", status=400, assign_error=error)
+        messages.error(request, error)
+        return record_page(request, record, status=400)
     return _answer(
         request,
         record,
@@ -269,7 +283,7 @@ def record_transition(request, number):
         messages.error(request, message)
         return record_page(request, record, status=409)
     transition = allowed[name]
-    form = transition_form_class(transition)(request.POST, prefix=name)
+    form = transition_form_class(transition, group=record.support_group)(request.POST, prefix=name)
     if not form.is_valid():
         return _failed(request, record, main="transitions", status=400, transition_form=form)
     inputs = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}

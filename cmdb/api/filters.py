@@ -3,11 +3,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
-from servicedesk.api.filters import WordsFilter
+from servicedesk.api.filters import FilterSet, WordsFilter
 from servicedesk.models import SupportGroup, User
 
 
-class CIFilter(django_filters.FilterSet):
+class CIFilter(FilterSet):
     """`class` (set below: a keyword) takes a class code and matches the class and its subclasses."""
 
     ci_class = django_filters.ModelChoiceFilter(
@@ -41,7 +41,7 @@ CIFilter.declared_filters["class"] = CIFilter.base_filters["class"] = CIFilter.b
 del CIFilter.declared_filters["ci_class"]
 
 
-class CIRelationshipFilter(django_filters.FilterSet):
+class CIRelationshipFilter(FilterSet):
     source = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all())
     target = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all())
     type = django_filters.ModelChoiceFilter(
@@ -62,7 +62,7 @@ class CIRelationshipFilter(django_filters.FilterSet):
         return queryset.filter(Q(source=value) | Q(target=value))
 
 
-class CIClassFilter(django_filters.FilterSet):
+class CIClassFilter(FilterSet):
     parent = django_filters.ModelChoiceFilter(
         queryset=CIClass.objects.all(), to_field_name="code", label=_("Parent class code")
     )

@@ -5,7 +5,6 @@ calls one selector or service. Writes answer the record in full with its ETag an
 POST honours `Idempotency-Key` (`servicedesk.api.base`).
 """
 
-import django_filters
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.conditional import expected_version, locked_if_match, not_modified, with_etag
+from servicedesk.api.filters import BooleanFilter, FilterSet
 from servicedesk.api.pagination import CursorPagination
 from servicedesk.api.parsers import JSONParser
 from servicedesk.api.schema import error_responses_for
@@ -42,8 +42,8 @@ class TimelinePagination(CursorPagination):
         return ("created_at", "id")
 
 
-class CommentFilter(django_filters.FilterSet):
-    is_public = django_filters.BooleanFilter(label=gettext_lazy("Public (false: work notes)"))
+class CommentFilter(FilterSet):
+    is_public = BooleanFilter(label=gettext_lazy("Public (false: work notes)"))
 
     class Meta:
         model = TimelineEntry

@@ -2,14 +2,13 @@
 priority matrix. What a requester may file against, and how a record's priority follows from its impact and
 urgency."""
 
-import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.response import Response
 
 from servicedesk.api.base import APIView, GenericViewSet
-from servicedesk.api.filters import WordsFilter
+from servicedesk.api.filters import BooleanFilter, FilterSet, WordsFilter
 from servicedesk.models import Impact, Priority, Urgency
 from servicedesk.services.priority import priority_matrix
 
@@ -18,7 +17,7 @@ from ..services.common import business_services
 from . import serializers
 
 
-class RequestTypeFilter(django_filters.FilterSet):
+class RequestTypeFilter(FilterSet):
     q = WordsFilter(search_fields=("name", "description"))
 
     class Meta:
@@ -26,18 +25,16 @@ class RequestTypeFilter(django_filters.FilterSet):
         fields = ["q", "service"]
 
 
-class CategoryFilter(django_filters.FilterSet):
+class CategoryFilter(FilterSet):
     q = WordsFilter(search_fields=("name",))
-    top_level = django_filters.BooleanFilter(
-        field_name="parent", lookup_expr="isnull", label=_("Top-level categories only")
-    )
+    top_level = BooleanFilter(field_name="parent", lookup_expr="isnull", label=_("Top-level categories only"))
 
     class Meta:
         model = Category
         fields = ["q", "parent", "top_level"]
 
 
-class BusinessServiceFilter(django_filters.FilterSet):
+class BusinessServiceFilter(FilterSet):
     q = WordsFilter(search_fields=("name", "description"))
 
 

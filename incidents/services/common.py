@@ -68,7 +68,10 @@ def validate_agent(user: User | None, *, group: SupportGroup | None, field: str 
         raise ValidationError({field: _("%(name)s is not an agent.") % {"name": user}})
     if group is not None and not group.members.filter(pk=user.pk).exists():
         raise ValidationError(
-            {field: _("%(name)s is not a member of %(group)s.") % {"name": user, "group": group}}
+            {
+                field: _("%(name)s is not a member of %(group)s; choose one of its members.")
+                % {"name": user.get_full_name(), "group": group.name}
+            }
         )
 
 

@@ -1,13 +1,86 @@
+"""The API's filters: a FilterSet base that refuses what it cannot read, and filters shared by the apps.
+
+django-filter answers 400 for an invalid value of most filters (an unknown id, a bad date, a choice not
+offered), but its yes/no filter reads anything it does not know ("maybe", "1", "yes") as "no filter", so
+the list silently ignores it. Every FilterSet of the API and the pages derives from `FilterSet` here,
+whose `BooleanFilter` refuses such values instead.
+"""
+
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.roles import ROLE_PERMISSIONS
+
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+UNSET_WORDS = ("", "unknown")  # "unknown" is what Django's yes/no menu sends for "either"
+
+
+def _yes_no(value) -> bool | None:
+    """True, False, None for "either", or ValueError for anything else."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    if text in UNSET_WORDS:
+        return None
+    raise ValueError(value)
+
+
+class _YesNoSelect(forms.NullBooleanSelect):
+    """Django's yes/no/either menu, passing on what was sent for the field to judge."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+    def format_value(self, value):
+        try:
+            parsed = _yes_no(value)
+        except ValueError:
+            parsed = None
+        return {True: "true", False: "false"}.get(parsed, "unknown")
+
+
+class YesNoField(forms.NullBooleanField):
+    """Yes, no or either (empty); any other value is an error rather than "either"."""
+
+    widget = _YesNoSelect
+    default_error_messages = {"invalid": _("Enter true or false.")}
+
+    def to_python(self, value):
+        try:
+            return _yes_no(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = YesNoField
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every FilterSet here: yes/no filters (declared or generated from `Meta.fields`) refuse
+    a value they cannot read."""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        **{
+            field: {**options, "filter_class": BooleanFilter}
+            for field, options in FILTER_FOR_DBFIELD_DEFAULTS.items()
+            if options.get("filter_class") is django_filters.BooleanFilter
+        },
+    }
 
 
 class _BoundedIsoDateTimeField(IsoDateTimeField):
@@ -48,7 +121,7 @@ class WordsFilter(django_filters.CharFilter):
         return queryset
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(FilterSet):
     q = WordsFilter(search_fields=("username", "full_name", "email"))
     organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all())
     support_group = django_filters.ModelChoiceFilter(
@@ -63,7 +136,7 @@ class UserFilter(django_filters.FilterSet):
         fields = ["q", "organisation", "support_group", "role", "is_active"]
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(FilterSet):
     q = WordsFilter(search_fields=("name", "email_domain"))
 
     class Meta:
@@ -71,7 +144,7 @@ class OrganisationFilter(django_filters.FilterSet):
         fields = ["q", "is_active"]
 
 
-class SupportGroupFilter(django_filters.FilterSet):
+class SupportGroupFilter(FilterSet):
     q = WordsFilter(search_fields=("name", "email", "description"))
     member = django_filters.ModelChoiceFilter(field_name="members", queryset=User.objects.all())
 
@@ -80,7 +153,7 @@ class SupportGroupFilter(django_filters.FilterSet):
         fields = ["q", "tier", "member", "manager", "is_active"]
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(FilterSet):
     action = django_filters.CharFilter()
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     object_type = django_filters.CharFilter(method="filter_object_type")

@@ -5,7 +5,6 @@ replayed through `Idempotency-Key` answers `secret: null` (the plain secret is n
 encrypted column); rotate it if the first answer was lost.
 """
 
-import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -28,7 +27,7 @@ from servicedesk.services.webhooks import (
 
 from .base import ConditionalRetrieveMixin, GenericViewSet
 from .conditional import expected_version, with_etag
-from .filters import WordsFilter
+from .filters import BooleanFilter, FilterSet, WordsFilter
 from .pagination import CursorPagination
 from .permissions import has_perm
 from .schema import error_responses_for
@@ -135,9 +134,9 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         return last.error if last else ""
 
 
-class WebhookSubscriptionFilter(django_filters.FilterSet):
+class WebhookSubscriptionFilter(FilterSet):
     q = WordsFilter(search_fields=["name", "url"])
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = WebhookSubscription

@@ -74,3 +74,56 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   });
 });
+
+// Attachments: check the chosen files against the limits their field states (servicedesk/fields.py:
+// count, size, types) before anything is sent, and say what is wrong beside the field. The server checks
+// again and has the last word (this also checks no content).
+function attachmentProblems(input) {
+  const data = input.dataset;
+  const files = Array.from(input.files || []);
+  const allowed = (data.extensions || "").split(",").filter(Boolean);
+  const problems = [];
+  if (files.length > Number(data.maxFiles)) {
+    problems.push(data.messageCount);
+  }
+  files.forEach((file) => {
+    const dot = file.name.lastIndexOf(".");
+    const extension = dot > 0 ? file.name.slice(dot + 1).toLowerCase() : "";
+    if (!allowed.includes(extension)) {
+      problems.push(data.messageType.replaceAll("{extension}", extension || "?"));
+    } else if (file.size === 0) {
+      problems.push(data.messageEmpty.replaceAll("{name}", file.name));
+    } else if (file.size > Number(data.maxBytes)) {
+      problems.push(data.messageSize.replaceAll("{name}", file.name));
+    }
+  });
+  return problems;
+}
+
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) {
+    return;
+  }
+  const problems = attachmentProblems(input);
+  const feedbackId = `${input.id || input.name}-problems`;
+  let feedback = document.getElementById(feedbackId);
+  if (!feedback) {
+    feedback = document.createElement("div");
+    feedback.id = feedbackId;
+    feedback.className = "invalid-feedback d-block";
+    feedback.setAttribute("role", "alert");
+    feedback.dataset.testid = "upload-problems";
+    input.insertAdjacentElement("afterend", feedback);
+    const described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", described ? `${described} ${feedbackId}` : feedbackId);
+  }
+  feedback.replaceChildren(...problems.map((text) => {
+    const line = document.createElement("div");
+    line.textContent = text;
+    return line;
+  }));
+  input.classList.toggle("is-invalid", problems.length > 0);
+  // Blocks sending, by the browser and by htmx alike, until the choice is corrected.
+  input.setCustomValidity(problems.join(" "));
+});

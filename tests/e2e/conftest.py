@@ -21,6 +21,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 HERE = Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000
+# axe-core, vendored from npm by scripts/vendor_test_assets.sh (checksums in vendor/VERSIONS).
+(AXE_SCRIPT,) = HERE.glob("vendor/axe-core-*/axe.min.js")
+AXE_FAILING_IMPACTS = ("serious", "critical")
 
 # Injected before any page script; CSP does not apply to it. Each violation becomes a console error.
 _REPORT_CSP_VIOLATIONS = """
@@ -141,3 +144,41 @@ def log_in(page, live_server):
         return page
 
     return _log_in
+
+
+# Accessibility ------------------------------------------------------------------------------------
+
+
+def _axe_lines(path: str, violation: dict) -> list[str]:
+    lines = [f"{path}: {violation['id']} ({violation['impact']}): {violation['help']}"]
+    for node in violation["nodes"][:5]:
+        summary = " ".join(node.get("failureSummary", "").split())
+        lines.append(f"    {' '.join(node['target'])}: {summary}")
+    if len(violation["nodes"]) > 5:
+        lines.append(f"    … and {len(violation['nodes']) - 5} more")
+    return lines
+
+
+@pytest.fixture
+def axe_findings(page, live_server):
+    """`axe_findings(path)`: open `path` and return axe-core's serious and critical findings on it, as
+    readable lines (empty when there are none).
+
+    axe is evaluated through the DevTools protocol, which the page's content security policy does not
+    govern; `page.add_script_tag` would insert an inline script, which the policy refuses (checked in
+    test_accessibility.py).
+    """
+    source = AXE_SCRIPT.read_text()
+
+    def _findings(path: str) -> list[str]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        page.evaluate(source)
+        results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        lines = []
+        for violation in results["violations"]:
+            if violation["impact"] in AXE_FAILING_IMPACTS:
+                lines.extend(_axe_lines(path, violation))
+        return lines
+
+    return _findings

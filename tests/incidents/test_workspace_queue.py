@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -128,6 +129,51 @@ def test_filters_narrow_the_queue(client, agent, desk, support_group, service, c
     response = client.get(QUEUE, {"view": "all", **query})
     assert response.status_code == 200
     assert numbers(response) == {desk[name].number for name in expected}
+
+
+@pytest.mark.parametrize(
+    ("params", "label"),
+    [
+        ({"support_group": "999999"}, "Support group"),
+        ({"assignee": "abc"}, "Assignee"),
+        ({"is_major": "maybe"}, "Major incident"),
+        ({"created_after": "yesterday"}, "Created from"),
+        ({"status": ["new", "lost"]}, "Status"),
+    ],
+)
+def test_an_invalid_filter_is_reported_and_lists_nothing(client, agent, desk, params, label):
+    client.force_login(agent)
+    response = client.get(QUEUE, {"view": "open", **params})
+    assert response.status_code == 400
+    assert numbers(response) == set()  # not every open record, as if the filter were not there
+    errors = response.context["filter_errors"]
+    assert [name for name, _errors in errors] == [label]
+    body = response.content.decode()
+    assert 'data-testid="filter-errors"' in body
+    assert f"<li>{label}: " in body
+
+
+def test_an_invalid_filter_under_htmx_answers_the_table_with_the_error(client, agent, desk):
+    client.force_login(agent)
+    response = client.get(
+        QUEUE,
+        {"view": "open", "ci": "424242"},
+        headers={"HX-Request": "true", "HX-Target": "queue-table"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "<html" not in body
+    assert 'data-testid="filter-errors"' in body
+    assert "Affected CI: " in body
+    # The filter form swaps that 400 answer in (static/js/app.js) instead of htmx ignoring it.
+    assert "data-swap-errors" in client.get(QUEUE).content.decode()
+
+
+def test_an_inactive_group_is_not_a_queue_filter(client, agent, desk):
+    retired = SupportGroupFactory(name="Retired team", is_active=False)
+    client.force_login(agent)
+    response = client.get(QUEUE, {"view": "open", "support_group": retired.pk})
+    assert response.status_code == 400
 
 
 def test_an_htmx_filter_change_answers_the_table_alone(client, agent, desk):
@@ -281,7 +327,9 @@ def test_bulk_resolve_reports_which_failed_and_why(client, agent, support_group)
             "bulk-resolution_notes": "Restarted the service.",
         },
     )
-    assert response.status_code == 302
+    # Not everything was done: the queue again, with the reasons and the record to retry still ticked.
+    assert response.status_code == 200
+    assert response.context["selected"] == {closed.pk}
     open_one.refresh_from_db()
     closed.refresh_from_db()
     assert open_one.status == "resolved"
@@ -305,7 +353,7 @@ def test_bulk_resolve_without_notes_fails_per_record_never_500(client, agent, su
             "bulk-resolution_code": "solved",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
     record.refresh_from_db()
     assert record.status == "in_progress"
     assert any(text.startswith(f"{record.number}: ") for text in messages_of(response))
@@ -316,8 +364,8 @@ def test_bulk_without_a_selection_is_refused(client, agent):
     response = client.post(
         reverse("incidents:queue_bulk"), {"bulk-action": "assign", "bulk-assignee": agent.pk}
     )
-    assert response.status_code == 302
-    assert any("Select at least one record." in m for m in messages_of(response))
+    assert response.status_code == 400
+    assert "Select at least one record." in response.content.decode()
 
 
 # Quick jump
@@ -376,3 +424,97 @@ def test_unassigned_kind_filter_counts_incidents_only(client, agent, desk):
     response = client.get(QUEUE, {"view": "open", "kind": "incident", "assignee": "none"})
     assert numbers(response) == {desk["group"].number, desk["other"].number}
     assert all(r.kind == Incident.Kind.INCIDENT for r in response.context["page"])
+
+
+# Bulk actions: failures name their field once and keep the selection
+
+
+def _checked(body: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'name="bulk-records" value="(\d+)"[^>]*\bchecked\b', body)}
+
+
+def test_bulk_resolve_without_notes_names_the_field_once_and_keeps_the_rows_selected(
+    client, agent, support_group
+):
+    records = [
+        IncidentFactory(support_group=support_group, assignee=agent, status="in_progress") for _ in range(3)
+    ]
+    bystander = IncidentFactory(support_group=support_group, assignee=agent, status="in_progress")
+    client.force_login(agent)
+    response = client.post(
+        reverse("incidents:queue_bulk"),
+        {
+            "bulk-records": [record.pk for record in records],
+            "bulk-action": "transition",
+            "bulk-to": "resolved",
+            "bulk-resolution_code": "solved",
+            "next": f"{QUEUE}?view=mine",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    # One line for the reason, with its field and every record it stopped.
+    reason = "Resolution notes: This field is required to resolve."
+    numbers_text = ", ".join(record.number for record in records)
+    assert messages_of(response) == ["3 records were not updated:", f"{numbers_text}: {reason}"]
+    assert body.count(reason) == 1
+    # The field itself is marked, and the rows are still ticked (the others are not).
+    assert response.context["bulk_form"].errors["resolution_notes"] == ["This field is required to resolve."]
+    assert _checked(body) == {record.pk for record in records}
+    assert bystander.number in body  # the same tab as before
+    for record in records:
+        record.refresh_from_db()
+        assert record.status == "in_progress"
+
+
+def test_a_bulk_form_error_keeps_the_selection_and_the_filters(client, agent, support_group):
+    first = IncidentFactory(support_group=support_group, status="new", priority=1, title="Mail down")
+    IncidentFactory(support_group=support_group, status="new", priority=3, title="Printer")
+    client.force_login(agent)
+    response = client.post(
+        reverse("incidents:queue_bulk"),
+        {"bulk-records": [first.pk], "bulk-action": "transition", "next": f"{QUEUE}?view=open&priority=1"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert _checked(body) == {first.pk}
+    assert numbers(response) == {first.number}
+    assert response.context["bulk_form"].errors["to"] == ["Choose the new status."]
+    # Links and the next bulk action lead back to the queue, not to the bulk address.
+    assert f'value="{QUEUE}?view=open&amp;priority=1" id="bulk-next"' in body
+    assert f'href="{QUEUE}?view=groups&amp;priority=1"' in body
+
+
+def test_bulk_assign_to_someone_outside_the_chosen_group_is_a_field_error(
+    client, agent, group_manager, support_group
+):
+    outsider = UserFactory(roles=[roles.AGENT], full_name="Olga Outsider")
+    record = IncidentFactory(support_group=support_group, status="new")
+    client.force_login(agent)
+    response = client.post(
+        reverse("incidents:queue_bulk"),
+        {
+            "bulk-records": [record.pk],
+            "bulk-action": "assign",
+            "bulk-support_group": support_group.pk,
+            "bulk-assignee": outsider.pk,
+        },
+    )
+    assert response.status_code == 400
+    message = "Olga Outsider is not a member of Service Desk; choose one of its members."
+    assert response.context["bulk_form"].errors["assignee"] == [message]
+    record.refresh_from_db()
+    assert record.assignee is None
+
+
+def test_the_bulk_assignee_menu_follows_the_chosen_group(client, agent, group_manager, support_group):
+    outsider = UserFactory(roles=[roles.AGENT], full_name="Olga Outsider")
+    client.force_login(agent)
+    response = client.get(
+        reverse("incidents:assignee_options"), {"form": "bulk", "bulk-support_group": support_group.pk}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="bulk-assignee"' in body
+    assert agent.get_full_name() in body
+    assert outsider.get_full_name() not in body

@@ -8,8 +8,10 @@ from django.urls import reverse
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
 from incidents import services
 from incidents.models import Incident
+from servicedesk import roles
 from servicedesk.models import Attachment, TimelineEntry
 
+from ..factories import SupportGroupFactory, UserFactory
 from .factories import IncidentFactory
 
 
@@ -159,16 +161,130 @@ def test_assign_under_htmx_answers_the_panels(client, agent, incident):
 
 
 def test_assigning_someone_outside_the_group_is_a_form_error(client, agent, group_manager, incident):
-    from ..factories import SupportGroupFactory
-
     elsewhere = SupportGroupFactory(name="Elsewhere")
     client.force_login(agent)
     response = client.post(
         url("record_assign", incident), {"support_group": elsewhere.pk, "assignee": group_manager.pk}
     )
     assert response.status_code == 400
+    assert response.context["assign_form"].errors["assignee"] == [
+        f"{group_manager.get_full_name()} is not a member of Elsewhere; choose one of its members."
+    ]
     incident.refresh_from_db()
     assert incident.assignee is None
+
+
+def _options(body: str, name: str) -> set[str]:
+    """The labels of the options of the select named `name` in `body`."""
+    select = re.search(rf'<select name="{name}".*?</select>', body, re.S)
+    assert select, f"no select {name}"
+    return set(re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0)))
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(roles=[roles.AGENT], full_name="Olga Outsider")
+
+
+def test_the_assignee_menu_lists_the_records_group_members(client, agent, group_manager, outsider, incident):
+    client.force_login(agent)
+    body = client.get(page(incident)).content.decode()
+    assert _options(body, "assignee") == {"Nobody", agent.get_full_name(), group_manager.get_full_name()}
+    # The group menu asks for the new group's members when it changes.
+    assert f'hx-get="{reverse("incidents:assignee_options")}"' in body
+    assert 'hx-target="#id_assignee-field"' in body
+    assert 'id="id_assignee-field"' in body
+
+
+def test_the_assignee_options_are_the_chosen_groups_members(client, agent, group_manager, outsider):
+    network = SupportGroupFactory(name="Network", members=[outsider, agent])
+    client.force_login(agent)
+    options = reverse("incidents:assignee_options")
+    # Olga stays chosen: she is a member of Network.
+    body = client.get(options, {"form": "assign", "support_group": network.pk, "assignee": outsider.pk})
+    body = body.content.decode()
+    assert _options(body, "assignee") == {"Nobody", agent.get_full_name(), outsider.get_full_name()}
+    assert re.search(rf'<option value="{outsider.pk}" selected>', body)
+    # The manager is not a member: the menu no longer offers (nor chooses) them.
+    body = client.get(options, {"form": "assign", "support_group": network.pk, "assignee": group_manager.pk})
+    body = body.content.decode()
+    assert group_manager.get_full_name() not in body
+    assert '<option value="" selected>Nobody</option>' in body
+    # No group: every agent.
+    body = client.get(options, {"form": "entry", "support_group": ""}).content.decode()
+    assert {agent.get_full_name(), group_manager.get_full_name(), outsider.get_full_name()} <= _options(
+        body, "assignee"
+    )
+
+
+def test_the_assignee_options_refuse_unknown_forms_and_non_agents(client, agent, requester):
+    options = reverse("incidents:assignee_options")
+    client.force_login(agent)
+    assert client.get(options, {"form": "nope"}).status_code == 404
+    client.force_login(requester)
+    assert client.get(options, {"form": "assign"}).status_code == 403
+
+
+def test_the_assign_transition_offers_the_records_group_members(client, agent, outsider, incident):
+    client.force_login(agent)
+    body = client.get(page(incident)).content.decode()
+    assert outsider.get_full_name() not in _options(body, "assign-assignee")
+    assert agent.get_full_name() in _options(body, "assign-assignee")
+
+
+# "Assign to me"
+
+
+def test_assign_to_me_outside_the_records_group_offers_my_groups(client, outsider, incident):
+    network = SupportGroupFactory(name="Network", members=[outsider])
+    client.force_login(outsider)
+    body = client.get(page(incident)).content.decode()
+    assert "You are not a member of Service Desk" in body
+    assert f'name="take_into" value="{network.pk}"' in body
+    assert 'name="assign_to_me"' not in body
+
+    response = client.post(url("record_assign", incident), {"take_into": network.pk})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.support_group, incident.assignee, incident.status) == (network, outsider, "assigned")
+
+
+def test_assign_to_me_without_any_group_says_so(client, outsider, incident):
+    client.force_login(outsider)
+    body = client.get(page(incident)).content.decode()
+    assert "You are in no support group" in body
+    assert 'data-testid="assign-to-me"' not in body
+
+
+def test_a_refused_assign_to_me_is_shown_beside_its_button(client, agent, outsider, incident):
+    """The record moved to a group the agent is not in after the page was drawn: under htmx the
+    answer is the panel with the refusal beside the buttons, not on the assignee field."""
+    network = SupportGroupFactory(name="Network", members=[outsider])
+    services.incident_assign(record=incident, actor=agent, support_group=network)
+    client.force_login(agent)
+    response = client.post(
+        url("record_assign", incident), {"assign_to_me": "1"}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200  # htmx swaps the panel
+    error = re.search(r'data-testid="assign-error">([^<]*)<', body)
+    assert error
+    assert error.group(1) == f"{agent.get_full_name()} is not a member of Network; choose one of its members."
+    assert body.index('data-testid="assign-to-me-area"') < body.index('data-testid="assign-error"')
+    assert body.index('data-testid="assign-error"') < body.index('name="support_group"')
+    assert 'class="invalid-feedback' not in body
+    incident.refresh_from_db()
+    assert incident.assignee is None
+
+
+def test_a_refused_assign_to_me_without_htmx_is_at_the_top_of_the_page(client, agent, outsider, incident):
+    elsewhere = SupportGroupFactory(name="Elsewhere", members=[outsider])
+    client.force_login(agent)
+    response = client.post(url("record_assign", incident), {"take_into": elsewhere.pk})
+    assert response.status_code == 400
+    assert messages_of(response) == ["You are not a member of that group (any more)."]
+    body = response.content.decode()
+    assert body.index("You are not a member of that group") < body.index('id="record-header"')
 
 
 # Transitions
@@ -410,8 +526,9 @@ def test_the_record_page_queries_are_bounded(
         services.incident_comment(record=incident, actor=agent, body=text, is_public=False)
     client.force_login(agent)
     client.get(page(incident))
-    # A constant base, plus one impact statement a CI for the first ten CIs only.
-    with django_assert_max_num_queries(18 + min(cis, 10)):
+    # A constant base (with the agent's own groups, for "Assign to me"), plus one impact statement a CI
+    # for the first ten CIs only.
+    with django_assert_max_num_queries(19 + min(cis, 10)):
         response = client.get(page(incident))
     assert response.content.decode().count('data-testid="affected-ci"') == min(cis, 10)
 

@@ -204,3 +204,27 @@ def test_allowed_extensions_are_listed_sorted():
     assert extensions == sorted(extensions)
     assert {"png", "pdf", "txt"} <= set(extensions)
     assert not {"exe", "html", "svg", "js"} & set(extensions)
+
+
+# The field states the limits beside itself and carries them for the browser's check (static/js/app.js)
+
+
+def test_the_attachments_field_states_its_limits_as_they_are_when_shown(settings):
+    from django import forms
+
+    from servicedesk.fields import MultipleFileField
+
+    class Form(forms.Form):
+        attachments = MultipleFileField()
+
+    settings.ITSM_ATTACHMENTS_PER_ENTRY = 3
+    settings.ITSM_ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024
+    form = Form()
+    assert str(form["attachments"].help_text).startswith("Up to 3 files, 2.0\xa0MB each. Allowed: csv, docx,")
+    html = str(form["attachments"])
+    assert 'data-max-files="3"' in html
+    assert f'data-max-bytes="{2 * 1024 * 1024}"' in html
+    assert f'data-extensions="{",".join(allowed_extensions())}"' in html
+    assert 'data-message-size="“{name}” is larger than 2.0\xa0MB."' in html
+    assert 'data-message-count="At most 3 files at a time."' in html
+    assert 'data-message-type="Files of type “{extension}” cannot be attached. Allowed: csv,' in html
