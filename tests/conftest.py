@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from servicedesk import roles
+from servicedesk.api.throttling import cache_breaker
 
 from .factories import OrganisationFactory, SupportGroupFactory, UserFactory
 
@@ -34,8 +35,11 @@ def _clear_cache():
     # Transactional tests flush and re-create content types with new ids; forget the old ones.
     ContentType.objects.clear_cache()
     cache.clear()
+    cache_breaker.reset()
     yield
     cache.clear()
+    # A test that stopped the cache must not leave throttling off for the next one.
+    cache_breaker.reset()
 
 
 @pytest.fixture
@@ -226,6 +230,66 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout=20.0) -> bool:
+    """Poll `condition` every 0.1 s until it holds or `timeout` seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+class RedisServer:
+    """A private redis-server process on a free port of 127.0.0.1, which a test stops and starts."""
+
+    def __init__(self, binary: str, port: int):
+        self.binary, self.port, self.process = binary, port, None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def accepting():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return False
+            return True
+
+        assert wait_for(accepting, timeout=10), "redis-server did not start"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server():
+    """A private redis-server, not yet started (`start()`, `stop()`), stopped after the test.
+
+    For the outage tests: stopping it disturbs no other test process. CI must run them; elsewhere they are
+    skipped when redis-server is not installed.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(binary, _free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -47,19 +47,25 @@ else:
 # REDIS: broker, cache and result backend when set; embedded fallbacks otherwise.
 REDIS_URL = env("REDIS_URL", default="")
 
-# CACHES
+# CACHES: the API throttles' counters, the mailbox poll lock and the /healthz probe; nothing a request
+# needs to be answered. A cache outage turns throttling off (servicedesk/api/throttling.py) and /healthz
+# reports it; sessions and sign-in lock-outs (axes) live in the database, not here.
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "itsm",
+            # An unreachable Redis fails a call within a second instead of the operating system's
+            # TCP timeout (minutes), so requests keep being answered while it is down.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's, with an atomic incr for the throttle counters.
+            "BACKEND": "servicedesk.cache.DatabaseCache",
             "LOCATION": "itsm_cache",
         }
     }
@@ -155,13 +161,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# AXES: lock out a username from an address after repeated failures.
+# Sessions in the database (Django's default, said here because it matters): signed-in users stay signed in
+# through a cache outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# CLIENT ADDRESS: how many reverse proxies in front of the site append to X-Forwarded-For. The client is
+# the address the outermost of them saw (the N-th from the right); with 0 the header is ignored. The API
+# throttles (DRF's NUM_PROXIES) and the sign-in lock-out (axes) both use it. AXES_PROXY_COUNT is the
+# variable's former name, still read.
+ITSM_TRUSTED_PROXY_COUNT = env.int("ITSM_TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+
+# AXES: lock out a username from an address after repeated failures (the database handler: no cache).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "servicedesk.api.throttling.client_ip"
 AXES_VERBOSE = False
 # Successful sign-ins are audit events already (user.logged_in).
 AXES_DISABLE_ACCESS_LOG = True
@@ -272,6 +288,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "servicedesk.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "servicedesk.api.errors.exception_handler",
+    "NUM_PROXIES": ITSM_TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "servicedesk.api.throttling.AnonRateThrottle",
         "servicedesk.api.throttling.UserRateThrottle",

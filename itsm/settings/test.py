@@ -1,9 +1,11 @@
 """The test suite: PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set, SQLite otherwise."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, REST_FRAMEWORK, STORAGES
+from .base import DATABASES, REDIS_URL, REST_FRAMEWORK, STORAGES
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
@@ -42,4 +44,12 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 # Threads of the test process (the Celery worker, the live server) must not keep PostgreSQL sessions
 # open after their work, or the test database cannot be dropped at the end.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's default shared-cache in-memory database: in shared-cache mode SQLite locks whole
+    # tables between connections and answers "database table is locked" at once (busy_timeout does not
+    # apply), so a test reading while the worker or live-server thread writes failed at random. A file gets
+    # WAL and the busy timeout of base.py, as `make run` does. One file per test process (xdist adds _gwN).
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"itsm-test-{os.getpid()}.sqlite3"),
+    }

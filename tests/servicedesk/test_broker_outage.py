@@ -6,10 +6,6 @@ down, then the broker comes back, a real worker runs the outbox sweep, and every
 exactly once, even when a delivery task also turns up late.
 """
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -21,65 +17,10 @@ from itsm.celery import app
 from servicedesk.models import OutboxMessage
 from servicedesk.tasks import outbox_deliver_task, outbox_sweep_task
 
+from ..conftest import wait_for
 from ..factories import UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(condition, timeout=20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
-
-
-class RedisServer:
-    """A private redis-server process that the test stops and starts."""
-
-    def __init__(self, binary: str, port: int):
-        self.binary, self.port, self.process = binary, port, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def accepting():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            except OSError:
-                return False
-            return True
-
-        assert _wait_for(accepting, timeout=10), "redis-server did not start"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def _use_broker(url: str) -> None:
@@ -91,17 +32,12 @@ def _use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def private_broker(settings):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required in CI")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary, _free_port())
+def private_broker(settings, redis_server):
+    server = redis_server
     previous = {
         key: app.conf[key] for key in ("broker_url", "broker_connection_timeout", "task_publish_retry_policy")
     }
-    _use_broker(server.url)
+    _use_broker(server.url())
     app.conf.task_always_eager = False
     # Publishing to a stopped broker gives up quickly instead of retrying for long.
     app.conf.broker_connection_timeout = 1
@@ -143,7 +79,7 @@ def test_records_filed_while_the_broker_is_down_are_notified_exactly_once_after_
     # The broker comes back; a real worker runs the sweep, and a late delivery task for every message
     # arrives as well (as after a broker restart that kept its queue): each is delivered once.
     private_broker.start()
-    _use_broker(private_broker.url)
+    _use_broker(private_broker.url())
     app.control.purge()
     message_ids = list(pending.values_list("pk", flat=True))
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
@@ -152,7 +88,7 @@ def test_records_filed_while_the_broker_is_down_are_notified_exactly_once_after_
             outbox_deliver_task.delay(message_id)
         outbox_sweep_task.delay()
         # Wait on the mailbox, not the table: the worker owns the database until it stops.
-        assert _wait_for(lambda: len(mail.outbox) >= expected), "the worker did not deliver within 20 s"
+        assert wait_for(lambda: len(mail.outbox) >= expected), "the worker did not deliver within 20 s"
         time.sleep(1.5)  # the late tasks run too: they must find nothing left to send
 
     delivered = OutboxMessage.objects.filter(state=OutboxMessage.State.DELIVERED)
