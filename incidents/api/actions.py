@@ -24,6 +24,7 @@ from servicedesk.errors import NotFound
 from servicedesk.models import Attachment, TimelineEntry
 
 from .. import services
+from ..permissions import IncidentPolicy
 from ..selectors import incident_attachment_get_for_user, incident_attachments, incident_timeline
 from . import serializers
 
@@ -235,6 +236,7 @@ class RecordActionsMixin:
         if request.method == "GET":
             allowed = services.allowed_transitions(record=record, user=request.user)
             return with_etag(Response({"status": record.status, "allowed": allowed}), record)
+        self.refuse_agent_fields(["assignee"], allowed=IncidentPolicy.is_agent(request.user))
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         inputs = dict(data.validated_data)
