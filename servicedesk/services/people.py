@@ -3,7 +3,6 @@
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -147,15 +146,10 @@ def support_group_set_default(*, group: SupportGroup | None, actor: User | None)
     Raises PermissionDenied, or ApplicationError for an inactive group.
     """
     _authorise(actor, SupportGroupPolicy.can_choose_default)
-    # Lock every flagged row and the new one: two administrators moving the flag at once queue here,
-    # and the one-default constraint never sees two.
-    ids = list(
-        SupportGroup.objects.select_for_update()
-        .filter(Q(is_default=True) | Q(pk=getattr(group, "pk", None)))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    current = SupportGroup.objects.filter(pk__in=ids, is_default=True).first()
+    # Lock every group (they are few): two administrators moving the flag at once queue here, and the
+    # read below, a statement after the wait, sees where the other one put it.
+    list(SupportGroup.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    current = SupportGroup.objects.filter(is_default=True).first()
     if group is not None:
         group = SupportGroup.objects.get(pk=group.pk)
         if not group.is_active:
