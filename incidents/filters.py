@@ -13,7 +13,18 @@ from servicedesk.kinds import parse_number
 from servicedesk.models import Priority, SupportGroup, User
 
 from .models import Category, Incident, RequestType
+from .permissions import IncidentPolicy
 from .selectors import incidents_breaching_within, incidents_sla_breached
+
+# Filters on what only agents see (SLA, CMDB, people and groups by id); left out for anyone else.
+AGENT_ONLY_FILTERS = (
+    "sla_breached",
+    "sla_breaching_within",
+    "ci",
+    "assignee",
+    "requester",
+    "support_group",
+)
 
 # A year of minutes: far enough ahead for any target, small enough for any date arithmetic.
 MAX_MINUTES = 525_600
@@ -33,7 +44,8 @@ class MinutesFilter(django_filters.Filter):
 
 class IncidentFilter(FilterSet):
     """Filters by status, priority, group, assignee, service, CI, dates, SLA (breached; falling due
-    within N minutes) and words (`q`, or a number)."""
+    within N minutes) and words (`q`, or a number). Given a request from someone who may not see
+    internal data (a requester), the `AGENT_ONLY_FILTERS` are left out."""
 
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("Status"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
@@ -74,6 +86,14 @@ class IncidentFilter(FilterSet):
     class Meta:
         model = Incident
         fields = []
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if request is not None and not IncidentPolicy.can_see_internal(request.user):
+            # Not the caller's business: dropped, so they are ignored like any unknown parameter. A
+            # requester learns neither SLA state nor whether a person, group or CI id exists.
+            for name in AGENT_ONLY_FILTERS:
+                self.filters.pop(name, None)
 
     def filter_q(self, queryset, name, value):
         parsed = parse_number(value)

@@ -16,13 +16,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import SupportGroup, User
+from servicedesk.selectors import agent_list
 
 from .filters import IncidentFilter
 from .models import Category, Incident
+from .workflow import WORK_PERMISSION
 
 QUEUE_VIEWS = {
     "mine": _("Assigned to me"),
-    "groups": _("My groups, unassigned"),
+    "groups": _("Unassigned: my groups and no group"),
     "open": _("All open"),
     "breaching": _("Breaching soon"),
     "all": _("All"),
@@ -32,18 +34,8 @@ BULK_LIMIT = 100
 
 
 def agents(group: SupportGroup | None = None):
-    """Active people who may work records (members of `group` when given), by name."""
-    work = Q(
-        groups__permissions__codename="work_incident",
-        groups__permissions__content_type__app_label="incidents",
-    )
-    work |= Q(
-        user_permissions__codename="work_incident", user_permissions__content_type__app_label="incidents"
-    )
-    people = User.objects.filter(Q(is_active=True) & (work | Q(is_superuser=True)))
-    if group is not None:
-        people = people.filter(support_groups=group)
-    return User.objects.filter(pk__in=people.values("pk")).order_by("full_name", "username")
+    """Agents who may work incidents and requests (members of `group` when given), by name."""
+    return agent_list(group=group, perm=WORK_PERMISSION)
 
 
 def active_groups():

@@ -45,7 +45,7 @@ class IncidentPolicy:
 
     @staticmethod
     def is_agent(user) -> bool:
-        return wf.is_person(user) and user.has_perm("incidents.work_incident")
+        return wf.is_agent(user)
 
     @staticmethod
     def can_file(user) -> bool:

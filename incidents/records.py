@@ -15,6 +15,12 @@ def _get_incident(*, user, number):
     return incident_get_for_user(user=user, number=number)
 
 
+def _can_see_internal(user, record) -> bool:
+    from .permissions import IncidentPolicy
+
+    return IncidentPolicy.can_see_internal(user, record)
+
+
 def _represent(record) -> dict:
     """The record as `GET /api/v1/incidents/{number}/` shows it, less what depends on who asks."""
     from .api.serializers import IncidentDetailSerializer
@@ -36,6 +42,7 @@ INCIDENT_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
+    can_see_internal=_can_see_internal,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -49,5 +56,6 @@ REQUEST_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
+    can_see_internal=_can_see_internal,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

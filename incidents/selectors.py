@@ -74,15 +74,15 @@ def incident_queue(
     *, user, view: str = "open", kind: str | None = None, now: datetime | None = None
 ) -> QuerySet[Incident]:
     """The agent queue's base rows, the most urgent SLA first (then priority and age): `mine` (assigned
-    to me, unfinished), `groups` (my groups' unassigned), `open` (every open record), `breaching` (open,
-    falling due within `BREACHING_SOON_MINUTES`), `all` (everything)."""
+    to me, unfinished), `groups` (unassigned, in my groups or in none), `open` (every open record),
+    `breaching` (open, falling due within `BREACHING_SOON_MINUTES`), `all` (everything)."""
     queryset = incident_list_for_user(user=user, kind=kind).order_by(*QUEUE_ORDER)
     if view == "mine":
         return queryset.filter(assignee=user, status__in=wf.ACTIVE_STATUSES)
     if view == "groups":
-        return queryset.filter(
-            support_group__in=user.support_groups.all(), assignee__isnull=True, status__in=wf.OPEN_STATUSES
-        )
+        # Records no rule routed (no default group) belong to no group: every agent sees them here.
+        mine_or_nobodys = Q(support_group__in=user.support_groups.all()) | Q(support_group__isnull=True)
+        return queryset.filter(mine_or_nobodys, assignee__isnull=True, status__in=wf.OPEN_STATUSES)
     if view == "open":
         return queryset.filter(status__in=wf.OPEN_STATUSES)
     if view == "breaching":

@@ -60,9 +60,19 @@ def is_requester(record, user) -> bool:
     return is_person(user) and record.requester_id == user.pk
 
 
+# The right to work incidents and requests, on top of being an agent.
+WORK_PERMISSION = "incidents.work_incident"
+
+
+def is_agent(user) -> bool:
+    """An agent (`User.is_agent`: may use the workspace, the one definition) who also holds this app's
+    working right. Every "is this an agent?" about incidents and requests asks here."""
+    return is_person(user) and user.is_agent and user.has_perm(WORK_PERMISSION)
+
+
 def can_work(record, user) -> bool:
     """Agents work records: assign, start, hold, resume, add work notes."""
-    return is_person(user) and user.has_perm("incidents.work_incident")
+    return is_agent(user)
 
 
 def can_resolve(record, user) -> bool:

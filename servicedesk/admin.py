@@ -1,16 +1,21 @@
 """The Django admin for the foundation's configuration data. Every admin write is audited."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .concurrency import bump, lock
+from .errors import ApplicationError
 from .forms_merge import MergeModelFormMixin
 from .models import ApiToken, AuditEvent, Organisation, OutboxMessage, PriorityRule, SupportGroup, User
+from .selectors import agent_list, support_group_default
 from .services.audit import audit_record
 from .services.outbox import outbox_retry
+from .services.people import DEFAULT_GROUP_INACTIVE_MESSAGE, support_group_set_default
 from .services.tokens import api_token_revoke
 
 
@@ -119,14 +124,114 @@ class OrganisationAdmin(AuditedAdmin, MergingAdmin):
     search_fields = ["name", "email_domain"]
 
 
+class SupportGroupAdminForm(forms.ModelForm):
+    """Members and manager are agents (they hear of the group's records); the default group stays active.
+
+    Members offered are the agents and whoever is a member already (someone who lost the agent role
+    stays until removed, and hears nothing meanwhile).
+    """
+
+    class Meta:
+        model = SupportGroup
+        fields = [
+            "name",
+            "email",
+            "tier",
+            "description",
+            "manager",
+            "members",
+            "escalation_group",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "members" in self.fields:
+            current = self.instance.members.all() if self.instance.pk else User.objects.none()
+            self.fields["members"].queryset = User.objects.filter(
+                Q(pk__in=agent_list().values("pk")) | Q(pk__in=current.values("pk"))
+            ).order_by("full_name", "username")
+
+    def clean_members(self):
+        members = self.cleaned_data["members"]
+        current = set(self.instance.members.values_list("pk", flat=True)) if self.instance.pk else set()
+        refused = [user for user in members if user.pk not in current and not user.is_agent]
+        if refused:
+            raise forms.ValidationError(
+                _("Only agents can be members: %(names)s.") % {"names": ", ".join(map(str, refused))},
+                code="not_an_agent",
+            )
+        return members
+
+    def clean_manager(self):
+        manager = self.cleaned_data.get("manager")
+        if manager is not None and not manager.is_agent:
+            raise forms.ValidationError(
+                _("%(name)s is not an agent.") % {"name": manager}, code="not_an_agent"
+            )
+        return manager
+
+    def clean_is_active(self):
+        is_active = self.cleaned_data.get("is_active")
+        if not is_active and self.instance.pk and self.instance.is_default:
+            raise forms.ValidationError(DEFAULT_GROUP_INACTIVE_MESSAGE, code="default_group_inactive")
+        return is_active
+
+
 @admin.register(SupportGroup)
 class SupportGroupAdmin(AuditedAdmin, MergingAdmin):
-    list_display = ["name", "tier", "manager", "escalation_group", "email", "is_active"]
-    list_filter = ["tier", "is_active"]
+    """Groups and their members. The default group (where records no rule routes go) is set with the
+    list's actions, which move the flag from the old default in one audited step."""
+
+    form = SupportGroupAdminForm
+    list_display = ["name", "tier", "is_default", "manager", "escalation_group", "email", "is_active"]
+    list_filter = ["is_default", "tier", "is_active"]
     list_select_related = ["manager", "escalation_group"]
     search_fields = ["name", "email"]
     autocomplete_fields = ["manager", "escalation_group"]
     filter_horizontal = ["members"]
+    readonly_fields = ["is_default"]
+    actions = ["make_default", "clear_default"]
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and support_group_default() is None:
+            self.message_user(
+                request,
+                _(
+                    "There is no default group: records that no service, category or request type routes "
+                    "stay without a group, in every agent's unassigned queue. Select an active group and "
+                    "choose “Make the selected group the default”."
+                ),
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Make the selected group the default"), permissions=["change"])
+    def make_default(self, request, queryset):
+        groups = list(queryset[:2])
+        if len(groups) != 1:
+            self.message_user(request, _("Select exactly one group to make it the default."), messages.ERROR)
+            return
+        try:
+            support_group_set_default(group=groups[0], actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return
+        self.message_user(
+            request, _("%(name)s is now the default group.") % {"name": groups[0]}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Stop using the selected group as the default"), permissions=["change"])
+    def clear_default(self, request, queryset):
+        if not queryset.filter(is_default=True).exists():
+            self.message_user(request, _("None of the selected groups is the default."), messages.WARNING)
+            return
+        support_group_set_default(group=None, actor=request.user)
+        self.message_user(
+            request,
+            _("There is no default group now: records that no rule routes stay without a group."),
+            messages.WARNING,
+        )
 
 
 @admin.register(PriorityRule)

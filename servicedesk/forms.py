@@ -1,5 +1,6 @@
 import zoneinfo
 
+from axes.helpers import get_client_ip_address
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -44,11 +45,17 @@ class ApiTokenCreateForm(forms.Form):
 
 
 class PasswordResetRequestForm(auth_forms.PasswordResetForm):
-    """Write the e-mail to the outbox (delivered after commit) instead of sending it in the request."""
+    """Hand the request to the service (rate-limited, the same work for known and unknown addresses);
+    the worker looks the address up and writes the e-mail to the outbox."""
 
     def save(self, domain_override=None, use_https=False, request=None, **kwargs):
         domain = domain_override or get_current_site(request).domain
-        password_reset_request(email=self.cleaned_data["email"], domain=domain, use_https=use_https)
+        password_reset_request(
+            email=self.cleaned_data["email"],
+            domain=domain,
+            use_https=use_https,
+            client_address=get_client_ip_address(request) if request is not None else None,
+        )
 
 
 class AuditedSetPasswordForm(auth_forms.SetPasswordForm):

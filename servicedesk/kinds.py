@@ -34,6 +34,8 @@ class RecordKind:
     mail: Any = None
     # how SLA clocks read records of this kind and escalate them (servicedesk.sla.adapters.SLAAdapter)
     sla: Any = None
+    # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
+    can_see_internal: Callable[[Any, Any], bool] | None = None
 
     def model_class(self):
         return apps.get_model(self.model)

@@ -69,6 +69,11 @@ class SupportGroupPolicy:
         return not _is_anonymous(user) and user.has_perm("servicedesk.change_supportgroup")
 
     @staticmethod
+    def can_choose_default(user) -> bool:
+        """Which group takes the records that no rule routes: an administrator's setting."""
+        return not _is_anonymous(user) and user.has_perm("servicedesk.change_supportgroup")
+
+    @staticmethod
     def can_manage_members(user, group: SupportGroup) -> bool:
         """Administrators manage every group's members; a group manager those of their own groups."""
         if _is_anonymous(user):

@@ -19,6 +19,14 @@ def password_reset_email_send_task(user_id: int, domain: str, use_https: bool) -
     return password_reset_email_send(user_id=user_id, domain=domain, use_https=use_https)
 
 
+@shared_task(name="servicedesk.password_reset_send")
+def password_reset_send_task(email: str, domain: str, use_https: bool) -> int:
+    """Look the address up and write its reset e-mails to the outbox (none for an unknown address)."""
+    from .services.accounts import password_reset_send
+
+    return password_reset_send(email=email, domain=domain, use_https=use_https)
+
+
 @shared_task(name="servicedesk.sessions_clear_expired")
 def sessions_clear_expired_task() -> None:
     management.call_command("clearsessions")

@@ -23,6 +23,7 @@ from servicedesk.errors import NotFound
 from servicedesk.models import Attachment, TimelineEntry
 
 from .. import services
+from ..permissions import IncidentPolicy
 from ..selectors import incident_attachment_get_for_user, incident_attachments, incident_timeline
 from . import serializers
 
@@ -226,6 +227,7 @@ class RecordActionsMixin:
             return not_modified(
                 request, with_etag(Response({"status": record.status, "allowed": allowed}), record)
             )
+        self.refuse_agent_fields(["assignee"], allowed=IncidentPolicy.is_agent(request.user))
         data = serializers.TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         inputs = dict(data.validated_data)

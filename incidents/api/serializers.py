@@ -16,6 +16,7 @@ from servicedesk.models import Impact, SupportGroup, Urgency, User
 
 from .. import workflow as wf
 from ..models import Category, Incident, RequestType
+from ..services.common import business_services
 
 # Plain strings in the outputs, not enums: the schema keeps one enum per input field.
 STATUS_HELP = format_lazy(_("One of: {values}."), values=", ".join(wf.STATUSES))
@@ -105,7 +106,7 @@ class IncidentDetailSerializer(IncidentSerializer):
     parent = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     created_by = UserSummarySerializer(allow_null=True)
-    affected_cis = CISummarySerializer(many=True)
+    affected_cis = CISummarySerializer(many=True, help_text=_("Agents only; empty for requesters."))
     allowed_transitions = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
@@ -138,6 +139,12 @@ class IncidentDetailSerializer(IncidentSerializer):
     @extend_schema_field(AllowedTransitionSerializer(many=True))
     def get_allowed_transitions(self, record) -> list[dict]:
         return self.context.get("allowed_transitions", [])
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("internal") is False:
+            data["affected_cis"] = []  # CMDB data is for agents, as the SLA clocks are
+        return data
 
 
 class TransitionsSerializer(serializers.Serializer):
@@ -206,8 +213,9 @@ class _BooleanDefaultTrue(serializers.BooleanField):
 class IncidentCreateInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    # The catalogue only: any other CI answers as a missing one does, so filing tells nothing of the CMDB.
     service = serializers.PrimaryKeyRelatedField(
-        queryset=ConfigurationItem.objects.all(), required=False, allow_null=True
+        queryset=business_services(), required=False, allow_null=True
     )
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True

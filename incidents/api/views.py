@@ -141,6 +141,7 @@ class RecordViewSet(
             **self.get_serializer_context(),
             "allowed_transitions": services.allowed_transitions(record=record, user=self.request.user),
             "sla": self.sla_of([record]),
+            "internal": IncidentPolicy.can_see_internal(self.request.user),
         }
         data = serializers.IncidentDetailSerializer(record, context=context).data
         return with_etag(Response(data, status=status_code, headers=headers), record)
@@ -149,16 +150,24 @@ class RecordViewSet(
         record = self.get_object()
         return not_modified(request, self.render(record))
 
+    def refuse_agent_fields(self, names, *, allowed: bool) -> None:
+        """Refuse the agents' fields among `names` that the caller sent, before validating them: the
+        answer must not depend on whether the ids in them exist."""
+        if allowed or not hasattr(self.request.data, "keys"):
+            return
+        given = sorted(name for name in names if name in self.request.data)
+        if given:
+            raise PermissionDenied(
+                _("Only agents set these fields: %(fields)s.") % {"fields": ", ".join(given)}
+            )
+
     def create(self, request, *args, **kwargs):
+        self.refuse_agent_fields(
+            AGENT_ONLY_ON_CREATE, allowed=IncidentPolicy.can_file_for_others(request.user)
+        )
         data = self.create_input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        if not IncidentPolicy.can_file_for_others(request.user):
-            given = sorted(name for name in AGENT_ONLY_ON_CREATE if name in fields)
-            if given:
-                raise PermissionDenied(
-                    _("Only agents set these fields: %(fields)s.") % {"fields": ", ".join(given)}
-                )
         fields.setdefault("channel", Incident.Channel.API)
         record = services.incident_create(actor=request.user, kind=self.kind, **fields)
         response = self.render(record, status.HTTP_201_CREATED)

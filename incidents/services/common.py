@@ -7,9 +7,11 @@ from django.utils.translation import gettext as _
 from cmdb.models import ConfigurationItem
 from servicedesk import concurrency
 from servicedesk.models import SupportGroup, TimelineEntry, User
+from servicedesk.selectors import support_group_default
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
 
+from .. import workflow as wf
 from ..models import Incident
 
 
@@ -64,7 +66,7 @@ def validate_agent(user: User | None, *, group: SupportGroup | None, field: str 
     """An assignee is an active agent and, when the record has a group, one of its members."""
     if user is None:
         return
-    if not (user.is_active and user.has_perm("incidents.work_incident")):
+    if not wf.is_agent(user):
         raise ValidationError({field: _("%(name)s is not an agent.") % {"name": user}})
     if group is not None and not group.members.filter(pk=user.pk).exists():
         raise ValidationError(
@@ -76,7 +78,9 @@ def validate_agent(user: User | None, *, group: SupportGroup | None, field: str 
 
 
 def default_group(*, request_type=None, service=None) -> SupportGroup | None:
-    """Where a new record goes when nobody chose: the request type's group, the service's, else the desk."""
+    """Where a new record goes when nobody chose: the request type's group, the service's, else the
+    default group an administrator named; None when there is none (the record waits without a group in
+    every agent's unassigned queue)."""
     for candidate in (
         getattr(request_type, "support_group", None),
         getattr(request_type.service, "support_group", None) if request_type else None,
@@ -84,7 +88,7 @@ def default_group(*, request_type=None, service=None) -> SupportGroup | None:
     ):
         if candidate is not None and candidate.is_active:
             return candidate
-    return SupportGroup.objects.filter(is_active=True, tier=SupportGroup.Tier.TIER1).order_by("name").first()
+    return support_group_default()
 
 
 def business_services():

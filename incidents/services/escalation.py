@@ -109,8 +109,9 @@ def _recipients(record: Incident, rule) -> list:
     people = []
     if rule.notify_assignee and record.assignee_id is not None:
         people.append(record.assignee)
-    if rule.notify_group_manager and record.support_group_id is not None and record.support_group.manager:
-        people.append(record.support_group.manager)
+    manager = record.support_group.manager if record.support_group_id is not None else None
+    if rule.notify_group_manager and manager is not None and manager.is_agent:
+        people.append(manager)
     if rule.notify_service_owner and record.service_id is not None and record.service.owner_id is not None:
         people.append(record.service.owner)
     return list({person.pk: person for person in people}.values())

@@ -5,6 +5,7 @@ outbox rows, so they exist exactly when the change does. Who is told what is dec
 """
 
 from servicedesk.models import NotificationEvent, TimelineEntry, User
+from servicedesk.selectors import support_group_agents
 from servicedesk.services.notifications import notify
 from servicedesk.services.webhooks import webhooks_publish
 
@@ -34,7 +35,8 @@ def incident_event(
 
 
 def _workers(record: Incident) -> list:
-    """Who works the record: its assignee, or its group when nobody has it yet."""
+    """Who works the record: its assignee, or its group when nobody has it yet (the group's address, or
+    its members who are agents: a member who is not an agent never reads other people's records)."""
     if record.assignee_id is not None:
         return [record.assignee]
     group = record.support_group
@@ -42,7 +44,13 @@ def _workers(record: Incident) -> list:
         return []
     if group.email:
         return [group.email]
-    return list(group.members.filter(is_active=True))
+    return list(support_group_agents(group=group))
+
+
+def _manager(record: Incident) -> list:
+    """The manager of the record's group, when an agent (told of breaches)."""
+    manager = record.support_group.manager if record.support_group_id else None
+    return [manager] if manager is not None and manager.is_agent else []
 
 
 def _notifications(record: Incident, event: str, actor, entry, data: dict):
@@ -73,8 +81,7 @@ def _notifications(record: Incident, event: str, actor, entry, data: dict):
     elif event == "sla_warning":
         yield NotificationEvent.SLA_WARNING, _workers(record)
     elif event == "sla_breached":
-        manager = getattr(record.support_group, "manager", None) if record.support_group_id else None
-        yield NotificationEvent.SLA_BREACHED, [*_workers(record), *([manager] if manager else [])]
+        yield NotificationEvent.SLA_BREACHED, [*_workers(record), *_manager(record)]
     elif event == "escalated" and data.get("support_group"):
         # Functional escalation: the new group hears of it as of any record routed to it.
         yield NotificationEvent.ASSIGNED, _workers(record)

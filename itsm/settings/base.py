@@ -369,6 +369,11 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 ITSM_SITE_NAME = env("ITSM_SITE_NAME", default="ITSM Service Desk")
 ITSM_MAX_API_TOKENS_PER_USER = env.int("ITSM_MAX_API_TOKENS_PER_USER", default=20)
 ITSM_HEALTH_WORKER_PING_TIMEOUT = env.float("ITSM_HEALTH_WORKER_PING_TIMEOUT", default=1.0)
+# Password reset e-mails: at most this many requests per address and per client address in the window;
+# more answer the same page but send nothing (counted in the cache, so it must be shared: Redis).
+ITSM_PASSWORD_RESET_PER_ADDRESS = env.int("ITSM_PASSWORD_RESET_PER_ADDRESS", default=3)
+ITSM_PASSWORD_RESET_PER_CLIENT = env.int("ITSM_PASSWORD_RESET_PER_CLIENT", default=10)
+ITSM_PASSWORD_RESET_WINDOW_MINUTES = env.int("ITSM_PASSWORD_RESET_WINDOW_MINUTES", default=60)
 ITSM_CMDB_IMPORT_INLINE_ROWS = env.int("ITSM_CMDB_IMPORT_INLINE_ROWS", default=1000)
 # Attachments live outside MEDIA_ROOT and are served only through a view that checks access.
 ITSM_ATTACHMENT_ROOT = env.path("ITSM_ATTACHMENT_ROOT", default=VAR_DIR / "attachments")

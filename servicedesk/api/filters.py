@@ -17,6 +17,7 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
+from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
 from servicedesk.roles import ROLE_PERMISSIONS
 
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -121,11 +122,21 @@ class WordsFilter(django_filters.CharFilter):
         return queryset
 
 
+def _visible(policy):
+    """A filter's choices: what the caller may see, so that an id they may not see answers exactly as a
+    missing one does (400, "not one of the available choices") and tells nothing of its existence."""
+
+    def queryset(request):
+        return policy.visible_to(getattr(request, "user", None))
+
+    return queryset
+
+
 class UserFilter(FilterSet):
     q = WordsFilter(search_fields=("username", "full_name", "email"))
-    organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all())
+    organisation = django_filters.ModelChoiceFilter(queryset=_visible(OrganisationPolicy))
     support_group = django_filters.ModelChoiceFilter(
-        field_name="support_groups", queryset=SupportGroup.objects.all()
+        field_name="support_groups", queryset=_visible(SupportGroupPolicy)
     )
     role = django_filters.ChoiceFilter(
         field_name="groups__name", choices=[(name, name) for name in ROLE_PERMISSIONS]
@@ -146,11 +157,12 @@ class OrganisationFilter(FilterSet):
 
 class SupportGroupFilter(FilterSet):
     q = WordsFilter(search_fields=("name", "email", "description"))
-    member = django_filters.ModelChoiceFilter(field_name="members", queryset=User.objects.all())
+    member = django_filters.ModelChoiceFilter(field_name="members", queryset=_visible(UserPolicy))
+    manager = django_filters.ModelChoiceFilter(queryset=_visible(UserPolicy))
 
     class Meta:
         model = SupportGroup
-        fields = ["q", "tier", "member", "manager", "is_active"]
+        fields = ["q", "tier", "member", "manager", "is_active", "is_default"]
 
 
 class AuditEventFilter(FilterSet):

@@ -146,6 +146,7 @@ class SupportGroupSerializer(serializers.ModelSerializer):
             "escalation_group",
             "members",
             "is_active",
+            "is_default",
             "created_at",
             "updated_at",
         ]
@@ -161,6 +162,13 @@ class SupportGroupInputSerializer(serializers.Serializer):
         queryset=SupportGroup.objects.all(), required=False, allow_null=True
     )
     is_active = serializers.BooleanField(required=False)
+    is_default = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "Administrators: true makes this the group that records no rule routes go to (the previous "
+            "default stops being it); false on the default group leaves the desk without one."
+        ),
+    )
 
 
 class SupportGroupCreateInputSerializer(SupportGroupInputSerializer):

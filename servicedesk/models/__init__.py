@@ -3,7 +3,7 @@ from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInte
 from .mail import InboundEmail, Mailbox
 from .notifications import NotificationEvent, NotificationOptOut, NotificationTemplate
 from .outbox import OutboxMessage
-from .people import Organisation, SupportGroup, User
+from .people import AGENT_PERMISSION, Organisation, SupportGroup, User
 from .records import (
     Attachment,
     IdempotencyKey,
@@ -31,6 +31,7 @@ from .tokens import ApiToken
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "AGENT_PERMISSION",
     "ESCALATION_ACTIONS",
     "METRICS",
     "ApiToken",

@@ -9,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .revisions import Revisioned
 
+# What makes a person an agent: they may use the agent workspace. `User.is_agent` and
+# `servicedesk.selectors.agent_list` both read it; process apps add their own rights on top.
+AGENT_PERMISSION = "servicedesk.access_workspace"
+
 
 def validate_time_zone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
@@ -109,7 +113,8 @@ class User(Revisioned, AbstractUser):
 
     @property
     def is_agent(self) -> bool:
-        return self.has_perm("servicedesk.access_workspace")
+        """May use the agent workspace (an active person with a working role); the one definition."""
+        return self.is_active and self.has_perm(AGENT_PERMISSION)
 
 
 class SupportGroup(Revisioned, models.Model):

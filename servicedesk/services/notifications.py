@@ -22,9 +22,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import mailthreads
-from servicedesk.kinds import parse_number
+from servicedesk.kinds import kind_of, parse_number
 from servicedesk.markdown import render_markdown
 from servicedesk.models import (
+    AGENT_PERMISSION,
     NotificationEvent,
     NotificationOptOut,
     NotificationTemplate,
@@ -32,6 +33,7 @@ from servicedesk.models import (
     TimelineEntry,
     User,
 )
+from servicedesk.selectors import users_with_perm
 
 from .audit import audit_record
 
@@ -205,7 +207,8 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
     """Who gets a message: (address, user, language), one per address, in the given order.
 
     The actor is not told about their own action, except the requester about the record they filed:
-    that acknowledgement carries the number and starts the mail thread their replies will join.
+    that acknowledgement carries the number and starts the mail thread their replies will join. The
+    agents' events (`AGENT_EVENTS`) reach people only if they are agents.
     """
     recipients = [r for r in recipients if r]
     users = [r for r in recipients if isinstance(r, User)]
@@ -214,6 +217,13 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
             "user_id", flat=True
         )
     )
+    agents = None
+    if event in AGENT_EVENTS and users:
+        agents = set(
+            users_with_perm(AGENT_PERMISSION)
+            .filter(pk__in=[u.pk for u in users])
+            .values_list("pk", flat=True)
+        )
     actor_address = (getattr(actor, "email", "") or "").strip().lower()
     seen = set()
     targets = []
@@ -222,6 +232,12 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
             if actor is not None and recipient.pk == actor.pk and not _acknowledges(event, record, actor):
                 continue
             if not recipient.is_active or not recipient.email or recipient.pk in opted_out:
+                continue
+            if agents is not None and recipient.pk not in agents:
+                # Work on other people's records (queues, SLA, escalations) is told to agents only.
+                logger.info(
+                    "notifications: %s about %s is not sent to %s, not an agent", event, record, recipient
+                )
                 continue
             address, user, language = recipient.email.strip(), recipient, _language(recipient.language)
         else:
@@ -244,8 +260,17 @@ def _language(preferred: str) -> str:
 
 
 def _is_agent_of(user: User | None, record) -> bool:
-    """May this recipient read internal work notes of the record (an agent who did not file it)?"""
-    return user is not None and user.pk != getattr(record, "requester_id", None) and user.is_agent
+    """May this recipient read internal work notes of the record? Whoever did not file it and whom the
+    record kind's policy lets see them (the record page's rule), else an agent."""
+    if user is None or user.pk == getattr(record, "requester_id", None):
+        return False
+    try:
+        can_see_internal = kind_of(record).can_see_internal
+    except LookupError:
+        can_see_internal = None
+    if can_see_internal is not None:
+        return bool(can_see_internal(user, record))
+    return user.is_agent
 
 
 def _context(*, record, user: User | None, actor: User | None, entry: TimelineEntry | None, data: dict):

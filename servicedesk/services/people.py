@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import ApplicationError, PermissionDenied
@@ -14,6 +15,9 @@ from servicedesk.roles import ROLE_PERMISSIONS
 from .audit import apply_changes, audit_record
 
 PROFILE_FIELDS = ("full_name", "phone", "language", "time_zone")
+DEFAULT_GROUP_INACTIVE_MESSAGE = gettext_lazy(
+    "This is the default group: make another group the default before deactivating it."
+)
 
 
 def _check_email_free(email: str, user: User | None = None) -> None:
@@ -70,41 +74,130 @@ def organisation_update(
     return _save_changes(organisation, actor, "organisation.updated", fields, expected_version)
 
 
+def _check_agent(user: User | None, field: str) -> None:
+    """Only agents work a group's records and hear of them: anyone else is refused on `field`."""
+    if user is not None and not user.is_agent:
+        raise ApplicationError(
+            _("%(name)s is not an agent: only people who may work records can be in a support group.")
+            % {"name": user},
+            code="not_an_agent",
+            fields={field: [_("%(name)s is not an agent.") % {"name": user}]},
+        )
+
+
 @transaction.atomic
-def support_group_create(*, actor: User | None, name: str, members=(), **fields) -> SupportGroup:
-    """Create a support group with its first members. Raises PermissionDenied or ValidationError."""
+def support_group_create(
+    *, actor: User | None, name: str, members=(), is_default: bool = False, **fields
+) -> SupportGroup:
+    """Create a support group with its first members (agents only), the default group when
+    `is_default`. Raises PermissionDenied, or ApplicationError/ValidationError for bad values."""
     _authorise(actor, SupportGroupPolicy.can_create)
+    _check_agent(fields.get("manager"), "manager")
+    for user in members:
+        _check_agent(user, "members")
     group = SupportGroup(name=name, **fields)
     group.full_clean()
     group.save()
     audit_record(actor=actor, action="support_group.created", target=group, data={"name": name})
     for user in members:
         support_group_add_member(group=group, actor=actor, user=user)
+    if is_default:
+        support_group_set_default(group=group, actor=actor)
     return group
 
 
 @transaction.atomic
 def support_group_update(
-    *, group: SupportGroup, actor: User | None, expected_version: int | None = None, **fields
+    *,
+    group: SupportGroup,
+    actor: User | None,
+    expected_version: int | None = None,
+    is_default: bool | None = None,
+    **fields,
 ) -> SupportGroup:
-    """Change a group's fields (not its members). Raises PermissionDenied, ValidationError, or StaleWrite
-    for an out-of-date `expected_version` (its revision)."""
+    """Change a group's fields (not its members). `is_default` True makes it the default group, False
+    leaves the desk without one if it was (see `support_group_set_default`).
+
+    Raises PermissionDenied, StaleWrite for an out-of-date `expected_version` (its revision), or
+    ApplicationError/ValidationError: a group escalating to itself, a manager who is not an agent,
+    deactivating the default group (make another group the default first).
+    """
     _authorise(actor, lambda a: SupportGroupPolicy.can_change(a, group))
     if fields.get("escalation_group") is not None and fields["escalation_group"].pk == group.pk:
         raise ApplicationError(
             code="invalid_escalation_group",
             fields={"escalation_group": [_("A group cannot escalate to itself.")]},
         )
-    return _save_changes(group, actor, "support_group.updated", fields, expected_version)
+    _check_agent(fields.get("manager"), "manager")
+    group = lock(group, expected=expected_version)
+    if is_default is False and group.is_default:
+        support_group_set_default(group=None, actor=actor)
+        group.refresh_from_db()
+    if fields.get("is_active") is False and group.is_default:
+        raise ApplicationError(
+            DEFAULT_GROUP_INACTIVE_MESSAGE,
+            code="default_group_inactive",
+            fields={"is_active": [DEFAULT_GROUP_INACTIVE_MESSAGE]},
+        )
+    group = _save_changes(group, actor, "support_group.updated", fields)
+    if is_default:
+        support_group_set_default(group=group, actor=actor)
+        group.refresh_from_db()
+    return group
+
+
+@transaction.atomic
+def support_group_set_default(*, group: SupportGroup | None, actor: User | None) -> SupportGroup | None:
+    """Make `group` the default group (where records that no rule routes go), taking the flag from the
+    group that had it in one transaction; None leaves the desk without a default group, so unrouted
+    records stay without a group (in the queue's unassigned view). Audited once, with both groups.
+
+    Raises PermissionDenied, or ApplicationError for an inactive group.
+    """
+    _authorise(actor, SupportGroupPolicy.can_choose_default)
+    # Lock every group (they are few): two administrators moving the flag at once queue here, and the
+    # read below, a statement after the wait, sees where the other one put it.
+    list(SupportGroup.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    current = SupportGroup.objects.filter(is_default=True).first()
+    if group is not None:
+        group = SupportGroup.objects.get(pk=group.pk)
+        if not group.is_active:
+            message = _("An inactive group cannot be the default group.")
+            raise ApplicationError(message, code="default_group_inactive", fields={"is_default": [message]})
+    if getattr(current, "pk", None) == getattr(group, "pk", None):
+        return group
+    if current is not None:
+        _set_default_flag(current, False)
+    if group is not None:
+        _set_default_flag(group, True)
+    audit_record(
+        actor=actor,
+        action="support_group.default_changed",
+        target=group or current,
+        data={
+            "from": getattr(current, "pk", None),
+            "from_name": str(current or ""),
+            "to": getattr(group, "pk", None),
+            "to_name": str(group or ""),
+        },
+    )
+    return group
+
+
+def _set_default_flag(group: SupportGroup, value: bool) -> None:
+    group.is_default = value
+    save_changed(group, ["is_default"])
 
 
 @transaction.atomic
 def support_group_add_member(
     *, group: SupportGroup, actor: User | None, user: User, expected_version: int | None = None
 ) -> bool:
-    """Add `user` to the group; False when already a member. Raises PermissionDenied, or StaleWrite for
-    an out-of-date `expected_version` (the group's revision)."""
+    """Add `user` to the group; False when already a member. Raises PermissionDenied, ApplicationError
+    (on `user`) when they are not an agent (a group's members hear of its records), or StaleWrite for an
+    out-of-date `expected_version` (the group's revision)."""
     _authorise(actor, lambda a: SupportGroupPolicy.can_manage_members(a, group))
+    _check_agent(user, "user")
     group = lock(group, expected=expected_version)
     if group.members.filter(pk=user.pk).exists():
         return False

@@ -30,6 +30,7 @@ def world(requester, other_requester, agent, group_manager, administrator, organ
     - `support_group` ("Service Desk"): managed by the group manager; members agent and group manager.
     - `portal_group`: the requester belongs to it; nobody manages it.
     - `other_group`: the other requester belongs to it; nobody manages it.
+    - `newcomer`: an agent in no group, whom managers may add.
     """
     support_group = SupportGroupFactory(
         name="Service Desk", manager=group_manager, members=[agent, group_manager]
@@ -49,6 +50,7 @@ def world(requester, other_requester, agent, group_manager, administrator, organ
     }
     return SimpleNamespace(
         **people,
+        newcomer=UserFactory(username="newcomer", roles=[roles.AGENT]),
         organisation=organisation,
         other_organisation=other_requester.organisation,
         support_group=support_group,
@@ -235,7 +237,7 @@ CALLS = [
         "post",
         lambda w, r: f"{GROUPS}{w.support_group.pk}/members/",
         statuses(401, 404, 403, 200, 200),
-        body=lambda w, r: {"user": w.other_requester.pk},
+        body=lambda w, r: {"user": w.newcomer.pk},
     ),
     Call(
         "groups-add-member-to-unmanaged-group",
@@ -249,7 +251,7 @@ CALLS = [
         "post",
         lambda w, r: f"{GROUPS}{w.portal_group.pk}/members/",
         statuses(401, 403, 403, 403, 200),
-        body=lambda w, r: {"user": w.other_requester.pk},
+        body=lambda w, r: {"user": w.newcomer.pk},
     ),
     Call(
         "groups-remove-member-from-managed-group",
@@ -308,9 +310,9 @@ def _usernames(response) -> set[str]:
     ("role", "expected"),
     [
         ("requester", {"requester"}),
-        ("agent", {"requester", "other", "agent", "manager", "administrator"}),
-        ("group_manager", {"requester", "other", "agent", "manager", "administrator"}),
-        ("administrator", {"requester", "other", "agent", "manager", "administrator"}),
+        ("agent", {"requester", "other", "agent", "manager", "administrator", "newcomer"}),
+        ("group_manager", {"requester", "other", "agent", "manager", "administrator", "newcomer"}),
+        ("administrator", {"requester", "other", "agent", "manager", "administrator", "newcomer"}),
     ],
 )
 def test_users_list_shows_agents_everyone_and_a_requester_only_themselves(role, expected, world, api_as):
@@ -453,14 +455,14 @@ def test_manager_of_a_group_adds_and_removes_its_members(role, world, api_as):
     client = client_as(role, world, api_as)
     url = f"{GROUPS}{world.support_group.pk}/members/"
 
-    added = client.post(url, {"user": world.requester.pk}, format="json")
+    added = client.post(url, {"user": world.newcomer.pk}, format="json")
     removed = client.delete(f"{url}{world.agent.pk}/")
 
     assert added.status_code == 200, added.content
-    assert "requester" in {member["username"] for member in added.json()["members"]}
+    assert "newcomer" in {member["username"] for member in added.json()["members"]}
     assert removed.status_code == 200, removed.content
-    assert {member["username"] for member in removed.json()["members"]} == {"manager", "requester"}
-    assert set(world.support_group.members.values_list("username", flat=True)) == {"manager", "requester"}
+    assert {member["username"] for member in removed.json()["members"]} == {"manager", "newcomer"}
+    assert set(world.support_group.members.values_list("username", flat=True)) == {"manager", "newcomer"}
     actions = list(
         AuditEvent.objects.filter(object_id=str(world.support_group.pk))
         .order_by("id")

@@ -12,6 +12,7 @@ from cmdb.models import CIClass
 from incidents import services
 from incidents import workflow as wf
 from incidents.models import Incident
+from incidents.selectors import incident_queue
 from servicedesk.errors import Conflict, PermissionDenied, StaleWrite
 from servicedesk.models import (
     Attachment,
@@ -21,6 +22,7 @@ from servicedesk.models import (
     SupportGroup,
     TimelineEntry,
 )
+from servicedesk.services.people import support_group_create
 
 from ..factories import SupportGroupFactory, UserFactory
 from .factories import BusinessServiceFactory, CategoryFactory, RequestTypeFactory
@@ -81,19 +83,39 @@ def test_create_routes_to_the_services_group(requester, service, support_group):
     assert record.support_group == support_group
 
 
-def test_create_without_service_routes_to_the_first_active_tier1_group(requester):
+def test_create_without_service_routes_to_the_default_group_not_the_first_by_name(requester):
     SupportGroupFactory(name="A desk (closed)", tier=SupportGroup.Tier.TIER1, is_active=False)
-    desk = SupportGroupFactory(name="B desk", tier=SupportGroup.Tier.TIER1)
-    SupportGroupFactory(name="C desk", tier=SupportGroup.Tier.TIER1)
+    SupportGroupFactory(name="B desk", tier=SupportGroup.Tier.TIER1)
+    desk = SupportGroupFactory(name="C desk", tier=SupportGroup.Tier.TIER1, is_default=True)
     SupportGroupFactory(name="0 second line", tier=SupportGroup.Tier.TIER2)
     record = services.incident_create(actor=requester, title="Something")
     assert record.support_group == desk
 
 
+def test_a_new_first_line_group_does_not_capture_unclassified_records(requester, administrator):
+    desk = SupportGroupFactory(name="Service Desk", tier=SupportGroup.Tier.TIER1, is_default=True)
+    support_group_create(actor=administrator, name="Accounts payable helpers")  # tier 1 by default
+
+    record = services.incident_create(actor=requester, title="Something")
+
+    assert record.support_group == desk
+
+
+def test_without_a_default_group_an_unclassified_record_has_no_group_and_waits_in_every_unassigned_queue(
+    requester, support_group, agent
+):
+    SupportGroupFactory(name="A desk", tier=SupportGroup.Tier.TIER1)
+
+    record = services.incident_create(actor=requester, title="Something")
+
+    assert record.support_group is None
+    assert record in incident_queue(user=agent, view="groups")
+
+
 def test_create_skips_an_inactive_services_group(requester, support_group):
     support_group.is_active = False
     support_group.save(update_fields=["is_active"])
-    desk = SupportGroupFactory(name="Desk", tier=SupportGroup.Tier.TIER1)
+    desk = SupportGroupFactory(name="Desk", tier=SupportGroup.Tier.TIER1, is_default=True)
     service = BusinessServiceFactory(support_group=support_group)
     record = services.incident_create(actor=requester, title="Something", service=service)
     assert record.support_group == desk

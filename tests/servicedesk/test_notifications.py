@@ -241,11 +241,11 @@ def test_the_actor_inactive_people_people_without_an_address_and_opted_out_peopl
     inactive = UserFactory(is_active=False)
     no_email = UserFactory(email="")
     opted_out = UserFactory()
-    NotificationOptOut.objects.create(user=opted_out, event=NotificationEvent.ASSIGNED)
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.CLOSED)  # another event
+    NotificationOptOut.objects.create(user=opted_out, event=NotificationEvent.CLOSED)
+    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.ASSIGNED)  # another event
 
     messages = send(
-        NotificationEvent.ASSIGNED,
+        NotificationEvent.CLOSED,
         record,
         [agent, inactive, no_email, opted_out, requester, group_manager],
         actor=agent,

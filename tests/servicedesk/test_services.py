@@ -10,7 +10,7 @@ from django.utils import timezone
 from servicedesk import roles
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.models import ApiToken, AuditEvent, Organisation, OutboxMessage, SupportGroup, User
-from servicedesk.services.accounts import password_reset_request, password_set
+from servicedesk.services.accounts import password_reset_send, password_set
 from servicedesk.services.people import (
     organisation_create,
     organisation_update,
@@ -625,13 +625,11 @@ def test_password_set_changes_the_password_and_records_why(requester, audit_log,
     assert [_event(e) for e in audit_log.events()] == [_expected(action, requester, requester, {})]
 
 
-def test_password_reset_request_writes_the_email_to_the_outbox_and_sends_it_on_commit(
+def test_password_reset_send_writes_the_email_to_the_outbox_and_sends_it_on_commit(
     requester, audit_log, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        queued = password_reset_request(
-            email="  REQUESTER@example.com ", domain="desk.example", use_https=True
-        )
+        queued = password_reset_send(email="  REQUESTER@example.com ", domain="desk.example", use_https=True)
 
     assert queued == 1
     assert len(callbacks) == 1
@@ -653,21 +651,21 @@ def test_password_reset_request_writes_the_email_to_the_outbox_and_sends_it_on_c
     assert pending.state == OutboxMessage.State.DELIVERED
 
 
-def test_password_reset_request_skips_inactive_users(db, audit_log, django_capture_on_commit_callbacks):
+def test_password_reset_send_skips_inactive_users(db, audit_log, django_capture_on_commit_callbacks):
     UserFactory(email="gone@example.com", is_active=False)
     audit_log.mark()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        queued = password_reset_request(email="gone@example.com", domain="testserver", use_https=False)
+        queued = password_reset_send(email="gone@example.com", domain="testserver", use_https=False)
 
     assert (queued, callbacks, mail.outbox, audit_log.events()) == (0, [], [], [])
 
 
-def test_password_reset_request_for_an_unknown_email_queues_nothing(
+def test_password_reset_send_for_an_unknown_email_queues_nothing(
     requester, audit_log, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        queued = password_reset_request(email="nobody@example.com", domain="testserver", use_https=False)
+        queued = password_reset_send(email="nobody@example.com", domain="testserver", use_https=False)
 
     assert (queued, callbacks, mail.outbox, audit_log.events()) == (0, [], [], [])
 
@@ -676,7 +674,7 @@ def test_a_user_created_without_a_password_can_set_one_by_reset(db, django_captu
     user_create(actor=None, username="dora", email="dora@example.com")
 
     with django_capture_on_commit_callbacks(execute=True):
-        queued = password_reset_request(email="dora@example.com", domain="testserver", use_https=False)
+        queued = password_reset_send(email="dora@example.com", domain="testserver", use_https=False)
 
     assert queued == 1
     assert [message.to for message in mail.outbox] == [["dora@example.com"]]

@@ -17,6 +17,7 @@ from incidents.models import Category, Incident, RequestType
 from incidents.records import PREFIXES
 from incidents.services.common import business_services
 from servicedesk.models import PriorityRule, SupportGroup, User
+from servicedesk.selectors import agent_list, support_group_default
 from servicedesk.services.numbering import number_allocate
 from servicedesk.services.priority import DEFAULT_MATRIX
 
@@ -114,15 +115,16 @@ class Command(BaseCommand):
 
     def _load(self) -> None:
         rng = self.rng
-        groups = list(SupportGroup.objects.filter(is_active=True).prefetch_related("members"))
+        groups = list(SupportGroup.objects.filter(is_active=True))
         self.agents = {
-            g.pk: [u.pk for u in g.members.all() if u.is_active and u.has_perm("incidents.work_incident")]
+            g.pk: list(agent_list(group=g, perm=wf.WORK_PERMISSION).values_list("pk", flat=True))
             for g in groups
         }
-        desk = next((g for g in groups if g.tier == SupportGroup.Tier.TIER1), groups[0] if groups else None)
-        if desk is None:
+        if not groups:
             raise CommandError("No support group: run seed_demo first.")
-        self.desk_id = desk.pk
+        # Routed as the desk routes: unclassified records go to the default group, or to none.
+        desk = support_group_default()
+        self.desk_id = desk.pk if desk is not None else None
         requesters = list(
             User.objects.filter(is_active=True, groups__name="Requester").values_list("pk", flat=True)
         ) or list(User.objects.filter(is_active=True).values_list("pk", flat=True))
@@ -130,9 +132,14 @@ class Command(BaseCommand):
             raise CommandError("No people: run seed_demo first.")
         self.requesters = sorted(set(requesters))
         services = list(business_services().order_by("pk"))
-        self.services = [(s.pk, s.support_group_id or desk.pk, s.name) for s in services]
+        self.services = [(s.pk, s.support_group_id or self.desk_id, s.name) for s in services]
         self.request_types = [
-            (rt.pk, rt.service_id, rt.support_group_id or rt.service.support_group_id or desk.pk, rt.name)
+            (
+                rt.pk,
+                rt.service_id,
+                rt.support_group_id or rt.service.support_group_id or self.desk_id,
+                rt.name,
+            )
             for rt in RequestType.objects.filter(is_active=True).select_related("service").order_by("pk")
         ]
         categories = list(Category.objects.filter(is_active=True).order_by("pk"))

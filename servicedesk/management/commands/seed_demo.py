@@ -7,11 +7,13 @@ from django.utils import timezone
 from servicedesk import roles
 from servicedesk.demo import demo_seeders, seed_sla_policies
 from servicedesk.models import BusinessCalendar, Organisation, SupportGroup, User
+from servicedesk.selectors import support_group_default
 from servicedesk.services.outbox import outbox_silenced
 from servicedesk.services.people import (
     organisation_create,
     support_group_add_member,
     support_group_create,
+    support_group_set_default,
     support_group_update,
     user_create,
     user_set_roles,
@@ -52,6 +54,7 @@ GROUPS = [
         "description": "Third line: the hosting provider's support desk.",
     },
 ]
+DEFAULT_GROUP = "Service Desk"
 ESCALATIONS = {"Service Desk": "Applications", "Network": "Acme Hosting", "Applications": "Acme Hosting"}
 
 # username, full name, organisation, roles, groups, manages, language, time zone, extra fields
@@ -170,6 +173,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         organisations = {spec["name"]: self._organisation(spec) for spec in ORGANISATIONS}
         groups = {spec["name"]: self._group(spec) for spec in GROUPS}
+        if support_group_default() is None:
+            # Unclassified records go to the first line; an administrator's later choice is kept.
+            support_group_set_default(group=groups[DEFAULT_GROUP], actor=None)
         for name, target in ESCALATIONS.items():
             if groups[name].escalation_group_id is None:
                 support_group_update(group=groups[name], actor=None, escalation_group=groups[target])
