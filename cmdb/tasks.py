@@ -8,3 +8,10 @@ def import_process_task(job_id: int) -> None:
     from .services.imports import import_process
 
     import_process(job_id=job_id)
+
+
+@shared_task(name="cmdb.imports_resume")
+def imports_resume_task() -> int:
+    from .services.imports import imports_resume
+
+    return imports_resume()

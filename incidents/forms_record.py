@@ -140,7 +140,10 @@ class RecordEditForm(MergeFormMixin, ClassificationMixin):
         return super().display_value(name, value)
 
 
-class AssignForm(GroupAssigneeMixin, forms.Form):
+class AssignForm(MergeFormMixin, GroupAssigneeMixin, forms.Form):
+    """The assignment panel: saving writes the group or the assignee only if this agent changed it, so a
+    colleague's assignment made meanwhile stands (`servicedesk.forms_merge`)."""
+
     support_group = forms.ModelChoiceField(
         queryset=SupportGroup.objects.none(), required=False, label=_("Group"), empty_label=_("No group")
     )
@@ -151,11 +154,18 @@ class AssignForm(GroupAssigneeMixin, forms.Form):
 
     def __init__(self, *args, record: Incident | None = None, **kwargs):
         if record is not None:
+            # The objects themselves (the record has them at hand); `current_values` gives their ids.
             kwargs.setdefault("initial", {"support_group": record.support_group, "assignee": record.assignee})
         super().__init__(*args, **kwargs)
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
         self.offer_group_members()
+        if record is not None:
+            self.enable_merge()
+
+    @staticmethod
+    def current_values(record: Incident) -> dict:
+        return {"support_group": record.support_group_id, "assignee": record.assignee_id}
 
 
 class AssignToMeForm(forms.Form):

@@ -241,10 +241,12 @@ def record_assign(request, number):
         if to_me:
             changes = AssignToMeForm(request.POST, user=request.user).changes()
         elif form.is_valid():
-            changes = {
-                "support_group": form.cleaned_data["support_group"],
-                "assignee": form.cleaned_data["assignee"],
-            }
+            current = AssignForm.current_values(record)
+            merge = form.merge(current)
+            form.report_conflicts(current, merge)
+            if merge.conflicts:
+                return _failed(request, record, main="assignment", status=412, assign_form=form)
+            changes = merge.changes
         else:
             return _failed(request, record, main="assignment", status=400, assign_form=form)
         record = services.incident_assign(record=record, actor=request.user, **changes)

@@ -192,6 +192,19 @@ class MergeFormMixin:
         kept.is_valid()
         return kept, kept.conflict_rows(merge)
 
+    def report_conflicts(self, current: dict, merge: Merge) -> None:
+        """For a form without the keep/take choice (a small panel, the admin): each conflict becomes an
+        error on its field naming the other value, and the form is rebased so that saving it again keeps
+        this person's value."""
+        for name, theirs in merge.conflicts.items():
+            self.add_error(
+                name,
+                _("Someone else changed this to “%(value)s” meanwhile. Save again to keep yours.")
+                % {"value": self.display_value(name, theirs)},
+            )
+        if merge.conflicts:
+            self.data = self.rebased_data(current, version=None, merge=merge, choices=False)
+
     def conflict_rows(self, merge: Merge) -> list[dict]:
         """For the page: each conflicting field with the other person's value, in words."""
         return [
@@ -239,14 +252,7 @@ class MergeModelFormMixin(MergeFormMixin):
         current = forms.models.model_to_dict(self.instance, fields=self.merge_fields())
         merge = self.merge(current)
         for name in self.merge_fields():
-            if name in merge.conflicts:
-                self.add_error(
-                    name,
-                    _("Someone else changed this to “%(value)s” meanwhile. Save again to keep yours.")
-                    % {"value": self.display_value(name, merge.conflicts[name])},
-                )
-            elif name not in merge.changes:
+            if name not in merge.changes and name not in merge.conflicts:
                 cleaned.pop(name, None)
-        if merge.conflicts:
-            self.data = self.rebased_data(current, version=None, merge=merge, choices=False)
+        self.report_conflicts(current, merge)
         return cleaned

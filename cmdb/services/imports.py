@@ -7,6 +7,9 @@ class and name when exactly one exists. Attributes merge into the CI's (keys pre
 discovery tools may send partial attributes. Importing the same rows twice changes nothing the second time.
 """
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +28,10 @@ from servicedesk.services.audit import audit_record
 from .common import authorise
 from .items import ci_create, ci_transition, ci_update
 from .relationships import _duplicates, relationship_create
+
+logger = logging.getLogger(__name__)
+# An import still queued this long after it was created lost its task (a broker outage): resume it.
+RESUME_AFTER = timedelta(minutes=2)
 
 MATCH_ORDER = ("external_id", "serial_number", "asset_tag", "hostname")
 PLAIN_FIELDS = ("name", "environment", "version", "description", *IDENTIFIER_FIELDS)
@@ -68,10 +75,32 @@ def import_start(*, actor, kind: str, rows, source: str = "api", filename: str =
         import_process(job_id=job.pk)
         job.refresh_from_db()
     else:
-        from cmdb.tasks import import_process_task
-
-        transaction.on_commit(lambda: import_process_task.delay(job.pk))
+        transaction.on_commit(lambda: _queue(job.pk))
     return job
+
+
+def _queue(job_id: int) -> None:
+    from cmdb.tasks import import_process_task
+
+    try:
+        import_process_task.delay(job_id)
+    except Exception:  # a broker outage must not fail the request that already committed the import
+        logger.warning("import %s: could not queue it; the resume sweep will run it", job_id, exc_info=True)
+
+
+def imports_resume(*, now=None) -> int:
+    """Run the imports still queued `RESUME_AFTER` after they were created (their task was never queued,
+    or was lost); returns how many. Rows are claimed with SKIP LOCKED, so a task that runs at the same
+    time shares the work instead of doubling it."""
+    cutoff = (now or timezone.now()) - RESUME_AFTER
+    ids = list(
+        ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    for job_id in ids:
+        import_process(job_id=job_id)
+    return len(ids)
 
 
 def import_process(*, job_id: int) -> ImportJob | None:

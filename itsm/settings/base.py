@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.sla_sweep",
         "schedule": timedelta(seconds=env.int("ITSM_SLA_SWEEP_SECONDS", default=30)),
     },
+    # CMDB imports whose task was never queued (a broker outage) or was lost: run them.
+    "cmdb.imports_resume": {
+        "task": "cmdb.imports_resume",
+        "schedule": timedelta(minutes=1),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",

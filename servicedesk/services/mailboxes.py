@@ -5,6 +5,7 @@ two takes it in again on the next poll, where its Message-ID makes it a duplicat
 nothing is filed twice. A message whose intake fails stays unseen and is tried again next time.
 """
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -72,7 +73,14 @@ def mailbox_poll(*, mailbox: Mailbox) -> int:
     """
     lock = f"{_LOCK_PREFIX}{mailbox.pk}"
     timeout = int(settings.ITSM_IMAP_TIMEOUT_SECONDS * 4 + 60)
-    if not cache.add(lock, "1", timeout=timeout):
+    try:
+        acquired = cache.add(lock, "1", timeout=timeout)
+    except Exception:  # the cache is down: poll anyway; a message is taken in once by its Message-ID
+        logger.warning(
+            "mailbox %s: the cache is unreachable, polling without its lock", mailbox.name, exc_info=True
+        )
+        acquired = True
+    if not acquired:
         logger.info("mailbox %s: already being polled", mailbox.name)
         return 0
     taken, errors = 0, []
@@ -93,7 +101,8 @@ def mailbox_poll(*, mailbox: Mailbox) -> int:
         errors.append(_("Cannot reach the mailbox: %(error)s") % {"error": error})
         logger.warning("mailbox %s: %s", mailbox.name, error)
     finally:
-        cache.delete(lock)
+        with contextlib.suppress(Exception):  # an unreachable cache lets the lock expire by itself
+            cache.delete(lock)
     mailbox.last_polled_at = timezone.now()
     mailbox.last_error = "\n".join(errors)
     mailbox.save(update_fields=["last_polled_at", "last_error"])

@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import timezone
 
 from cmdb.models import CIRelationship, ConfigurationItem, ImportJob, ImportRow
-from cmdb.services.imports import _process_batch, import_process, import_start
+from cmdb.services.imports import _process_batch, import_process, import_start, imports_resume
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import AuditEvent
 from servicedesk.roles import AGENT, CONFIGURATION_MANAGER
@@ -220,6 +223,25 @@ def test_processing_resumes_where_a_killed_worker_stopped(
         "rejected": 0,
     }
     assert ConfigurationItem.objects.filter(name="London DC").count() == 1
+
+
+@override_settings(ITSM_CMDB_IMPORT_INLINE_ROWS=2)
+def test_a_broker_outage_delays_a_large_import_and_the_resume_sweep_runs_it(
+    manager, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("the broker is down")
+
+    monkeypatch.setattr("cmdb.tasks.import_process_task.delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_start(actor=manager, kind="cis", rows=ROWS)  # answers; the job waits
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+    assert imports_resume() == 0  # its task may still come
+    assert imports_resume(now=timezone.now() + timedelta(minutes=3)) == 1
+    assert _report(job)["created"] == 4
+    assert imports_resume(now=timezone.now() + timedelta(minutes=3)) == 0
 
 
 def test_only_people_who_may_import_can(db):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from incidents import services
 from incidents.models import Incident
 
+from ..factories import SupportGroupFactory
 from ..formdata import form_data
 
 
@@ -171,3 +172,51 @@ def test_a_form_posted_without_what_it_showed_still_cannot_overwrite(client, age
     assert response.status_code == 412
     incident.refresh_from_db()
     assert incident.title == "Their title"
+
+
+# The assignment panel
+
+
+def _assign(record) -> str:
+    return reverse("incidents:record_assign", args=[record.number])
+
+
+def test_moving_a_record_keeps_the_assignee_a_colleague_chose_meanwhile(
+    client, agent, group_manager, incident, support_group
+):
+    network = SupportGroupFactory(name="Network", members=[agent, group_manager])
+    client.force_login(agent)
+    panel = form_data(client.get(_page(incident)).content, "assign-form")
+    services.incident_assign(record=incident, actor=group_manager, assignee=group_manager)
+
+    panel["support_group"] = str(network.pk)
+    response = client.post(_assign(incident), {k: v for k, v in panel.items() if k != "assign_to_me"})
+
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.support_group, incident.assignee) == (network, group_manager)
+
+
+def test_two_agents_assigning_one_record_at_once_is_shown_then_kept_on_saving_again(
+    client, agent, group_manager, incident, support_group
+):
+    client.force_login(agent)
+    panel = form_data(client.get(_page(incident)).content, "assign-form")
+    panel.pop("assign_to_me", None)
+    services.incident_assign(record=incident, actor=group_manager, assignee=group_manager)
+
+    panel["assignee"] = str(agent.pk)
+    refused = client.post(_assign(incident), panel)
+
+    assert refused.status_code == 412
+    assert (
+        f"Someone else changed this to “{group_manager.get_full_name()}” meanwhile"
+        in refused.content.decode()
+    )
+    incident.refresh_from_db()
+    assert incident.assignee == group_manager
+    again = form_data(refused.content, "assign-form")
+    again.pop("assign_to_me", None)
+    assert client.post(_assign(incident), again).status_code == 302
+    incident.refresh_from_db()
+    assert incident.assignee == agent

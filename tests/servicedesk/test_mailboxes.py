@@ -56,6 +56,19 @@ def test_a_poll_files_each_new_message_and_marks_it_seen(requester, desk_mailbox
     assert Incident.objects.count() == 2
 
 
+def test_a_poll_goes_on_when_the_cache_holding_its_lock_is_down(requester, desk_mailbox, imap, monkeypatch):
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "add", cache_down)
+    monkeypatch.setattr(cache, "delete", cache_down)
+    imap.append(mail("Printer jammed"))
+
+    assert mailbox_poll(mailbox=desk_mailbox) == 1
+    assert mailbox_poll(mailbox=desk_mailbox) == 0
+    assert Incident.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_message_is_marked_seen_only_after_its_record_is_committed(monkeypatch, imap):
     from ..factories import UserFactory
