@@ -42,7 +42,9 @@ def _inline_limit() -> int:
 
 
 @transaction.atomic
-def import_start(*, actor, kind: str, rows, source: str = "api", filename: str = "") -> ImportJob:
+def import_start(
+    *, actor, kind: str, rows, source: str = ImportJob.Source.API, filename: str = ""
+) -> ImportJob:
     """Record an import and its rows; small imports run at once, large ones on a worker.
 
     Raises PermissionDenied, or ValidationError when `kind` is unknown or `rows` is not a list of objects.
