@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cmdb', '0007_add_revision'),
+        ("cmdb", "0007_add_revision"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importjob',
-            name='source',
-            field=models.CharField(choices=[('api', 'API'), ('csv', 'CSV file')], max_length=20, verbose_name='source'),
+            model_name="importjob",
+            name="source",
+            field=models.CharField(
+                choices=[("api", "API"), ("csv", "CSV file")], max_length=20, verbose_name="source"
+            ),
         ),
     ]
