@@ -8,13 +8,14 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.fields import JSONInputField
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
 from .models import CIClass, ConfigurationItem, RelationshipType
 from .services.items import EDITABLE_FIELDS
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(JSONInputField):
     """A JSON object in a textarea, shown indented; empty means `{}`."""
 
     widget = forms.Textarea(attrs={"rows": 8, "class": "font-monospace", "spellcheck": "false"})

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from cmdb.models import CIClass, ConfigurationItem, ImportJob, ImportRow, RelationshipType
 from cmdb.models.items import IDENTIFIER_FIELDS
 from cmdb.permissions import CMDBPolicy
-from cmdb.schemas import has_null_character
 from servicedesk.errors import ApplicationError
+from servicedesk.inputs import has_null_character
 from servicedesk.models import SupportGroup, User
 from servicedesk.services.audit import audit_record
 
