@@ -108,7 +108,7 @@ def _route(path: str) -> str:
 class Crawler:
     """Breadth first from `start`, at most `max_pages` requests; every 5xx is kept with its referrer."""
 
-    def __init__(self, client, *, max_pages=400, per_route=6, per_path=4, route_caps=None, seed=""):
+    def __init__(self, client, *, max_pages=400, per_route=10, per_path=5, route_caps=None, seed=""):
         self.client = client
         # Each page's links are followed in an order shuffled by `seed`: crawls with different seeds
         # (one per role) sample different records within the same caps.
