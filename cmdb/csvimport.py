@@ -21,7 +21,7 @@ MAX_ROWS = 200_000
 def _value(cell: str):
     try:
         value = json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or too deep to parse: the text as it is
         return cell
     return value if not isinstance(value, str) else cell
 

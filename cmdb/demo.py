@@ -8,8 +8,10 @@ from django.db.models import Q
 
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
-from .models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
+from .models import Baseline, CIClass, CIRelationship, ConfigurationItem, ImportJob, RelationshipType
+from .services.baselines import baseline_take
 from .services.common import VIA_SYSTEM
+from .services.imports import import_start
 from .services.items import ci_create, ci_update
 from .services.relationships import relationship_create
 
@@ -125,6 +127,21 @@ SERVICES = [
 # service -> the demo SLA policy it names (servicedesk.demo): records filed on it get a 2-minute response
 # target, turn amber after a minute and escalate to the group's escalation group after two.
 SERVICE_POLICIES = {"Demo: SLA stopwatch": "Demo: 2-minute response"}
+
+
+# A baseline of the web shop taken before heidi's discovery import changed it, so its diff shows changes.
+BASELINE = "Web shop before the spring upgrade"
+DISCOVERY_FILE = "discovery-london.csv"
+DISCOVERY_ROWS = [
+    # updated (a serial number and more memory), unchanged, created, rejected (not a number)
+    {"class": "server", "hostname": "lon-web-01", "serial_number": "DL7F3K2",
+     "attributes": {"memory_gb": 32}},
+    {"class": "server", "hostname": "lon-web-02", "attributes": {"memory_gb": 16}},
+    {"class": "server", "name": "lon-web-03", "hostname": "lon-web-03", "status": "in_stock",
+     "location": "London DC", "attributes": {"cpu_count": 4, "memory_gb": 16, "manufacturer": "Dell"}},
+    {"class": "server", "name": "lon-test-99", "hostname": "lon-test-99",
+     "attributes": {"cpu_count": "many"}},
+]  # fmt: skip
 
 
 class _Estate:
@@ -279,6 +296,27 @@ def _services(estate: _Estate) -> None:
                 ci_update(ci=service, actor=None, via=VIA_SYSTEM, sla_policy=policies[policy_name])
 
 
+def _baseline_and_import(estate: _Estate) -> bool:
+    """Heidi's baseline of the web shop, then her discovery import, once (by their names)."""
+    if Baseline.objects.filter(name=BASELINE).exists():
+        return False
+    heidi = estate.user("heidi")
+    baseline_take(
+        actor=heidi,
+        name=BASELINE,
+        description="Everything the web shop runs on, before the servers were upgraded.",
+        service=estate.cis["Web shop"],
+    )
+    import_start(
+        actor=heidi,
+        kind=ImportJob.Kind.CIS,
+        rows=DISCOVERY_ROWS,
+        source=ImportJob.Source.CSV,
+        filename=DISCOVERY_FILE,
+    )
+    return True
+
+
 def seed_cmdb_demo(stdout) -> None:
     """Create the demo estate (what is missing of it) and say how much was created."""
     estate = _Estate()
@@ -289,3 +327,5 @@ def seed_cmdb_demo(stdout) -> None:
         f"CMDB demo estate ready ({estate.created_cis} new CIs, "
         f"{estate.created_relationships} new relationships)."
     )
+    if _baseline_and_import(estate):
+        stdout.write(f"CMDB demo baseline “{BASELINE}” and import “{DISCOVERY_FILE}” ready.")

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.fields import TextareaField
+from servicedesk.fields import JSONInputField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
@@ -16,7 +16,7 @@ from .models import CIClass, ConfigurationItem, RelationshipType
 from .services.items import EDITABLE_FIELDS
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(JSONInputField):
     """A JSON object in a textarea, shown indented; empty means `{}`."""
 
     widget = forms.Textarea(attrs={"rows": 8, "class": "font-monospace", "spellcheck": "false"})

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from servicedesk.inputs import DEPTH_MESSAGE, MAX_JSON_DEPTH, NUL_MESSAGE, has_null_character, json_too_deep
+
 from .models import CIClass
 
 ALLOWED_KEYS = {"properties", "required", "additionalProperties"}
@@ -65,7 +67,10 @@ def attribute_errors(schema: dict, attributes) -> dict[str, list[str]]:
     if not isinstance(attributes, dict):
         return {"attributes": [_("Must be a JSON object.")]}
     if has_null_character(attributes):
-        return {"attributes": [_("Null characters are not allowed.")]}
+        return {"attributes": [str(NUL_MESSAGE)]}
+    if json_too_deep(attributes):
+        # The validator recurses per level: refuse before it runs out of stack.
+        return {"attributes": [DEPTH_MESSAGE % {"depth": MAX_JSON_DEPTH}]}
     errors: dict[str, list[str]] = {}
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors(attributes):
@@ -82,17 +87,6 @@ def attribute_errors(schema: dict, attributes) -> dict[str, list[str]]:
     return errors
 
 
-def has_null_character(value) -> bool:
-    """PostgreSQL cannot store U+0000 in text or JSON: such input is refused, never a 500."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_null_character(key) or has_null_character(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(has_null_character(item) for item in value)
-    return False
-
-
 def _has_reference(value) -> bool:
     if isinstance(value, dict):
         return any(key in REFERENCE_KEYS or _has_reference(item) for key, item in value.items())
@@ -105,6 +99,10 @@ def fragment_errors(fragment, inherited: dict) -> dict[str, list[str]]:
     """Problems with a class's own schema fragment, given the schema it inherits."""
     if not isinstance(fragment, dict):
         return {"attribute_schema": [_("Must be a JSON object.")]}
+    if json_too_deep(fragment):
+        return {"attribute_schema": [DEPTH_MESSAGE % {"depth": MAX_JSON_DEPTH}]}
+    if has_null_character(fragment):
+        return {"attribute_schema": [str(NUL_MESSAGE)]}
     if _has_reference(fragment):
         # References would be resolved (even fetched) at validation time: schemas must be self-contained.
         return {"attribute_schema": [_("References ($ref) are not supported: write the schema out in full.")]}

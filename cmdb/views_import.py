@@ -38,7 +38,7 @@ def import_page(request):
                 actor=request.user,
                 kind=kind,
                 rows=read_rows(upload, kind),
-                source="csv",
+                source=ImportJob.Source.CSV,
                 filename=upload.name,
             )
         except ValidationError as exc:

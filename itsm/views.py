@@ -1,5 +1,6 @@
 """Site-level pages: home (portal or workspace by role), health, API docs, error pages."""
 
+import logging
 import secrets
 
 from csp.decorators import csp_update
@@ -7,17 +8,23 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from incidents.forms_workspace import QUEUE_VIEWS
 from incidents.permissions import IncidentPolicy
 from servicedesk import selectors
-from servicedesk.api.errors import json_error, json_not_found, json_server_error
+from servicedesk.api.errors import error_body, json_error, json_not_found, json_server_error
+from servicedesk.correlation import current_correlation_id
+from servicedesk.inputs import BadInput
 
 from .celery import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -98,16 +105,25 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def _error_page(request, template: str, status: int, **context):
+    """A 4xx page: the full layout (the database works), and the request id to quote."""
+    return render(request, template, {"request_id": current_correlation_id(), **context}, status=status)
+
+
 def bad_request(request, exception=None):
+    """400: the API's error shape (with the fields named, for BadInput), or the page saying what was wrong."""
+    message, fields = (exception.message, exception.fields) if isinstance(exception, BadInput) else ("", {})
     if _is_api(request):
-        return json_error("bad_request", _("The request is malformed."), 400)
-    return render(request, "400.html", status=400)
+        if fields:
+            return JsonResponse(error_body("validation_error", message, fields), status=400)
+        return json_error("bad_request", message or _("The request is malformed."), 400)
+    return _error_page(request, "400.html", 400, message=message, fields=fields)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
         return json_error("permission_denied", _("You do not have permission to do this."), 403)
-    return render(request, "403.html", status=403)
+    return _error_page(request, "403.html", 403)
 
 
 def csrf_failure(request, reason=""):
@@ -115,16 +131,40 @@ def csrf_failure(request, reason=""):
     if _is_api(request):
         message = _("CSRF check failed. Send the X-CSRFToken header, or authenticate with a token.")
         return json_error("csrf_failed", message, 403)
-    return render(request, "403_csrf.html", status=403)
+    return _error_page(request, "403_csrf.html", 403)
 
 
 def page_not_found(request, exception=None):
     if _is_api(request):
         return json_not_found(request, exception)
-    return render(request, "404.html", status=404)
+    return _error_page(request, "404.html", 404)
 
 
 def server_error(request):
+    """500, for pages and the API, with the request id to quote (the logs carry the same id).
+
+    Whatever failed may be the database: nothing here queries it. The page is rendered without the request
+    (so no context processor runs: no session, user or messages), in the language active for the request;
+    if even that fails, a plain page still carries the id.
+    """
+    request_id = current_correlation_id()
     if _is_api(request):
-        return json_server_error(request)
-    return render(request, "500.html", status=500)
+        return json_server_error(request, request_id=request_id)
+    try:
+        html = loader.render_to_string("500.html", {"request_id": request_id})
+    except Exception:  # the last resort must answer whatever broke (logged with its traceback)
+        logger.exception("The 500 page could not be rendered")
+        html = _PLAIN_500.format(
+            title=escape(_("Server error")),
+            reference=escape(_("Reference:")),
+            request_id=escape(request_id),
+            home=escape(_("Go to the start page")),
+        )
+    return HttpResponseServerError(html)
+
+
+_PLAIN_500 = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><h1>{title}</h1><p>{reference} <code>{request_id}</code></p>"
+    '<p><a href="/">{home}</a></p></body></html>'
+)

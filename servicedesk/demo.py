@@ -1,6 +1,7 @@
 """Demo data hooks: `seed_demo` runs the foundation's seeding, then each registered app's, in order.
 
-The foundation's own demo data that the apps build on lives here too: the SLA policies (DESIGN.md §5).
+The foundation's own demo data that the apps build on lives here too: the SLA policies (DESIGN.md §5), and an
+example of each integration (a webhook, a mailbox, an API token) so their pages have something to show.
 """
 
 from collections.abc import Callable
@@ -8,8 +9,19 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from servicedesk.models import BusinessCalendar, EscalationRule, SLAPolicy, SLATarget
+from servicedesk.models import (
+    ApiToken,
+    BusinessCalendar,
+    EscalationRule,
+    Mailbox,
+    SLAPolicy,
+    SLATarget,
+    User,
+    WebhookSubscription,
+)
 from servicedesk.services.audit import audit_record
+from servicedesk.services.tokens import api_token_create
+from servicedesk.services.webhooks import webhook_events, webhook_subscription_create
 
 _SEEDERS: list[Callable] = []
 
@@ -112,5 +124,41 @@ def seed_sla_policies() -> int:
             target=policy,
             data={"calendar": calendar_name, **{k: v for k, v in fields.items() if k != "description"}},
         )
+        created += 1
+    return created
+
+
+# Integrations ------------------------------------------------------------------------------------------
+
+WEBHOOK = "Monitoring bridge (example)"
+MAILBOX = "Help mailbox (example)"
+TOKEN = "Monitoring script"
+
+
+@transaction.atomic
+def seed_integrations() -> int:
+    """An example webhook subscription and mailbox, both switched off (they point at example hosts), and
+    a personal API token for bob; each made once (by name). Returns how many were created."""
+    created = 0
+    if not WebhookSubscription.objects.filter(name=WEBHOOK).exists():
+        events = [e for e in webhook_events() if e.endswith((".created", ".resolved", ".sla_breached"))]
+        webhook_subscription_create(
+            actor=None, name=WEBHOOK, url="https://monitoring.example.com/hooks/itsm", events=events,
+            is_active=False,
+        )  # fmt: skip
+        created += 1
+    if not Mailbox.objects.filter(name=MAILBOX).exists():
+        Mailbox.objects.create(
+            name=MAILBOX,
+            address="help@contoso.example",
+            is_active=False,
+            host="imap.contoso.example",
+            username="help@contoso.example",
+            processed_folder="Processed",
+        )
+        created += 1
+    bob = User.objects.filter(username="bob").first()
+    if bob is not None and not ApiToken.objects.filter(user=bob, name=TOKEN).exists():
+        api_token_create(user=bob, actor=bob, name=TOKEN)
         created += 1
     return created

@@ -1,13 +1,27 @@
+import contextlib
 import zoneinfo
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from django.utils import timezone, translation
+from django_structlog.middlewares import RequestMiddleware
 
 from . import errors
 from .correlation import current_correlation_id
+from .inputs import NUL_IN_ADDRESS_MESSAGE, NUL_MESSAGE, BadInput, request_null_character_fields
 
 CORRELATION_HEADER = "X-Request-ID"
+
+
+class RequestLogMiddleware(RequestMiddleware):
+    """django-structlog's request log (and request id), still logging a failure when the user cannot be
+    loaded: with the database down, binding the user id would raise inside the failure's own logging."""
+
+    @staticmethod
+    def bind_user_id(request) -> None:
+        with contextlib.suppress(DatabaseError):
+            RequestMiddleware.bind_user_id(request)
 
 
 class CorrelationIdMiddleware:
@@ -45,6 +59,24 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NullCharacterMiddleware:
+    """Refuse a NUL character in the path, a query parameter or a form field: 400, naming the fields.
+
+    PostgreSQL stores no U+0000 in text, so such input would otherwise end as a server error in whichever
+    filter, form or look-up met it first; refusing it here covers every page and API endpoint. (JSON bodies
+    are checked by the API's parser.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = request_null_character_fields(request)
+        if fields is not None:
+            raise BadInput(NUL_MESSAGE if fields else NUL_IN_ADDRESS_MESSAGE, fields)
+        return self.get_response(request)
 
 
 class ApplicationErrorMiddleware:

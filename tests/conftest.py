@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from servicedesk import roles
@@ -28,6 +29,13 @@ def pytest_report_header(config):
         f"database: {connection.vendor} ({database['ENGINE'].rsplit('.', 1)[-1]})",
         f"broker: {broker} ({'REDIS_URL set' if settings.REDIS_URL else 'in-memory, REDIS_URL not set'})",
     ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _attachment_root(tmp_path_factory):
+    """No test writes files into the checkout's var/ (seed_demo attaches one too)."""
+    with override_settings(ITSM_ATTACHMENT_ROOT=tmp_path_factory.mktemp("attachments")):
+        yield
 
 
 @pytest.fixture(autouse=True)

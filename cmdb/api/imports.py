@@ -82,7 +82,7 @@ class CIImportView(APIView):
             raise NotFound()
         data = ImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = import_start(actor=request.user, source="api", **data.validated_data)
+        job = import_start(actor=request.user, source=ImportJob.Source.API, **data.validated_data)
         finished = job.status == ImportJob.Status.FINISHED
         return Response(
             ImportJobSerializer(job).data, status=status.HTTP_200_OK if finished else status.HTTP_202_ACCEPTED

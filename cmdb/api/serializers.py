@@ -7,21 +7,15 @@ from rest_framework import serializers
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
 from cmdb.services.items import ci_allowed_statuses
 from servicedesk.api.serializers import GroupSummarySerializer, UserSummarySerializer
+from servicedesk.inputs import NUL_MESSAGE, has_null_character
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
 
 # Plain strings, not an enum: one status enum per schema (spectacular names an enum per field).
 def _no_null_characters(value):
     """PostgreSQL's jsonb cannot store U+0000, in keys or in strings: refuse it as bad input."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _no_null_characters(key)
-            _no_null_characters(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_null_characters(item)
-    elif isinstance(value, str) and "\x00" in value:
-        raise serializers.ValidationError(_("Null characters are not allowed."))
+    if has_null_character(value):
+        raise serializers.ValidationError(NUL_MESSAGE)
 
 
 STATUS_LIST = serializers.ListField(child=serializers.CharField(), help_text=_("Status values."))

@@ -10,6 +10,10 @@ class ImportJob(models.Model):
         CIS = "cis", _("Configuration items")
         RELATIONSHIPS = "relationships", _("Relationships")
 
+    class Source(models.TextChoices):
+        API = "api", _("API")
+        CSV = "csv", _("CSV file")
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -17,7 +21,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    source = models.CharField(_("source"), max_length=20, help_text=_("api or csv"))
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     filename = models.CharField(_("file name"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
     created_by = models.ForeignKey(

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from cmdb.models import CIClass, ConfigurationItem, ImportJob, ImportRow, RelationshipType
 from cmdb.models.items import IDENTIFIER_FIELDS
 from cmdb.permissions import CMDBPolicy
-from cmdb.schemas import has_null_character
 from servicedesk.errors import ApplicationError
+from servicedesk.inputs import has_null_character
 from servicedesk.models import SupportGroup, User
 from servicedesk.services.audit import audit_record
 
@@ -49,7 +49,9 @@ def _inline_limit() -> int:
 
 
 @transaction.atomic
-def import_start(*, actor, kind: str, rows, source: str = "api", filename: str = "") -> ImportJob:
+def import_start(
+    *, actor, kind: str, rows, source: str = ImportJob.Source.API, filename: str = ""
+) -> ImportJob:
     """Record an import and its rows; small imports run at once, large ones on a worker.
 
     Raises PermissionDenied, or ValidationError when `kind` is unknown or `rows` is not a list of objects.

@@ -27,6 +27,7 @@ from .desk import (
     Desk,
     random_record,
 )
+from .extras import seed_email_reply, seed_saved_views
 from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
@@ -42,9 +43,12 @@ def seed_incidents_demo(stdout) -> None:
     """Create the catalogue (what is missing of it) and, once, the demo records; say how much was created."""
     new_categories, new_types = seed_catalogue()
     made = _seed_records(stdout)
+    views = seed_saved_views()
+    replied = seed_email_reply(MARKER)
     stdout.write(
         f"Incidents demo ready ({new_categories} new categories, {new_types} new request types, "
-        f"{made} new incidents and requests)."
+        f"{made} new incidents and requests, {views} new saved views"
+        f"{', a reply by e-mail' if replied else ''})."
     )
 
 

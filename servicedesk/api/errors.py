@@ -77,6 +77,7 @@ def json_not_found(request, exception=None):
     return JsonResponse(error_body("not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)
 
 
-def json_server_error(request):
-    body = error_body("server_error", _("A server error occurred."))
+def json_server_error(request, request_id: str = ""):
+    """An unexpected failure: the standard shape, and the request id to quote (the logs carry it)."""
+    body = error_body("server_error", _("A server error occurred."), request_id=request_id)
     return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

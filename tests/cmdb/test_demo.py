@@ -3,9 +3,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from cmdb.demo import SERVICES, seed_cmdb_demo
-from cmdb.models import CIRelationship, ConfigurationItem
+from cmdb.demo import BASELINE, DISCOVERY_FILE, SERVICES, seed_cmdb_demo
+from cmdb.models import Baseline, CIRelationship, ConfigurationItem, ImportJob
 from cmdb.schemas import attribute_errors, effective_schema
+from cmdb.services.baselines import baseline_diff
 from servicedesk.models import AuditEvent
 
 
@@ -100,9 +101,26 @@ def test_running_seed_demo_twice_creates_nothing_more_in_the_cmdb(seeded):
     assert "CMDB demo estate ready (0 new CIs, 0 new relationships)." in output
 
 
-def test_the_cmdb_seeder_is_written_as_the_system(seeded):
-    assert not AuditEvent.objects.filter(action__startswith="ci.").exclude(actor=None).exists()
-    assert set(ConfigurationItem.history.values_list("history_change_reason", flat=True)) == {"system"}
+def test_the_cmdb_seeder_writes_the_estate_as_the_system_and_the_import_as_heidi(seeded):
+    job = ImportJob.objects.get(filename=DISCOVERY_FILE)
+    by_people = AuditEvent.objects.filter(action__startswith="ci.").exclude(actor=None)
+
+    assert set(by_people.values_list("actor__username", flat=True)) == {"heidi"}
+    imported = {str(pk) for pk in job.rows.exclude(object_id=None).values_list("object_id", flat=True)}
+    assert set(by_people.values_list("object_id", flat=True)) <= imported
+    reasons = set(ConfigurationItem.history.values_list("history_change_reason", flat=True))
+    assert reasons == {"system", f"import:{job.pk}"}
+
+
+def test_the_demo_has_a_baseline_whose_diff_shows_what_the_import_changed(seeded):
+    baseline = Baseline.objects.get(name=BASELINE)
+    job = ImportJob.objects.get(filename=DISCOVERY_FILE)
+
+    diff = baseline_diff(baseline=baseline)
+
+    assert baseline.taken_by.username == "heidi"
+    assert (job.status, job.created, job.updated, job.unchanged, job.rejected) == ("finished", 1, 1, 1, 1)
+    assert "lon-web-01" in {entry["name"] for entry in diff["changed"]}
 
 
 def test_the_cmdb_seeder_alone_works_without_the_demo_users(db):

@@ -85,6 +85,19 @@ def test_unreadable_files_are_refused_on_the_form(client, manager, content, mess
     assert not ImportJob.objects.exists()
 
 
+def test_the_import_page_lists_recent_imports_by_file_name_or_source(client, manager):
+    _upload(client, "cis", CIS_CSV)
+    ImportJob.objects.create(kind="relationships", source="api", created_by=manager, total=3)
+
+    response = client.get("/cmdb/import/")
+
+    assert response.status_code == 200
+    rows = response.content.decode().split('id="recent-heading"')[1]
+    assert "estate.csv" in rows
+    assert "API" in rows
+    assert "Relationships" in rows
+
+
 def test_a_running_import_refreshes_itself_with_htmx(client, manager):
     job = ImportJob.objects.create(kind="cis", source="api", created_by=manager, total=10, processed=4)
 

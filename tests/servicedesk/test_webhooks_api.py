@@ -118,7 +118,9 @@ def test_rotating_the_secret_answers_the_new_one(api_as, administrator, subscrip
         ({"name": "CRM"}, {"url", "events"}),
         ({**NEW, "events": "incident.created"}, {"events"}),
         ({**NEW, "url": "http://["}, {"url"}),
-        ({**NEW, "name": "a\x00b", "events": [{"a": 1}]}, {"name", "events"}),
+        # A NUL anywhere in a JSON body is refused by the parser, before the fields are validated.
+        ({**NEW, "name": "a\x00b", "events": [{"a": 1}]}, {"name"}),
+        ({**NEW, "events": [{"a": 1}]}, {"events"}),
     ],
 )
 def test_bad_input_is_a_field_error(api_as, administrator, body, fields):

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk import roles
-from servicedesk.demo import demo_seeders, seed_sla_policies
+from servicedesk.demo import demo_seeders, seed_integrations, seed_sla_policies
 from servicedesk.models import BusinessCalendar, Organisation, SupportGroup, User
 from servicedesk.selectors import support_group_default
 from servicedesk.services.outbox import outbox_silenced
@@ -216,6 +216,7 @@ class Command(BaseCommand):
         self._calendars()
         # Before the apps' seeders: a demo service names a policy, and the demo records get clocks.
         policies = seed_sla_policies()
+        integrations = seed_integrations()
 
         # The demo's records are backdated history: nobody is notified of them.
         with outbox_silenced():
@@ -223,6 +224,7 @@ class Command(BaseCommand):
                 seeder(self.stdout)
 
         self.stdout.write(f"SLA demo ready ({policies} new policies).")
+        self.stdout.write(f"Example integrations ready ({integrations} new: a webhook, a mailbox, a token).")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
         self.stdout.write(f"Demo logins (password for every new demo user: {DEMO_PASSWORD}):")
         for username, _name, _org, role_names, *_rest in PEOPLE:
