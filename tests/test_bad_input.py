@@ -159,7 +159,7 @@ def test_ci_form_attributes_nested_too_deeply_are_a_field_error(client, desk_use
 
     response = client.post("/cmdb/cis/new/", {**form, "attributes": '{"deep": ' + nested_text(depth) + "}"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["attributes"] == [
         f"JSON nested more than {MAX_JSON_DEPTH} levels deep is not accepted."
     ]
@@ -174,7 +174,7 @@ def test_class_form_schema_nested_too_deeply_is_a_field_error(client, desk_user)
         {"code": "deep", "name": "Deep", "parent": "", "attribute_schema": json.dumps(schema)},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "attribute_schema" in response.context["form"].errors
 
 

@@ -98,8 +98,12 @@ class BrowserLog:
         self.errors: list[str] = []
         self.requests: list[str] = []
 
+    # A page that refuses input answers 400 (a form's errors), 409 or 412 (a conflict to resolve) and
+    # shows why; the browser notes each such answer as a console error, which is not one.
+    REFUSALS = tuple(f"the server responded with a status of {code} " for code in (400, 409, 412))
+
     def on_console(self, message):
-        if message.type == "error":
+        if message.type == "error" and not any(refusal in message.text for refusal in self.REFUSALS):
             self.errors.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def on_page_error(self, error):
