@@ -10,9 +10,10 @@ class ServicedeskConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import receivers  # noqa: F401
-        from .api import schema  # noqa: F401
+        from .api import schema, strict  # noqa: F401
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 
+        strict.install()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

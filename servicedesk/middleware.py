@@ -4,6 +4,7 @@ import zoneinfo
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError
 from django.http import Http404
+from django.urls import get_resolver, get_urlconf
 from django.utils import timezone, translation
 from django_structlog.middlewares import RequestMiddleware
 
@@ -75,7 +76,10 @@ class NullCharacterMiddleware:
     def __call__(self, request):
         fields = request_null_character_fields(request)
         if fields is not None:
-            raise BadInput(NUL_MESSAGE if fields else NUL_IN_ADDRESS_MESSAGE, fields)
+            # The site's 400 handler answers, as it does for a raised BadInput; called here, it answers
+            # the same under DEBUG too (where a raised one shows Django's HTML debug page to API clients).
+            exception = BadInput(NUL_MESSAGE if fields else NUL_IN_ADDRESS_MESSAGE, fields)
+            return get_resolver(get_urlconf()).resolve_error_handler(400)(request, exception)
         return self.get_response(request)
 
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from servicedesk import roles
 from servicedesk.api.throttling import cache_breaker
 
+from .conformance import _api_answers_conform, openapi_schema  # noqa: F401 - fixtures
 from .factories import OrganisationFactory, SupportGroupFactory, UserFactory
 
 

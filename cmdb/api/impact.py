@@ -68,7 +68,8 @@ class CIImpactView(APIView):
     )
     def get(self, request, pk):
         ci = ci_get_for_user(user=request.user, pk=pk)
-        query = ImpactQueryInputSerializer(data=request.query_params)
+        # A plain dict: from a QueryDict, DRF would read `direction=` (empty) as "not sent".
+        query = ImpactQueryInputSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         direction, depth = query.validated_data["direction"], query.validated_data["depth"]
         nodes = ci_impact(ci=ci, direction=direction, max_depth=depth)

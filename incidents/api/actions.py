@@ -171,7 +171,7 @@ class RecordActionsMixin:
     @extend_schema(
         summary="Download a file",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, "*/*"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file, as a download, with its stored media type."
             )
         },
@@ -215,7 +215,8 @@ class RecordActionsMixin:
             409: OpenApiResponse(
                 serializers.TransitionConflictSerializer,
                 description="`invalid_transition`: none leads there from the current status; "
-                "`allowed` lists the statuses that can be reached.",
+                "`allowed` lists the statuses that can be reached. `reopen_window_passed`: a requester "
+                "can no longer reopen it.",
             ),
         },
     )

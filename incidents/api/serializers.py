@@ -157,7 +157,9 @@ class TransitionConflictSerializer(serializers.Serializer):
     message = serializers.CharField()
     fields = serializers.DictField(child=serializers.JSONField())
     allowed = serializers.ListField(
-        child=serializers.CharField(), help_text=_("The statuses you may move the record to now.")
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("With `invalid_transition`: the statuses you may move the record to now."),
     )
 
 

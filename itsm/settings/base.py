@@ -285,11 +285,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "servicedesk.api.pagination.CursorPagination",
-    "DEFAULT_PARSER_CLASSES": [
-        "servicedesk.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: form encodings cannot say what the schema does (a missing yes/no field reads as "no",
+    # a null cannot be sent). The actions that take files add multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["servicedesk.api.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "servicedesk.api.schema.AutoSchema",

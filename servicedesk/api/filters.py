@@ -6,6 +6,7 @@ the list silently ignores it. Every FilterSet of the API and the pages derives f
 whose `BooleanFilter` refuses such values instead.
 """
 
+import re
 from datetime import UTC
 
 import django_filters
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+from drf_spectacular.utils import extend_schema_field
 
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
@@ -84,8 +86,19 @@ class FilterSet(django_filters.FilterSet):
     }
 
 
+# What the date filters read, and the schema documents: a date, or a date and a time (minutes, seconds or
+# fractions), with an optional UTC offset; a time without an offset is in the desk's time zone.
+# Empty, as every filter, is no filter.
+ISO_DATE_TIME = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?)?$"
+)
+
+
 class _BoundedIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(ISO_DATE_TIME, str(value)):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         value = super().to_python(value)
         if value is not None:
             try:
@@ -98,8 +111,16 @@ class _BoundedIsoDateTimeField(IsoDateTimeField):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": ISO_DATE_TIME,
+        "description": "ISO 8601: a date (its midnight), or a date and time with an optional UTC offset; "
+        "empty for no filter.",
+    }
+)
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 date-time that must stay within years 1-9999 in UTC."""
+    """An ISO 8601 date or date-time that must stay within years 1-9999 in UTC."""
 
     field_class = _BoundedIsoDateTimeField
 

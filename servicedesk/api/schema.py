@@ -2,6 +2,9 @@
 mechanisms every view shares (Idempotency-Key on POSTs; ETag, If-Match and If-None-Match on editable
 resources), documented once here for every operation they apply to."""
 
+import re
+
+from django.core import validators
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -37,11 +40,16 @@ _ERRORS = {
     "404": "Not found, or not visible to you.",
     "429": "Too many requests; retry later.",
 }
+_QUERY_ERRORS = {
+    "400": "A query parameter is not valid; `fields` says which and why.",
+    "404": "Not found or not visible to you; for a list, the cursor points to no page of it.",
+}
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    # What `servicedesk.api.idempotency` accepts; anything else answers 400.
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -91,6 +99,9 @@ _SHARED_RESPONSES = {
 }
 
 
+_UNICODE_CLASS = re.compile(r"\\[wWdDsSb]")
+
+
 class AutoSchema(BaseAutoSchema):
     """Adds to each operation what the shared mechanisms give it (`servicedesk.api.base`): the view's
     `conditional_reads` answer an ETag (and 304), its `conditional_writes` check If-Match (412); both
@@ -120,10 +131,12 @@ class AutoSchema(BaseAutoSchema):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         codes = ["401", "403", "429"]
-        if method in ("POST", "PUT", "PATCH"):
-            codes.append("400")
-        if self._is_detail() or method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes.append("404")
+        listing = method == "GET" and self._is_list_view()
+        queried = method == "GET" and any(p.get("in") == "query" for p in self._get_parameters())
+        if method in ("POST", "PUT", "PATCH") or queried:
+            codes.append("400")  # for a GET: a query parameter it cannot read
+        if self._is_detail() or listing or method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append("404")  # for a list: a cursor that points nowhere
         if method == "POST":
             codes.append("422")
         conditional = self._conditional()
@@ -131,11 +144,32 @@ class AutoSchema(BaseAutoSchema):
             codes.append("304" if conditional == "read" else "412")
         for code in codes:
             if code not in responses:
+                description = (queried and _QUERY_ERRORS.get(code)) or _ERRORS.get(code)
                 response = _SHARED_RESPONSES.get(code) or OpenApiResponse(
-                    ErrorSerializer, description=_ERRORS[code]
+                    ErrorSerializer, description=description
                 )
                 responses[code] = self._get_response_for_code(response, code)
         return responses
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # A Python pattern with Unicode classes (`\w` in a username takes "名前") has no ECMA equivalent,
+        # and an inverted one says what must not match: documented, either would refuse valid values.
+        for validator in field.validators:
+            if not isinstance(validator, validators.RegexValidator):
+                continue
+            unicode_classes = _UNICODE_CLASS.search(validator.regex.pattern) and not (
+                validator.regex.flags & re.ASCII
+            )
+            if validator.inverse_match or unicode_classes:
+                schema.pop("pattern", None)
+        # A blank e-mail address or URL ("" where none is known) is no `email` or `uri`.
+        if getattr(field, "allow_blank", False) and schema.get("format") in ("email", "uri"):
+            del schema["format"]
+
+    def _get_paginator(self):
+        # Only a GET pages its answer: a POST on a paginated action (attaching files) answers a plain list.
+        return super()._get_paginator() if self.method.upper() == "GET" else None
 
     def _is_detail(self):
         return "{" in self.path

@@ -21,7 +21,7 @@ class UserSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     full_name = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(allow_blank=True)
 
 
 class GroupSummarySerializer(serializers.Serializer):
@@ -197,7 +197,13 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    key = serializers.CharField(help_text=_("The token itself. Shown only in this answer: store it now."))
+    key = serializers.CharField(
+        allow_null=True,
+        help_text=_(
+            "The token itself. Shown only in this answer: store it now. Null when the answer is a replay "
+            "(Idempotent-Replayed: true); revoke the token and create another if the first answer was lost."
+        ),
+    )
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]

@@ -247,13 +247,16 @@ def test_previous_link_goes_back_to_the_first_page(agent, api_as):
     assert [u["id"] for u in back["results"]] == [u["id"] for u in first["results"]]
 
 
-def test_page_size_is_capped_at_200(agent, api_as):
+def test_page_size_is_at_most_200(agent, api_as):
     UserFactory.create_batch(205)
 
-    response = api_as(agent).get(USERS, {"page_size": 1000})
+    response = api_as(agent).get(USERS, {"page_size": 200})
+    too_many = api_as(agent).get(USERS, {"page_size": 201})
 
     assert len(results(response)) == 200
     assert response.json()["next"] is not None
+    assert too_many.status_code == 400
+    assert too_many.json()["fields"] == {"page_size": ["Enter a whole number from 1 to 200."]}
 
 
 @pytest.mark.parametrize(
