@@ -115,7 +115,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBVie
         job = self.get_object()
         rows = job.rows.all()
         outcome = request.query_params.get("outcome")
-        if outcome:
+        if outcome is not None:
             if outcome not in ImportRow.Outcome.values:
                 raise serializers.ValidationError({"outcome": [_("Not a known outcome.")]})
             rows = rows.filter(outcome=outcome)

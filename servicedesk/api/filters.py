@@ -88,10 +88,9 @@ class FilterSet(django_filters.FilterSet):
 
 # What the date filters read, and the schema documents: a date, or a date and a time (minutes, seconds or
 # fractions), with an optional UTC offset; a time without an offset is in the desk's time zone.
-# Empty, as every filter, is no filter.
 ISO_DATE_TIME = (
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?)?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 
 
@@ -115,8 +114,7 @@ class _BoundedIsoDateTimeField(IsoDateTimeField):
     {
         "type": "string",
         "pattern": ISO_DATE_TIME,
-        "description": "ISO 8601: a date (its midnight), or a date and time with an optional UTC offset; "
-        "empty for no filter.",
+        "description": "ISO 8601: a date (its midnight), or a date and time with an optional UTC offset.",
     }
 )
 class DateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -163,9 +163,15 @@ class AutoSchema(BaseAutoSchema):
             )
             if validator.inverse_match or unicode_classes:
                 schema.pop("pattern", None)
-        # A blank e-mail address or URL ("" where none is known) is no `email` or `uri`.
-        if getattr(field, "allow_blank", False) and schema.get("format") in ("email", "uri"):
-            del schema["format"]
+
+    def _get_filter_parameters(self):
+        # A single-valued filter sent empty is no filter (as a page's form sends the ones left blank),
+        # whatever its type; a list filter (`status=new&status=assigned`) refuses an empty item.
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") != "array":
+                parameter["allowEmptyValue"] = True
+        return parameters
 
     def _get_paginator(self):
         # Only a GET pages its answer: a POST on a paginated action (attaching files) answers a plain list.

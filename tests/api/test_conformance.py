@@ -69,8 +69,29 @@ def test_the_schema_documents_the_date_filters_pattern(openapi):
     parameters = openapi["paths"]["/api/v1/incidents/"]["get"]["parameters"]
     created_after = next(p for p in parameters if p["name"] == "created_after")
 
-    assert created_after["schema"]["pattern"].startswith("^([0-9]{4}-[0-9]{2}-[0-9]{2}")
+    assert created_after["schema"]["pattern"].startswith("^[0-9]{4}-[0-9]{2}-[0-9]{2}")
     assert "format" not in created_after["schema"]
+
+
+def test_an_empty_filter_is_no_filter_and_documented_so(openapi, agent, api_as):
+    parameters = openapi["paths"]["/api/v1/incidents/"]["get"]["parameters"]
+    single = [p for p in parameters if p["name"] in ("category", "created_after", "q", "sla_breached")]
+    listed = next(p for p in parameters if p["name"] == "status")
+
+    assert len(single) == 4
+    assert all(p.get("allowEmptyValue") is True for p in single), single
+    assert "allowEmptyValue" not in listed
+    for parameter in single:
+        assert api_as(agent).get(INCIDENTS, {parameter["name"]: ""}).status_code == 200, parameter
+    assert assert_error(api_as(agent).get(INCIDENTS, {"status": ""}), 400)["fields"].keys() == {"status"}
+
+
+def test_an_empty_import_outcome_is_refused(administrator, api_as):
+    job = api_as(administrator).post("/api/v1/cis/import/", {"rows": [{"name": "x"}]}).json()
+
+    response = api_as(administrator).get(f"/api/v1/imports/{job['id']}/rows/", {"outcome": ""})
+
+    assert assert_error(response, 400)["fields"] == {"outcome": ["Not a known outcome."]}
 
 
 @pytest.mark.parametrize("value", [123, 4.5])
@@ -149,7 +170,7 @@ def test_the_schema_takes_unicode_usernames_and_blank_addresses(openapi):
     summary = schema_of(openapi, "UserSummary")
 
     assert "pattern" not in user["properties"]["username"]  # Python's \w is not ECMA's
-    assert "format" not in summary["properties"]["email"]  # "" when none is known
+    assert summary["properties"]["email"]["oneOf"][1] == {"type": "string", "maxLength": 0}  # "" if none
 
 
 def test_a_replayed_token_creation_documents_its_null_key(openapi):
