@@ -1,6 +1,7 @@
 import contextlib
 import zoneinfo
 
+import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError
 from django.http import Http404
@@ -9,6 +10,7 @@ from django.utils import timezone, translation
 from django_structlog.middlewares import RequestMiddleware
 
 from . import errors
+from .api.throttling import client_ip
 from .correlation import current_correlation_id
 from .inputs import NUL_IN_ADDRESS_MESSAGE, NUL_MESSAGE, BadInput, request_null_character_fields
 
@@ -17,12 +19,20 @@ CORRELATION_HEADER = "X-Request-ID"
 
 class RequestLogMiddleware(RequestMiddleware):
     """django-structlog's request log (and request id), still logging a failure when the user cannot be
-    loaded: with the database down, binding the user id would raise inside the failure's own logging."""
+    loaded: with the database down, binding the user id would raise inside the failure's own logging.
+
+    The logged `ip` is the client address as the throttles and axes count it (`client_ip`: REMOTE_ADDR, or
+    the address the outermost of ITSM_TRUSTED_PROXY_COUNT proxies saw), not the left-most X-Forwarded-For
+    entry django-structlog would log, which any client can write."""
 
     @staticmethod
     def bind_user_id(request) -> None:
         with contextlib.suppress(DatabaseError):
             RequestMiddleware.bind_user_id(request)
+
+    @classmethod
+    def bind_ip(cls, request) -> None:
+        structlog.contextvars.bind_contextvars(ip=client_ip(request))
 
 
 class CorrelationIdMiddleware:

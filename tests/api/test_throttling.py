@@ -158,3 +158,20 @@ def test_the_sign_in_lock_out_counts_the_same_client_address(settings, client):
 
     locked = AuditEvent.objects.get(action="user.locked_out")
     assert locked.data == {"username": "dora", "ip_address": "203.0.113.9"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("num_proxies", "logged"), [(None, "192.0.2.10"), (1, "203.0.113.9")])
+def test_the_request_log_records_the_client_address_the_throttles_count(
+    num_proxies, logged, settings, client, caplog
+):
+    _rates(settings, num_proxies=num_proxies)
+    caplog.set_level("INFO", logger="django_structlog")
+
+    client.get("/healthz", REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+
+    events = [
+        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == "request_started"
+    ]
+    assert events, caplog.records
+    assert {event["ip"] for event in events} == {logged}, "never the address the client wrote first"
