@@ -19,7 +19,7 @@ from .admin import AuditedAdmin
 from .admin_sla import SLAPreviewMixin
 from .models import BusinessCalendar, CalendarException, SLAClock, WorkingInterval
 from .sla.calendars import calendar_load_holidays, calendar_schedule, holiday_countries
-from .sla.changes import sla_calendar_changed
+from .sla.edits import sla_calendar_changed
 
 _CLOCK = re.compile(r"^(?P<hours>\d{1,2}):(?P<minutes>\d{2})$")
 

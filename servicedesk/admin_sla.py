@@ -31,8 +31,8 @@ from .models import (
     SLATarget,
 )
 from .sla.calendars import calendar_schedule
-from .sla.changes import sla_policy_changed, sla_preview
 from .sla.clocks import OPEN_STATES
+from .sla.edits import sla_policy_changed, sla_preview
 from .templatetags.sla import duration, metric_label
 
 PREVIEW_BUTTON = "_preview"

@@ -96,7 +96,7 @@ def calendar_set_hours(
 
 def _apply_to_clocks(calendar: BusinessCalendar, before: Schedule) -> None:
     # `changes` reaches this module through clocks -> policies: import it when used.
-    from .changes import sla_calendar_changed
+    from .edits import sla_calendar_changed
 
     sla_calendar_changed(calendar=calendar, before=before)
 

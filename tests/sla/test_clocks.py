@@ -11,8 +11,8 @@ from incidents import services
 from incidents.models import Incident
 from servicedesk.intake import email_ingest
 from servicedesk.models import SLAClock, SLAPolicy, SLASegment, SLATarget, User
-from servicedesk.sla.changes import sla_policy_changed
 from servicedesk.sla.clocks import Context, consumed_at, ledger_consumed
+from servicedesk.sla.edits import sla_policy_changed
 from servicedesk.sla.status import Level, record_sla
 
 from ..incidents.factories import BusinessServiceFactory

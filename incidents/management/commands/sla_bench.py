@@ -18,10 +18,11 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from servicedesk.kinds import record_kind
+from incidents import workflow as wf
+from incidents.models import Incident
+from incidents.selectors import QUEUE_ORDER
 from servicedesk.models import (
     BusinessCalendar,
     SLAClock,
@@ -47,10 +48,6 @@ TARGET = 8 * 3600  # business seconds: every bench clock resolves in 8 h round t
 FIRST_WARNING = TARGET // 2  # warnings at 50 and 75 %: a due clock crosses only the first
 STAMP = "2000-01-01T00:00:00Z"  # `updated_at` of untouched clocks: what the sweep changes stands out
 QUEUE_PAGE = 25
-# The incidents queue's open statuses and order (incidents.selectors.QUEUE_ORDER): the foundation does
-# not import a process app, it finds the incident model through the record-kind registry.
-OPEN_STATUSES = ["new", "assigned", "in_progress", "on_hold"]
-QUEUE_ORDER = (F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "id")
 
 
 class Command(BaseCommand):
@@ -77,7 +74,7 @@ class Command(BaseCommand):
         if running < 1 or not 0 <= due <= running or calls < 1:
             raise CommandError("Need --running >= 1, 0 <= --due <= --running and --calls >= 1.")
         self.out = self.stdout.write
-        self.incident = record_kind("incident").model_class()
+        self.incident = Incident
         self.out(f"SLA bench on {name}: {running:,} running clocks, {due:,} due.")
         policy, always, office = self._fixtures()
         self._data(policy, running=running, reset=reset)
@@ -331,7 +328,7 @@ class Command(BaseCommand):
             self.out(f"    {label:<28} add(): {add_us:8.1f} µs/call   between(): {between_us:8.1f} µs/call")
 
     def _queue(self) -> None:
-        queryset = self.incident.objects.filter(status__in=OPEN_STATUSES).order_by(*QUEUE_ORDER)
+        queryset = self.incident.objects.filter(status__in=wf.OPEN_STATUSES).order_by(*QUEUE_ORDER)
         page = queryset.values_list("pk", "number", "sla_due_at")[:QUEUE_PAGE]
         times = []
         for _ in range(5):
