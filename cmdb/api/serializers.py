@@ -5,8 +5,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
-from cmdb.services.items import ci_allowed_statuses
-from servicedesk.api.serializers import GroupSummarySerializer, UserSummarySerializer
+from cmdb.services.items import ci_allowed_transitions
+from servicedesk.api.serializers import (
+    AllowedTransitionSerializer,
+    GroupSummarySerializer,
+    UserSummarySerializer,
+)
 from servicedesk.inputs import NUL_MESSAGE, has_null_character
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
@@ -18,7 +22,6 @@ def _no_null_characters(value):
         raise serializers.ValidationError(NUL_MESSAGE)
 
 
-STATUS_LIST = serializers.ListField(child=serializers.CharField(), help_text=_("Status values."))
 
 
 class CIClassSummarySerializer(serializers.Serializer):
@@ -122,9 +125,11 @@ class CISerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(STATUS_LIST)
-    def get_allowed_transitions(self, ci) -> list[str]:
-        return ci_allowed_statuses(ci)
+    @extend_schema_field(AllowedTransitionSerializer(many=True))
+    def get_allowed_transitions(self, ci) -> list[dict]:
+        """What the caller may fire now (context `request`; none without one)."""
+        request = self.context.get("request")
+        return ci_allowed_transitions(ci=ci, user=request.user) if request is not None else []
 
 
 class CIInputSerializer(serializers.Serializer):
@@ -165,7 +170,7 @@ class CICreateInputSerializer(CIInputSerializer):
 
 class CITransitionsSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConfigurationItem.Status.choices)
-    allowed = STATUS_LIST
+    allowed = AllowedTransitionSerializer(many=True)
 
 
 class CITransitionInputSerializer(serializers.Serializer):

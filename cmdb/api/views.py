@@ -14,7 +14,7 @@ from cmdb import schemas, selectors
 from cmdb.permissions import CMDBPolicy
 from cmdb.services.classes import ci_class_create, ci_class_update
 from cmdb.services.common import VIA_API
-from cmdb.services.items import ci_allowed_statuses, ci_create, ci_transition, ci_update
+from cmdb.services.items import ci_allowed_transitions, ci_create, ci_transition, ci_update
 from cmdb.services.relationships import relationship_create, relationship_delete
 from servicedesk.api.base import ConditionalRetrieveMixin, GenericViewSet
 from servicedesk.api.conditional import expected_version, not_modified, with_etag
@@ -186,7 +186,7 @@ class CIViewSet(
 
     def _render(self, ci, status_code=status.HTTP_200_OK):
         ci = selectors.ci_get_for_user(user=self.request.user, pk=ci.pk)
-        return with_etag(Response(serializers.CISerializer(ci).data, status=status_code), ci)
+        return with_etag(Response(self.get_serializer(ci).data, status=status_code), ci)
 
     def create(self, request, *args, **kwargs):
         _require(CMDBPolicy.can_create_ci(request.user))
@@ -211,7 +211,7 @@ class CIViewSet(
 
     @extend_schema(
         methods=["GET"],
-        summary="The statuses this CI may move to",
+        summary="The transitions you may fire on this CI now",
         responses=serializers.CITransitionsSerializer,
     )
     @extend_schema(
@@ -224,7 +224,8 @@ class CIViewSet(
     def transitions(self, request, pk=None):
         ci = self.get_object()
         if request.method == "GET":
-            answer = Response({"status": ci.status, "allowed": ci_allowed_statuses(ci)})
+            allowed = ci_allowed_transitions(ci=ci, user=request.user)
+            answer = Response({"status": ci.status, "allowed": allowed})
             return not_modified(request, with_etag(answer, ci))
         _require(CMDBPolicy.can_change_ci(request.user, ci))
         data = serializers.CITransitionInputSerializer(data=request.data)

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from cmdb import schemas
@@ -149,9 +150,36 @@ def ci_update(
     return ci
 
 
+# What each transition is called on a button.
+TRANSITION_LABELS = {
+    "order": gettext_lazy("Order"),
+    "receive": gettext_lazy("Receive into stock"),
+    "deploy": gettext_lazy("Put into production"),
+    "start_maintenance": gettext_lazy("Start maintenance"),
+    "retire": gettext_lazy("Retire"),
+}
+
+
 def ci_allowed_statuses(ci: ConfigurationItem) -> list[str]:
     """The statuses this CI may move to now."""
     return [str(target) for target, method in TRANSITIONS.items() if can_proceed(getattr(ci, method))]
+
+
+def ci_allowed_transitions(*, ci: ConfigurationItem, user) -> list[dict]:
+    """The transitions `user` may fire on `ci` now, in the shape every kind answers (name, target, label,
+    inputs): none for who may not change the CI."""
+    if not CMDBPolicy.can_change_ci(user, ci):
+        return []
+    return [
+        {
+            "name": TRANSITIONS[target],
+            "to": target,
+            "label": str(TRANSITION_LABELS[TRANSITIONS[target]]),
+            "requires": [],
+            "accepts": [],
+        }
+        for target in ci_allowed_statuses(ci)
+    ]
 
 
 @transaction.atomic

@@ -9,7 +9,11 @@ from rest_framework.fields import empty
 
 from cmdb.api.serializers import CISummarySerializer
 from cmdb.models import ConfigurationItem
-from servicedesk.api.serializers import GroupSummarySerializer, UserSummarySerializer
+from servicedesk.api.serializers import (
+    AllowedTransitionSerializer,
+    GroupSummarySerializer,
+    UserSummarySerializer,
+)
 from servicedesk.api.sla import SLAClockSerializer
 from servicedesk.markdown import render_markdown
 from servicedesk.models import Impact, SupportGroup, Urgency, User
@@ -31,14 +35,6 @@ class RequestTypeSummarySerializer(serializers.Serializer):
 class CategorySummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-
-
-class AllowedTransitionSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    to = serializers.CharField()
-    label = serializers.CharField()
-    requires = serializers.ListField(child=serializers.CharField())
-    accepts = serializers.ListField(child=serializers.CharField())
 
 
 class IncidentSerializer(serializers.ModelSerializer):

@@ -17,6 +17,17 @@ class OrganisationSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class AllowedTransitionSerializer(serializers.Serializer):
+    """A transition the caller may fire now: the one shape of every kind's `allowed_transitions` and
+    `…/transitions` answer (records and CIs alike)."""
+
+    name = serializers.CharField(help_text=_("The transition's name."))
+    to = serializers.CharField(help_text=_("The status it leads to: send it as `to` to fire it."))
+    label = serializers.CharField(help_text=_("What to call it on a button, in your language."))
+    requires = serializers.ListField(child=serializers.CharField(), help_text=_("Inputs it needs."))
+    accepts = serializers.ListField(child=serializers.CharField(), help_text=_("Inputs it also takes."))
+
+
 class UserSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()

@@ -5,11 +5,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cmdb.models import Baseline, CIClass, CIRelationship, ConfigurationItem, ImportJob
+from incidents.models import Incident
 from servicedesk import roles
 from servicedesk.api.idempotency import IdempotentPostMixin
 from servicedesk.models import ApiToken, Organisation, SupportGroup, User, WebhookSubscription
 
 from ..factories import SupportGroupFactory, UserFactory
+from ..incidents.factories import IncidentFactory
 from .helpers import assert_error
 
 
@@ -237,3 +239,19 @@ def test_a_stale_if_match_on_a_membership_change_answers_412(admin, api_as):
 
     assert_error(response, 412, "stale_write")
     assert not group.members.exists()
+
+
+def test_every_kind_answers_its_transitions_in_one_shape(admin, server, api_as):
+    record = IncidentFactory(status=Incident.Status.NEW)
+    client = api_as(admin)
+
+    answers = [
+        client.get(f"/api/v1/incidents/{record.number}/transitions/").json(),
+        client.get(f"/api/v1/cis/{server.pk}/transitions/").json(),
+    ]
+
+    for answer in answers:
+        assert set(answer) == {"status", "allowed"}
+        assert answer["allowed"], answer
+        for transition in answer["allowed"]:
+            assert set(transition) == {"name", "to", "label", "requires", "accepts"}, transition

@@ -246,7 +246,7 @@ def test_create_ci_renders_the_created_ci_and_records_it_through_the_api(
     assert ci["location"] == {"id": site.pk, "name": "DC1"}
     assert ci["support_group"]["name"] == "Unix"
     assert ci["owner"]["username"] == "cmdb"
-    assert ci["allowed_transitions"] == ["in_maintenance", "retired"]
+    assert [t["to"] for t in ci["allowed_transitions"]] == ["in_maintenance", "retired"]
     record = ConfigurationItem.history.get(id=ci["id"])
     assert (record.history_user, record.history_change_reason) == (configuration_manager, "api")
 
@@ -278,12 +278,38 @@ def test_patch_ci_cannot_set_the_status(configuration_manager, world, api_as):
         ("retired", ["in_stock"]),
     ],
 )
-def test_transitions_list_the_allowed_statuses(status, allowed, agent, api_as):
+def test_transitions_list_the_allowed_statuses(status, allowed, configuration_manager, api_as):
     ci = CIFactory(status=status)
 
-    response = api_as(agent).get(f"{CIS}{ci.pk}/transitions/")
+    response = api_as(configuration_manager).get(f"{CIS}{ci.pk}/transitions/")
 
-    assert response.json() == {"status": status, "allowed": allowed}
+    body = response.json()
+    assert body["status"] == status
+    assert [t["to"] for t in body["allowed"]] == allowed
+
+
+def test_transitions_answer_the_shape_records_answer(configuration_manager, api_as):
+    ci = CIFactory(status="in_production")
+
+    allowed = api_as(configuration_manager).get(f"{CIS}{ci.pk}/transitions/").json()["allowed"]
+
+    assert allowed == [
+        {
+            "name": "start_maintenance",
+            "to": "in_maintenance",
+            "label": "Start maintenance",
+            "requires": [],
+            "accepts": [],
+        },
+        {"name": "retire", "to": "retired", "label": "Retire", "requires": [], "accepts": []},
+    ]
+
+
+def test_who_may_not_change_a_ci_may_fire_no_transition(agent, api_as):
+    ci = CIFactory(status="planned")
+
+    assert api_as(agent).get(f"{CIS}{ci.pk}/transitions/").json() == {"status": "planned", "allowed": []}
+    assert api_as(agent).get(f"{CIS}{ci.pk}/").json()["allowed_transitions"] == []
 
 
 def test_transition_moves_the_ci(configuration_manager, world, api_as):
@@ -308,9 +334,8 @@ def test_illegal_transition_answers_409_listing_the_allowed_ones(status, to, con
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "invalid_transition"
-    assert (
-        body["allowed"] == api_as(configuration_manager).get(f"{CIS}{ci.pk}/transitions/").json()["allowed"]
-    )
+    offered = api_as(configuration_manager).get(f"{CIS}{ci.pk}/transitions/").json()["allowed"]
+    assert body["allowed"] == [t["to"] for t in offered]
     ci.refresh_from_db()
     assert ci.status == status
 
