@@ -22,8 +22,6 @@ def _no_null_characters(value):
         raise serializers.ValidationError(NUL_MESSAGE)
 
 
-
-
 class CIClassSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
