@@ -1,6 +1,6 @@
 """Reads of the CMDB, each through the policy: what a user may not see does not exist for them."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from servicedesk.errors import NotFound
 
@@ -55,3 +55,10 @@ def ci_relationships(*, user, ci: ConfigurationItem) -> tuple[list[CIRelationshi
     """(outgoing, incoming) relationships of a CI, each with its type and the CI at the other end."""
     visible = relationship_list_for_user(user=user)
     return list(visible.filter(source=ci)), list(visible.filter(target=ci))
+
+
+def business_service_list() -> QuerySet[ConfigurationItem]:
+    """The service catalogue: business-service CIs (the class and its subclasses) that are not retired."""
+    return ConfigurationItem.objects.filter(
+        Q(ci_class__path__startswith="/business_service/"), ~Q(status=ConfigurationItem.Status.RETIRED)
+    )

@@ -4,9 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cmdb.selectors import business_service_list
 from servicedesk.fields import MultipleFileField
-
-from .services.common import business_services
 
 # Urgency as a requester would put it (DESIGN.md §4: "urgency in words"); impact is the desk's call.
 URGENCY_CHOICES = [
@@ -67,7 +66,7 @@ class IncidentForm(PortalForm):
     )
     service = forms.ModelChoiceField(
         label=_("Which service is affected?"),
-        queryset=business_services().order_by("name"),
+        queryset=business_service_list().order_by("name"),
         required=False,
         empty_label=_("I don't know"),
     )

@@ -9,13 +9,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
+from cmdb.selectors import business_service_list
 from servicedesk.fields import MultipleFileField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import Impact, SupportGroup, Urgency, User
 
 from .forms_workspace import GroupAssigneeMixin, PersonChoiceField, active_groups, agents, offer_only
 from .models import Category, Incident, RequestType
-from .services.common import business_services
 
 MAX_CIS = 50
 
@@ -78,7 +78,7 @@ class ClassificationMixin(forms.Form):
     affected_cis = CIListField()
 
     def _set_classification_querysets(self):
-        self.fields["service"].queryset = business_services().order_by("name")
+        self.fields["service"].queryset = business_service_list().order_by("name")
         self.fields["category"].queryset = Category.objects.filter(parent__isnull=True, is_active=True)
         self.fields["subcategory"].queryset = Category.objects.filter(
             parent__isnull=False, is_active=True

@@ -49,10 +49,10 @@ def incident_portal_list_for_user(*, user) -> QuerySet[Incident]:
 
 def request_type_catalogue() -> QuerySet[RequestType]:
     """The active request types of the catalogue's services, each with its service, in one query."""
-    from .services.common import business_services
+    from cmdb.selectors import business_service_list
 
     return (
-        RequestType.objects.filter(is_active=True, service__in=business_services())
+        RequestType.objects.filter(is_active=True, service__in=business_service_list())
         .select_related("service")
         .order_by("service__name", "service_id", "name", "id")
     )

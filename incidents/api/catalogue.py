@@ -7,13 +7,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.response import Response
 
+from cmdb.selectors import business_service_list
 from servicedesk.api.base import APIView, GenericViewSet
 from servicedesk.api.filters import BooleanFilter, FilterSet, WordsFilter
 from servicedesk.models import Impact, Priority, Urgency
 from servicedesk.services.priority import priority_matrix
 
 from ..models import Category, RequestType
-from ..services.common import business_services
 from . import serializers
 
 
@@ -46,7 +46,7 @@ class BusinessServiceViewSet(mixins.ListModelMixin, GenericViewSet):
     ordering = ("name", "id")
 
     def get_queryset(self):
-        return business_services().select_related("support_group")
+        return business_service_list().select_related("support_group")
 
 
 class RequestTypeViewSet(mixins.ListModelMixin, GenericViewSet):

@@ -9,6 +9,7 @@ from rest_framework.fields import empty
 
 from cmdb.api.serializers import CISummarySerializer
 from cmdb.models import ConfigurationItem
+from cmdb.selectors import business_service_list
 from servicedesk.api.serializers import (
     AllowedTransitionSerializer,
     GroupSummarySerializer,
@@ -20,7 +21,6 @@ from servicedesk.models import Impact, SupportGroup, Urgency, User
 
 from .. import workflow as wf
 from ..models import Category, Incident, RequestType
-from ..services.common import business_services
 
 # Plain strings in the outputs, not enums: the schema keeps one enum per input field.
 STATUS_HELP = format_lazy(_("One of: {values}."), values=", ".join(wf.STATUSES))
@@ -213,7 +213,7 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     # The catalogue only: any other CI answers as a missing one does, so filing tells nothing of the CMDB.
     service = serializers.PrimaryKeyRelatedField(
-        queryset=business_services(), required=False, allow_null=True
+        queryset=business_service_list(), required=False, allow_null=True
     )
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True

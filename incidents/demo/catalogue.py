@@ -1,9 +1,9 @@
 """The demo catalogue: categories with subcategories and request types with fulfilment groups."""
 
+from cmdb.selectors import business_service_list
 from servicedesk.models import SupportGroup
 
 from ..models import Category, RequestType
-from ..services.common import business_services
 from .data import (
     CATEGORIES,
     REQUEST_TYPES,
@@ -18,7 +18,7 @@ def seed_catalogue() -> tuple[int, int]:
         new_categories += created
         for sub in subs:
             new_categories += Category.objects.get_or_create(name=sub, parent=parent)[1]
-    services_by_name = {s.name: s for s in business_services()}
+    services_by_name = {s.name: s for s in business_service_list()}
     groups = {g.name: g for g in SupportGroup.objects.all()}
     for service, name, group, urgency, description, _titles in REQUEST_TYPES:
         if service not in services_by_name:

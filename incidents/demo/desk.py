@@ -8,11 +8,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from cmdb.models import ConfigurationItem
+from cmdb.selectors import business_service_list
 from servicedesk.models import SupportGroup, TimelineEntry, User
 
 from .. import services
 from ..models import Category, Incident, RequestType
-from ..services.common import business_services
 from .data import (
     AGENT_QUESTIONS,
     CHANNELS,
@@ -41,7 +41,7 @@ class Desk:
         self.text_rng = random.Random(SEED + 1)  # noqa: S311
         self.now = now
         self.users = {u.username: u for u in User.objects.filter(is_active=True)}
-        self.services = {s.name: s for s in business_services().select_related("support_group")}
+        self.services = {s.name: s for s in business_service_list().select_related("support_group")}
         self.groups = {g.name: g for g in SupportGroup.objects.prefetch_related("members")}
         self.members = {
             name: sorted(g.members.all(), key=lambda u: u.username) for name, g in self.groups.items()

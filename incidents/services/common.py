@@ -1,10 +1,8 @@
 """What every incident service does: lock the row, check the client's version, record the change."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from cmdb.models import ConfigurationItem
 from servicedesk import concurrency
 from servicedesk.models import SupportGroup, TimelineEntry, User
 from servicedesk.selectors import support_group_default
@@ -89,10 +87,3 @@ def default_group(*, request_type=None, service=None) -> SupportGroup | None:
         if candidate is not None and candidate.is_active:
             return candidate
     return support_group_default()
-
-
-def business_services():
-    """The catalogue: business-service CIs that are not retired."""
-    return ConfigurationItem.objects.filter(
-        Q(ci_class__path__startswith="/business_service/"), ~Q(status="retired")
-    )

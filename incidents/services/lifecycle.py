@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cmdb.models import ConfigurationItem
+from cmdb.selectors import business_service_list
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
 from servicedesk.services import audit_record
@@ -20,7 +21,6 @@ from ..models import Category, Incident, RequestType
 from ..permissions import IncidentPolicy
 from ..records import PREFIXES
 from .common import (
-    business_services,
     default_group,
     lock,
     note_changes,
@@ -60,7 +60,7 @@ def _validate_classification(*, kind, service, request_type, category, subcatego
         errors["request_type"] = _("Only service requests have a request type.")
     if request_type is not None and not request_type.is_active:
         errors["request_type"] = _("This request type is no longer offered.")
-    if service is not None and not business_services().filter(pk=service.pk).exists():
+    if service is not None and not business_service_list().filter(pk=service.pk).exists():
         errors["service"] = _("Choose a business service from the catalogue.")
     if request_type is not None and service is not None and request_type.service_id != service.pk:
         errors["service"] = _("The request type belongs to another service.")

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cmdb.models import CIRelationship, ConfigurationItem
+from cmdb.selectors import business_service_list
 from cmdb.services.items import ci_allowed_statuses, ci_create, ci_transition, ci_update
 from cmdb.services.relationships import relationship_create, relationship_delete
 from servicedesk.errors import Conflict, PermissionDenied
@@ -331,3 +332,12 @@ def test_a_concurrent_duplicate_relationship_refused_by_the_database_is_a_valida
         relationship_create(actor=configuration_manager, source=app, target=server, type=runs_on)
 
     assert exc_info.value.message_dict == {"non_field_errors": ["These CIs are already related this way."]}
+
+
+def test_the_service_catalogue_is_the_business_services_that_are_not_retired(db):
+    service_class = ci_class("business_service")
+    live = CIFactory(ci_class=service_class, name="Payroll", status="in_production")
+    CIFactory(ci_class=service_class, name="Old payroll", status="retired")
+    CIFactory(name="A server", status="in_production")
+
+    assert list(business_service_list()) == [live]

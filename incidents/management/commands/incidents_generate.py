@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cmdb.selectors import business_service_list
 from incidents import workflow as wf
 from incidents.demo.data import DESCRIPTIONS, INCIDENT_TOPICS
 from incidents.models import Category, Incident, RequestType
 from incidents.records import PREFIXES
-from incidents.services.common import business_services
 from servicedesk.models import PriorityRule, SupportGroup, User
 from servicedesk.selectors import agent_list, support_group_default
 from servicedesk.services.numbering import number_allocate
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         if not requesters:
             raise CommandError("No people: run seed_demo first.")
         self.requesters = sorted(set(requesters))
-        services = list(business_services().order_by("pk"))
+        services = list(business_service_list().order_by("pk"))
         self.services = [(s.pk, s.support_group_id or self.desk_id, s.name) for s in services]
         self.request_types = [
             (
