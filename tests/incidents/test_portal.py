@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import services
+from incidents import workflow as wf
 from incidents.models import Incident
 from incidents.selectors import incident_timeline, request_type_catalogue
+from incidents.templatetags.incidents import status_badge
 from servicedesk import roles
 from servicedesk.models import Attachment, TimelineEntry
 
@@ -578,3 +580,17 @@ def test_the_shared_timeline_names_statuses_in_words_for_agents_too(incident, ag
     assert "Waiting for a vendor" in html
     assert "Internal note" in html
     assert "in_progress" not in html
+
+
+@pytest.mark.parametrize("status", wf.STATUSES)
+def test_a_status_has_one_colour_in_the_portal_and_the_workspace(status):
+    record = Incident(number="INC0000001", title="Printer", status=status, updated_at=timezone.now())
+
+    context = {"page": [record], "tabs": [], "tab": "open", "shares_records": False}
+    portal = render_to_string("incidents/portal/_records.html", context)
+    workspace = render_to_string("incidents/workspace/_status_badge.html", {"record": record})
+
+    colour = status_badge(status)
+    assert colour != "text-bg-light border", "every status has its own colour"
+    assert f'class="badge {colour}"' in workspace
+    assert f'class="badge {colour}"' in portal
