@@ -3,7 +3,6 @@
 import json
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -28,25 +27,6 @@ class PrettyJSONField(JSONInputField):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value or {}, indent=2, ensure_ascii=False, sort_keys=False)
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError, *, nested: dict[str, str]) -> None:
-    """Show a service's field errors on the form: `attributes.cpu_count` on the attributes field.
-
-    `nested` maps a key prefix (`attributes`) to the form field collecting its sub-keys.
-    """
-    for key, messages in error.message_dict.items():
-        head, _dot, rest = key.partition(".")
-        if key in form.fields:
-            field, prefix = key, ""
-        elif head in nested and rest:
-            field, prefix = nested[head], f"{rest}: "
-        elif head in nested:
-            field, prefix = nested[head], ""
-        else:
-            field, prefix = None, "" if key in ("__all__", "non_field_errors") else f"{key}: "
-        for message in messages:
-            form.add_error(field, f"{prefix}{message}")
 
 
 class CIFilterForm(forms.Form):

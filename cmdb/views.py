@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import Conflict, NotFound, PermissionDenied
+from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 
 from . import schemas, selectors
-from .forms import CIFilterForm, CIForm, RelationshipForm, apply_service_errors
+from .forms import CIFilterForm, CIForm, RelationshipForm
 from .models import CIClass, CIRelationship, ConfigurationItem
 from .permissions import CMDBPolicy
 from .services.common import VIA_WEB

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import NotFound
+from servicedesk.form_errors import apply_service_errors
 
 from .models import Baseline, CIClass, ConfigurationItem
 from .permissions import CMDBPolicy
@@ -63,9 +64,7 @@ def baseline_list(request):
                     service=data["service"],
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                apply_service_errors(form, exc)
             else:
                 return redirect("cmdb:baseline_detail", pk=baseline.pk)
     baselines = Baseline.objects.select_related("taken_by").annotate(ci_count=Count("items"))[:50]

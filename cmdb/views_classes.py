@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 
 from . import schemas, selectors
-from .forms import CIClassForm, apply_service_errors
+from .forms import CIClassForm
 from .models import CIClass
 from .permissions import CMDBPolicy
 from .services.classes import ci_class_create, ci_class_update

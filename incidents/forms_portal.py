@@ -1,7 +1,6 @@
 """Requester portal forms. They check the shape of what was typed; the services decide the rest."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.selectors import business_service_list
@@ -22,18 +21,6 @@ RATING_CHOICES = [
 ]
 RADIOS = {"class": "form-check-input"}
 MARKDOWN_HELP = _("You may use Markdown: **bold**, *italic*, lists, `code` and links.")
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on the field it names, else above the form."""
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for field, messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message if target or field == "__all__" else f"{field}: {message}")
 
 
 class PortalForm(forms.Form):

@@ -365,14 +365,3 @@ class DeskEntryForm(GroupAssigneeMixin, ClassificationMixin):
             "affected_cis": data.get("affected_cis") or [],
             "uploads": data.get("attachments") or [],
         }
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError on the form: on the field it names, else on the whole form."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)

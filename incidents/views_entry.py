@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from servicedesk.form_errors import apply_service_errors
 from servicedesk.models import User
 
 from . import services
-from .forms_record import AssignForm, DeskEntryForm, apply_errors
+from .forms_record import AssignForm, DeskEntryForm
 from .forms_workspace import BulkForm
 from .views_workspace import agent_required
 
@@ -28,7 +29,7 @@ def desk_new(request):
         try:
             record = services.incident_create(actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
-            apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import ApplicationError, PermissionDenied
+from servicedesk.form_errors import apply_service_errors
 from servicedesk.kinds import parse_number
 
 from . import workflow as wf
@@ -29,7 +30,6 @@ from .forms_portal import (
     ReasonForm,
     ReplyForm,
     RequestForm,
-    apply_service_errors,
 )
 from .models import Incident
 from .permissions import IncidentPolicy

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from cmdb.impact import SERVICE_CLASS_PATH, ci_impact
 from cmdb.permissions import CMDBPolicy
 from servicedesk.errors import ApplicationError, InvalidTransition, NotFound
+from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.sla.policies import Schedules
 from servicedesk.sla.status import clock_ledger, record_sla
@@ -29,7 +30,6 @@ from .forms_record import (
     MergeForm,
     NumberForm,
     RecordEditForm,
-    apply_errors,
     transition_form_class,
 )
 from .forms_workspace import active_groups
@@ -211,7 +211,7 @@ def record_edit(request, number):
             ),
         )
     except ValidationError as exc:
-        apply_errors(form, exc)
+        apply_service_errors(form, exc)
         return record_page(request, record, status=400, edit_form=form)
     if not merge.saved:
         return _edit_conflicts(request, record, form, merge)
@@ -252,7 +252,7 @@ def record_assign(request, number):
         record = services.incident_assign(record=record, actor=request.user, **changes)
     except ValidationError as exc:
         if not to_me:
-            apply_errors(form, exc)
+            apply_service_errors(form, exc)
             return _failed(request, record, main="assignment", status=400, assign_form=form)
         # Where the agent is looking: beside the button in the swapped panel, or atop a reloaded page.
         error = " ".join(exc.messages)
@@ -294,7 +294,7 @@ def record_transition(request, number):
             record=record, actor=request.user, to=transition["to"], **inputs
         )
     except ValidationError as exc:
-        apply_errors(form, exc)
+        apply_service_errors(form, exc)
         return _failed(request, record, main="transitions", status=400, transition_form=form)
     except InvalidTransition as exc:
         return _failed(request, record, main="transitions", status=409, transition_error=str(exc.message))
@@ -326,7 +326,7 @@ def record_comment(request, number):
             uploads=form.cleaned_data["attachments"],
         )
     except ValidationError as exc:
-        apply_errors(form, exc)
+        apply_service_errors(form, exc)
         return _failed(request, record, main="conversation", status=400, comment_form=form)
     message = (
         _("Your reply was added.")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin import AuditedAdmin
 from .admin_sla import SLAPreviewMixin
+from .form_errors import apply_service_errors
 from .models import BusinessCalendar, CalendarException, SLAClock, WorkingInterval
 from .sla.calendars import calendar_load_holidays, calendar_schedule, holiday_countries
 from .sla.edits import sla_calendar_changed
@@ -162,8 +163,7 @@ class BusinessCalendarAdmin(SLAPreviewMixin, AuditedAdmin):
                     years=range(form.cleaned_data["first_year"], form.cleaned_data["last_year"] + 1),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                apply_service_errors(form, exc)
             else:
                 self.message_user(
                     request, _("%(count)d holidays added.") % {"count": added}, messages.SUCCESS

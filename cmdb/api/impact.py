@@ -68,8 +68,10 @@ class CIImpactView(APIView):
     )
     def get(self, request, pk):
         ci = ci_get_for_user(user=request.user, pk=pk)
-        # A plain dict: from a QueryDict, DRF would read `direction=` (empty) as "not sent".
-        query = ImpactQueryInputSerializer(data=request.query_params.dict())
+        # A plain dict: from a QueryDict, DRF would read `direction=` (empty) as "not sent", and a
+        # parameter sent twice as its last value; a list here is refused as a value.
+        params = {name: v[0] if len(v) == 1 else v for name, v in request.query_params.lists()}
+        query = ImpactQueryInputSerializer(data=params)
         query.is_valid(raise_exception=True)
         direction, depth = query.validated_data["direction"], query.validated_data["depth"]
         nodes = ci_impact(ci=ci, direction=direction, max_depth=depth)

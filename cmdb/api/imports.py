@@ -114,9 +114,10 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CMDBVie
         """Each row with its outcome and, for rejected rows, the reasons (`?outcome=rejected`)."""
         job = self.get_object()
         rows = job.rows.all()
-        outcome = request.query_params.get("outcome")
-        if outcome is not None:
-            if outcome not in ImportRow.Outcome.values:
+        outcomes = request.query_params.getlist("outcome")
+        if outcomes:
+            outcome = outcomes[0]
+            if len(outcomes) > 1 or outcome not in ImportRow.Outcome.values:
                 raise serializers.ValidationError({"outcome": [_("Not a known outcome.")]})
             rows = rows.filter(outcome=outcome)
         self.ordering = "number"

@@ -74,7 +74,8 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 class FilterSet(django_filters.FilterSet):
     """The base of every FilterSet here: yes/no filters (declared or generated from `Meta.fields`) refuse
-    a value they cannot read."""
+    a value they cannot read, and a filter that takes one value refuses to be sent twice (`q=a&q=b`), which
+    would otherwise quietly keep the last."""
 
     FILTER_DEFAULTS = {
         **FILTER_FOR_DBFIELD_DEFAULTS,
@@ -84,6 +85,24 @@ class FilterSet(django_filters.FilterSet):
             if options.get("filter_class") is django_filters.BooleanFilter
         },
     }
+
+    def is_valid(self):
+        valid = super().is_valid()
+        sent_twice = _repeated(self.data)
+        repeated = [name for name in self.filters if name in sent_twice and not _takes_many(self, name)]
+        for name in repeated:
+            self.form.add_error(name, _("Send this filter once."))
+        return valid and not repeated
+
+
+def _repeated(data) -> set[str]:
+    getlist = getattr(data, "getlist", None)
+    return {name for name in data if getlist is not None and len(getlist(name)) > 1}
+
+
+def _takes_many(filterset, name: str) -> bool:
+    field_class = filterset.filters[name].field_class
+    return issubclass(field_class, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
 
 
 # What the date filters read, and the schema documents: a date, or a date and a time (minutes, seconds or

@@ -24,9 +24,10 @@ class CursorPagination(pagination.CursorPagination):
         return super().get_ordering(request, queryset, view)
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
             return self.page_size
+        raw = values[0] if len(values) == 1 else ""
         size = int(raw) if re.fullmatch(r"[0-9]{1,4}", raw) else 0
         if not 1 <= size <= self.max_page_size:
             raise exceptions.ValidationError(

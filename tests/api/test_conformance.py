@@ -207,3 +207,21 @@ def test_the_conformance_check_passes_a_documented_answer(openapi_schema):
     )
 
     assert conformance.mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        (INCIDENTS, "q=printer&q=scanner", "q"),
+        (INCIDENTS, "category=1&category=2", "category"),
+        (USERS, "page_size=5&page_size=10", "page_size"),
+    ],
+)
+def test_a_single_valued_parameter_sent_twice_is_refused(path, params, field, agent, api_as):
+    body = assert_error(api_as(agent).get(f"{path}?{params}"), 400, "validation_error")
+
+    assert list(body["fields"]) == [field]
+
+
+def test_a_list_filter_takes_its_values_repeated(agent, api_as):
+    assert api_as(agent).get(f"{INCIDENTS}?status=new&status=assigned").status_code == 200
