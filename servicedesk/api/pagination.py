@@ -39,6 +39,11 @@ class CursorPagination(pagination.CursorPagination):
             )
         return size
 
+    def decode_cursor(self, request):
+        if len(request.query_params.getlist(self.cursor_query_param)) > 1:
+            raise exceptions.ValidationError({self.cursor_query_param: [_("Send the cursor once.")]})
+        return super().decode_cursor(request)
+
     def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)

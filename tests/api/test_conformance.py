@@ -215,6 +215,7 @@ def test_the_conformance_check_passes_a_documented_answer(openapi_schema):
         (INCIDENTS, "q=printer&q=scanner", "q"),
         (INCIDENTS, "category=1&category=2", "category"),
         (USERS, "page_size=5&page_size=10", "page_size"),
+        (USERS, "cursor=a&cursor=b", "cursor"),
     ],
 )
 def test_a_single_valued_parameter_sent_twice_is_refused(path, params, field, agent, api_as):
