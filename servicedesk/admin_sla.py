@@ -311,13 +311,6 @@ class SLAPolicyAdmin(SLAPreviewMixin, AuditedAdmin):
             policy._calendar_id_before = policy.calendar_id
         return policy
 
-    def save_model(self, request, obj, form, change):
-        if not obj.is_active and obj.retired_at is None:
-            obj.retired_at = timezone.now()
-        elif obj.is_active:
-            obj.retired_at = None
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .records import PRIORITIES, Priority
@@ -124,6 +125,19 @@ class SLAPolicy(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Retiring (unticking "active") stamps the moment, whichever way the policy is saved; reactivating
+        # clears it.
+        retired_at = self.retired_at
+        if not self.is_active and self.retired_at is None:
+            self.retired_at = timezone.now()
+        elif self.is_active:
+            self.retired_at = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.retired_at != retired_at:
+            kwargs["update_fields"] = {*update_fields, "retired_at"}
+        super().save(*args, **kwargs)
 
 
 class SLATarget(models.Model):

@@ -1,8 +1,9 @@
 """Which policy covers a record, its targets and thresholds, and the time zone its hours count in."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from servicedesk.models import EscalationRule, SLAPolicy
 from servicedesk.sla.adapters import SLAFacts
@@ -232,3 +233,19 @@ def test_the_time_zone_source_is_checked_by_the_database(always):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         SLAPolicy.objects.create(name="Odd", calendar=always, time_zone_source="moon")
+
+
+def test_retiring_a_policy_stamps_when_whichever_way_it_is_saved(always):
+    policy = make_policy(always, name="Old gold")
+    assert policy.retired_at is None
+
+    policy.is_active = False
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        policy.save(update_fields=["is_active"])
+    policy.refresh_from_db()
+    assert policy.retired_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    policy.is_active = True
+    policy.save(update_fields=["is_active"])
+    policy.refresh_from_db()
+    assert policy.retired_at is None
