@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from servicedesk import roles
@@ -37,6 +38,15 @@ def _attachment_root(tmp_path_factory):
     """No test writes files into the checkout's var/ (seed_demo attaches one too)."""
     with override_settings(ITSM_ATTACHMENT_ROOT=tmp_path_factory.mktemp("attachments")):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a request as a person who reads Chinese leaves Chinese
+    active in the thread (as Django's LocaleMiddleware does), which would leak into the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
