@@ -1,6 +1,5 @@
 """The foundation's API: people, organisations, support groups, tokens, audit. Views call services."""
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -21,7 +20,6 @@ from servicedesk.services.people import (
     support_group_update,
     user_create,
     user_profile_update,
-    user_set_roles,
     user_update,
 )
 from servicedesk.services.tokens import api_token_create, api_token_revoke
@@ -146,14 +144,12 @@ class UserViewSet(
         _require(UserPolicy.can_change(request.user, user))
         data = serializers.UserInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        roles = fields.pop("roles", None)
-        with transaction.atomic():
-            user = user_update(
-                user=user, actor=request.user, expected_version=expected_version(request, user), **fields
-            )
-            if roles is not None:
-                user_set_roles(user=user, actor=request.user, roles=roles)
+        user = user_update(
+            user=user,
+            actor=request.user,
+            expected_version=expected_version(request, user),
+            **data.validated_data,
+        )
         return self._render(user)
 
 

@@ -268,14 +268,20 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: User | None, expected_version: int | None = None, **fields) -> User:
-    """Change a user's fields (administration). Raises PermissionDenied, ValidationError, or StaleWrite
-    for an out-of-date `expected_version` (the user's revision)."""
+def user_update(
+    *, user: User, actor: User | None, expected_version: int | None = None, roles=None, **fields
+) -> User:
+    """Change a user's fields (administration), and their roles when `roles` is given, all or nothing.
+    Raises PermissionDenied, ValidationError, ApplicationError (an unknown role), or StaleWrite for an
+    out-of-date `expected_version` (the user's revision)."""
     _authorise(actor, lambda a: UserPolicy.can_change(a, user))
     if "email" in fields:
         fields["email"] = User.objects.normalize_email(fields["email"])
         _check_email_free(fields["email"], user)
-    return _save_changes(user, actor, "user.updated", fields, expected_version)
+    user = _save_changes(user, actor, "user.updated", fields, expected_version)
+    if roles is not None:
+        user = user_set_roles(user=user, actor=actor, roles=roles)
+    return user
 
 
 @transaction.atomic

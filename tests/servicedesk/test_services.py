@@ -719,3 +719,22 @@ def test_a_web_requests_audit_event_carries_the_clients_x_request_id(client, req
     assert event.content_type == ContentType.objects.get_for_model(User)
     assert event.correlation_id == "client-req-42"
     assert response.headers["X-Request-ID"] == "client-req-42"
+
+
+def test_user_update_changes_fields_and_roles_as_one(administrator, requester):
+    user_update(user=requester, actor=administrator, full_name="Rita Q.", roles=[roles.AGENT])
+
+    requester.refresh_from_db()
+    assert requester.full_name == "Rita Q."
+    assert role_names_of(requester) == {"Agent"}
+
+
+def test_user_update_with_an_unknown_role_changes_nothing(administrator, requester):
+    before = requester.full_name
+
+    with pytest.raises(ApplicationError):
+        user_update(user=requester, actor=administrator, full_name="Rita Q.", roles=["Wizard"])
+
+    requester.refresh_from_db()
+    assert requester.full_name == before
+    assert role_names_of(requester) == {"Requester"}
