@@ -99,7 +99,10 @@ def openapi_schema(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _api_answers_conform(request, monkeypatch):
     """Checks every API answer of the test against the schema (see the module docstring)."""
-    if request.node.get_closest_marker("undocumented_answers") or "db" not in request.fixturenames:
+    uses_database = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if request.node.get_closest_marker("undocumented_answers") or not uses_database:
         yield
         return
     conformance = Conformance(schema=request.getfixturevalue("openapi_schema"))
