@@ -4,9 +4,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from servicedesk.models import Impact, Ticket, Urgency
+from servicedesk.records.fields import StatusField
 
 from . import workflow as wf
 
@@ -93,11 +93,11 @@ class RequestType(models.Model):
         return self.name
 
 
-class Incident(ConcurrentTransitionMixin, Ticket):
+class Incident(Ticket):
     """An incident (something is broken) or a service request (something is wanted).
 
-    Status changes only through the transitions below, fired by `incidents.services`, which also
-    validate what each transition needs (`workflow.TRANSITION_INPUTS`), save and record it.
+    Status changes only through the transitions of `workflow.WORKFLOW`, fired by the kernel's engine,
+    which also checks what each transition needs, saves and records it.
     """
 
     class Kind(models.TextChoices):
@@ -134,7 +134,7 @@ class Incident(ConcurrentTransitionMixin, Ticket):
         DUPLICATE = "duplicate", _("Duplicate")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
-    status = FSMField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW, protected=True)
+    status = StatusField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PORTAL)
     request_type = models.ForeignKey(
         RequestType,
@@ -295,53 +295,3 @@ class Incident(ConcurrentTransitionMixin, Ticket):
     @property
     def is_request(self) -> bool:
         return self.kind == self.Kind.REQUEST
-
-    # Transitions: data only. incidents.services validates the inputs, fires them, saves and records them.
-
-    @transition(field=status, source=[wf.NEW], target=wf.ASSIGNED, permission=wf.can_work)
-    def assign(self):
-        pass
-
-    @transition(field=status, source=[wf.NEW, wf.ASSIGNED], target=wf.IN_PROGRESS, permission=wf.can_work)
-    def start(self):
-        pass
-
-    @transition(field=status, source=[wf.ASSIGNED, wf.IN_PROGRESS], target=wf.ON_HOLD, permission=wf.can_work)
-    def hold(self):
-        pass
-
-    @transition(field=status, source=[wf.ON_HOLD], target=wf.IN_PROGRESS, permission=wf.can_work)
-    def resume(self):
-        pass
-
-    @transition(field=status, source=wf.OPEN_STATUSES, target=wf.RESOLVED, permission=wf.can_resolve)
-    def resolve(self):
-        pass
-
-    @transition(field=status, source=[wf.RESOLVED], target=wf.IN_PROGRESS, permission=wf.can_reopen)
-    def reopen(self):
-        pass
-
-    @transition(field=status, source=[wf.RESOLVED], target=wf.CLOSED, permission=wf.can_close)
-    def close(self):
-        pass
-
-    @transition(field=status, source=wf.OPEN_STATUSES, target=wf.CANCELLED, permission=wf.can_cancel)
-    def cancel(self):
-        pass
-
-    @transition(
-        field=status, source=[wf.ASSIGNED], target=wf.NEW, permission=wf.nobody, custom={"internal": True}
-    )
-    def return_to_queue(self):
-        pass
-
-    @transition(
-        field=status,
-        source=wf.ACTIVE_STATUSES,
-        target=wf.CLOSED,
-        permission=wf.nobody,
-        custom={"internal": True},
-    )
-    def close_as_duplicate(self):
-        pass

@@ -6,7 +6,7 @@ from servicedesk.kinds import RecordKind
 
 from .intake import IncidentMailIntake
 from .sla import INCIDENT_SLA
-from .workflow import EVENTS
+from .workflow import EVENTS, WORKFLOW
 
 
 def _get_incident(*, user, number):
@@ -19,6 +19,12 @@ def _can_see_internal(user, record) -> bool:
     from .permissions import IncidentPolicy
 
     return IncidentPolicy.can_see_internal(user, record)
+
+
+def _publish(*, record, event, actor, data=None, entry=None) -> None:
+    from .services.events import incident_event
+
+    incident_event(record=record, event=event, actor=actor, data=data, entry=entry)
 
 
 def _represent(record) -> dict:
@@ -43,6 +49,8 @@ INCIDENT_KIND = RecordKind(
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    workflow=WORKFLOW,
+    publish=_publish,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -57,5 +65,7 @@ REQUEST_KIND = RecordKind(
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    workflow=WORKFLOW,
+    publish=_publish,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

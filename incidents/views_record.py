@@ -36,7 +36,7 @@ from .forms_workspace import active_groups
 from .permissions import IncidentPolicy
 from .selectors import incident_children, incident_timeline, timeline_escalation_groups
 from .views_workspace import agent_required, record_for
-from .workflow import FINAL_STATUSES, TRANSITION_LABELS
+from .workflow import FINAL_STATUSES
 
 # Impact analysis runs one statement per CI: show it for the first few, link the rest to the CMDB.
 IMPACT_CI_LIMIT = 10
@@ -90,11 +90,7 @@ def _sla_clocks(record) -> list[dict]:
 
 def _transitions(record, user, bound=None) -> list[dict]:
     """The allowed transitions, each with its form (the bound one with errors when it was just tried)."""
-    order = list(TRANSITION_LABELS)
-    allowed = sorted(
-        services.allowed_transitions(record=record, user=user),
-        key=lambda t: order.index(t["name"]) if t["name"] in order else len(order),
-    )
+    allowed = services.allowed_transitions(record=record, user=user)  # in the table's order
     for transition in allowed:
         form_class = transition_form_class(transition, group=record.support_group)
         if bound is not None and bound.prefix == transition["name"]:

@@ -1,16 +1,19 @@
-"""The incident and request status machine (DESIGN.md §6): who may fire which transition, and what it needs.
-
-The transitions themselves are declared on `Incident` with django-fsm; their permission callables live
-here so the same rule drives the buttons, the API's list of allowed transitions and the services' checks.
-What a transition needs from the person firing it (a resolution note, a hold reason) is `TRANSITION_INPUTS`,
-validated by the services before they fire it.
+"""The incident and request status machine (DESIGN.md §6), declared once as `WORKFLOW`, the kind's
+transition table: who may fire each transition, what it needs, what it does to the record and which event
+it publishes. The kernel's engine (`servicedesk.records.transitions`) fires it; the buttons, their forms,
+the API's allowed transitions and its 409s all read this table.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+
+from servicedesk.errors import Conflict
+from servicedesk.records.transitions import input_choice, input_flag
+from servicedesk.records.workflow import Firing, Transition, Workflow, nobody
 
 NEW = "new"
 ASSIGNED = "assigned"
@@ -24,32 +27,6 @@ STATUSES = [NEW, ASSIGNED, IN_PROGRESS, ON_HOLD, RESOLVED, CLOSED, CANCELLED]
 OPEN_STATUSES = [NEW, ASSIGNED, IN_PROGRESS, ON_HOLD]
 ACTIVE_STATUSES = [*OPEN_STATUSES, RESOLVED]  # not yet final
 FINAL_STATUSES = [CLOSED, CANCELLED]
-
-# What the person firing a transition must give, by transition name.
-TRANSITION_INPUTS: dict[str, list[str]] = {
-    "assign": ["assignee"],
-    "hold": ["hold_reason"],
-    "resolve": ["resolution_code", "resolution_notes"],
-    "reopen": ["reason"],
-    "cancel": ["reason"],
-}
-# Inputs that may be given but are not required.
-TRANSITION_OPTIONAL_INPUTS: dict[str, list[str]] = {
-    "resolve": ["first_contact_resolution"],
-    "close": ["csat_score", "csat_comment"],
-    "hold": ["reason"],
-}
-
-TRANSITION_LABELS = {
-    "assign": _("Assign"),
-    "start": _("Start work"),
-    "hold": _("Put on hold"),
-    "resume": _("Resume"),
-    "resolve": _("Resolve"),
-    "reopen": _("Reopen"),
-    "close": _("Close"),
-    "cancel": _("Cancel"),
-}
 
 
 def is_person(user) -> bool:
@@ -103,24 +80,183 @@ def can_reopen(record, user) -> bool:
     return is_requester(record, user) and within_reopen_window(record)
 
 
-def nobody(record, user) -> bool:
-    """Internal transitions are fired by services (merge, assignment), never chosen by a person."""
-    return False
+def reopen_refusal(record, user):
+    """A requester past the reopen window is told to file anew, not that they lack a permission."""
+    if is_requester(record, user):
+        return Conflict(
+            gettext_now("The time to reopen this record has passed. Please file a new one."),
+            code="reopen_window_passed",
+        )
+    return None
 
 
-# The webhook event each transition publishes (`incident.resolved`, `request.closed`...).
-TRANSITION_EVENTS = {
-    "assign": "assigned",
-    "return_to_queue": "unassigned",
-    "start": "started",
-    "hold": "on_hold",
-    "resume": "resumed",
-    "resolve": "resolved",
-    "reopen": "reopened",
-    "close": "closed",
-    "cancel": "cancelled",
-    "close_as_duplicate": "merged",
-}
+# What each transition does to the record, given its inputs (checked as required by the engine first).
+
+
+def _answered(f: Firing) -> None:
+    """Taking a record on, or resolving it, answers it: the response target is met."""
+    if f.record.responded_at is None:
+        f.set("responded_at", f.now)
+
+
+def _assign(f: Firing) -> None:
+    from .services.common import validate_agent
+
+    assignee = f.inputs["assignee"]
+    validate_agent(assignee, group=f.record.support_group)
+    f.set("assignee", assignee)
+    f.data["assignee"] = assignee.pk
+
+
+def _start(f: Firing) -> None:
+    from .services.common import validate_agent
+
+    if f.record.assignee_id is None and not f.by_system:
+        validate_agent(f.actor, group=None)
+        f.set("assignee", f.actor)
+        f.data["assignee"] = f.actor.pk
+    _answered(f)
+
+
+def _hold(f: Firing) -> None:
+    reason = input_choice(f.inputs["hold_reason"], type(f.record).HoldReason.choices, "hold_reason")
+    f.set("hold_reason", reason, record_as="hold_reason")
+
+
+def _resume(f: Firing) -> None:
+    f.set("hold_reason", "")
+
+
+def _resolve(f: Firing) -> None:
+    code = input_choice(f.inputs["resolution_code"], type(f.record).ResolutionCode.choices, "resolution_code")
+    f.set("resolution_code", code, record_as="resolution_code")
+    f.set("resolution_notes", f.inputs["resolution_notes"].strip())
+    f.set("first_contact_resolution", input_flag(f.inputs.get("first_contact_resolution", False)))
+    f.set("hold_reason", "")
+    f.set("resolved_at", f.now)
+    f.body = f.record.resolution_notes
+    _answered(f)
+
+
+def _resolve_children(f: Firing) -> None:
+    from .services.transitions import resolve_children
+
+    resolve_children(f.record)
+
+
+def _reopen(f: Firing) -> None:
+    f.set("reopen_count", f.record.reopen_count + 1)
+    f.set("resolved_at", None)
+    f.set("resolution_code", "")
+
+
+def _close(f: Firing) -> None:
+    from .services.transitions import apply_rating
+
+    f.set("closed_at", f.now)
+    score = f.inputs.get("csat_score")
+    if score is not None and is_requester(f.record, f.actor) and f.record.csat_score is None:
+        apply_rating(f.record, score, f.inputs.get("csat_comment") or "", f.now)
+        f.fields |= {"csat_score", "csat_comment", "rated_at"}
+        f.data["csat_score"] = f.record.csat_score
+
+
+def _cancel(f: Firing) -> None:
+    f.set("closed_at", f.now)
+    f.set("hold_reason", "")
+
+
+WORKFLOW = Workflow(
+    [
+        Transition(
+            "assign",
+            (NEW,),
+            ASSIGNED,
+            _("Assign"),
+            can_work,
+            requires=("assignee",),
+            effect=_assign,
+            event="assigned",
+        ),
+        Transition(
+            "start", (NEW, ASSIGNED), IN_PROGRESS, _("Start work"), can_work, effect=_start, event="started"
+        ),
+        Transition(
+            "hold",
+            (ASSIGNED, IN_PROGRESS),
+            ON_HOLD,
+            _("Put on hold"),
+            can_work,
+            requires=("hold_reason",),
+            accepts=("reason",),
+            effect=_hold,
+            event="on_hold",
+        ),
+        Transition("resume", (ON_HOLD,), IN_PROGRESS, _("Resume"), can_work, effect=_resume, event="resumed"),
+        Transition(
+            "resolve",
+            tuple(OPEN_STATUSES),
+            RESOLVED,
+            _("Resolve"),
+            can_resolve,
+            requires=("resolution_code", "resolution_notes"),
+            accepts=("first_contact_resolution",),
+            effect=_resolve,
+            after=_resolve_children,
+            event="resolved",
+        ),
+        Transition(
+            "reopen",
+            (RESOLVED,),
+            IN_PROGRESS,
+            _("Reopen"),
+            can_reopen,
+            requires=("reason",),
+            effect=_reopen,
+            refusal=reopen_refusal,
+            event="reopened",
+        ),
+        Transition(
+            "close",
+            (RESOLVED,),
+            CLOSED,
+            _("Close"),
+            can_close,
+            accepts=("csat_score", "csat_comment"),
+            effect=_close,
+            event="closed",
+        ),
+        Transition(
+            "cancel",
+            tuple(OPEN_STATUSES),
+            CANCELLED,
+            _("Cancel"),
+            can_cancel,
+            requires=("reason",),
+            effect=_cancel,
+            event="cancelled",
+        ),
+        # Fired by services that record the change themselves (routing, merging), never by a person.
+        Transition(
+            "return_to_queue",
+            (ASSIGNED,),
+            NEW,
+            _("Return to the queue"),
+            nobody,
+            event="unassigned",
+            internal=True,
+        ),
+        Transition(
+            "close_as_duplicate",
+            tuple(ACTIVE_STATUSES),
+            CLOSED,
+            _("Close as a duplicate"),
+            nobody,
+            event="merged",
+            internal=True,
+        ),
+    ]
+)
 
 # Every event a record of this app publishes, for webhook subscriptions.
 EVENTS = [
@@ -130,7 +266,7 @@ EVENTS = [
     "work_noted",
     "major_declared",
     "major_stood_down",
-    *dict.fromkeys(TRANSITION_EVENTS.values()),
+    *dict.fromkeys(t.event for t in WORKFLOW),
     "sla_warning",
     "sla_breached",
     "escalated",

@@ -36,6 +36,10 @@ class RecordKind:
     sla: Any = None
     # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
     can_see_internal: Callable[[Any, Any], bool] | None = None
+    # the kind's transition table (servicedesk.records.workflow.Workflow): its status machine, declared once
+    workflow: Any = None
+    # (record=, event=, actor=, data=) -> None: tell people and integrations what happened to a record
+    publish: Callable[..., None] | None = None
 
     def model_class(self):
         return apps.get_model(self.model)

@@ -2,21 +2,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from servicedesk.models.revisions import Revisioned
+from servicedesk.records.fields import StatusField, StatusProtected
 
 IDENTIFIER_FIELDS = ("serial_number", "asset_tag", "hostname", "external_id")
 STATUSES = ["planned", "ordered", "in_stock", "in_production", "in_maintenance", "retired"]
 ENVIRONMENTS = ["production", "staging", "test", "development"]
 
 
-class ConfigurationItem(ConcurrentTransitionMixin, Revisioned, models.Model):
+class ConfigurationItem(StatusProtected, Revisioned, models.Model):
     """Anything the desk manages: hardware, software, a business service, a location, a document.
 
-    Status changes only through the transitions below (fired by cmdb.services). The identifiers are
-    unique where present and match import rows to CIs (serial number, asset tag, hostname, external id).
+    Status changes only through the transitions of `cmdb.workflow.WORKFLOW` (fired by cmdb.services).
+    The identifiers are unique where present and match import rows to CIs (serial number, asset tag,
+    hostname, external id).
     """
 
     class Status(models.TextChoices):
@@ -37,9 +38,7 @@ class ConfigurationItem(ConcurrentTransitionMixin, Revisioned, models.Model):
     ci_class = models.ForeignKey(
         "cmdb.CIClass", on_delete=models.PROTECT, related_name="items", verbose_name=_("class")
     )
-    status = FSMField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED, protected=True
-    )
+    status = StatusField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -125,29 +124,3 @@ class ConfigurationItem(ConcurrentTransitionMixin, Revisioned, models.Model):
 
     def __str__(self):
         return self.name
-
-    # Status transitions: data only; cmdb.services fires them, saves and audits.
-
-    @transition(field=status, source=[Status.PLANNED], target=Status.ORDERED)
-    def order(self):
-        pass
-
-    @transition(field=status, source=[Status.PLANNED, Status.ORDERED, Status.RETIRED], target=Status.IN_STOCK)
-    def receive(self):
-        pass
-
-    @transition(
-        field=status,
-        source=[Status.PLANNED, Status.IN_STOCK, Status.IN_MAINTENANCE],
-        target=Status.IN_PRODUCTION,
-    )
-    def deploy(self):
-        pass
-
-    @transition(field=status, source=[Status.IN_PRODUCTION], target=Status.IN_MAINTENANCE)
-    def start_maintenance(self):
-        pass
-
-    @transition(field=status, source=[s for s in STATUSES if s != "retired"], target=Status.RETIRED)
-    def retire(self):
-        pass

@@ -3,13 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from cmdb import schemas
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.models.items import IDENTIFIER_FIELDS
 from cmdb.permissions import CMDBPolicy
+from cmdb.workflow import WORKFLOW
 from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import Conflict
 from servicedesk.services.audit import apply_changes, audit_record
@@ -29,15 +28,6 @@ EDITABLE_FIELDS = (
     "attributes",
     *IDENTIFIER_FIELDS,
 )
-
-# Target status -> the model transition that reaches it.
-TRANSITIONS = {
-    ConfigurationItem.Status.ORDERED: "order",
-    ConfigurationItem.Status.IN_STOCK: "receive",
-    ConfigurationItem.Status.IN_PRODUCTION: "deploy",
-    ConfigurationItem.Status.IN_MAINTENANCE: "start_maintenance",
-    ConfigurationItem.Status.RETIRED: "retire",
-}
 
 
 def is_location_class(ci_class: CIClass) -> bool:
@@ -150,36 +140,17 @@ def ci_update(
     return ci
 
 
-# What each transition is called on a button.
-TRANSITION_LABELS = {
-    "order": gettext_lazy("Order"),
-    "receive": gettext_lazy("Receive into stock"),
-    "deploy": gettext_lazy("Put into production"),
-    "start_maintenance": gettext_lazy("Start maintenance"),
-    "retire": gettext_lazy("Retire"),
-}
-
-
-def ci_allowed_statuses(ci: ConfigurationItem) -> list[str]:
-    """The statuses this CI may move to now."""
-    return [str(target) for target, method in TRANSITIONS.items() if can_proceed(getattr(ci, method))]
+def ci_allowed_statuses(ci: ConfigurationItem, user=None) -> list[str]:
+    """The statuses this CI may move to now (by `user`, when given)."""
+    if user is None:
+        return list(dict.fromkeys(t.target for t in WORKFLOW.available(ci)))
+    return WORKFLOW.allowed_targets(ci, user)
 
 
 def ci_allowed_transitions(*, ci: ConfigurationItem, user) -> list[dict]:
     """The transitions `user` may fire on `ci` now, in the shape every kind answers (name, target, label,
     inputs): none for who may not change the CI."""
-    if not CMDBPolicy.can_change_ci(user, ci):
-        return []
-    return [
-        {
-            "name": TRANSITIONS[target],
-            "to": target,
-            "label": str(TRANSITION_LABELS[TRANSITIONS[target]]),
-            "requires": [],
-            "accepts": [],
-        }
-        for target in ci_allowed_statuses(ci)
-    ]
+    return [t.describe() for t in WORKFLOW.allowed(ci, user)]
 
 
 @transaction.atomic
@@ -190,15 +161,14 @@ def ci_transition(
     listing the allowed ones, or StaleWrite for an out-of-date `expected_version` (its revision)."""
     authorise(actor, lambda a: CMDBPolicy.can_change_ci(a, ci))
     ci = lock(ci, expected=expected_version)
-    method = TRANSITIONS.get(to)
-    if method is None or not can_proceed(getattr(ci, method)):
+    if to not in ci_allowed_statuses(ci):
         raise Conflict(
             _("A CI cannot move from %(source)s to %(target)s.") % {"source": ci.status, "target": to},
             code="invalid_transition",
             extra={"allowed": ci_allowed_statuses(ci)},
         )
     source = ci.status
-    getattr(ci, method)()
+    WORKFLOW.set_status(ci, to)
     mark_history(ci, actor, via)
     save_changed(ci, ["status"])
     audit_record(

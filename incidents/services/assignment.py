@@ -58,9 +58,9 @@ def incident_assign(
         if not diff:
             return record
         if record.assignee_id is not None and record.status == wf.NEW:
-            record.assign()
+            wf.WORKFLOW.move(record, "assign")
         elif record.assignee_id is None and record.status == wf.ASSIGNED:
-            record.return_to_queue()
+            wf.WORKFLOW.move(record, "return_to_queue")
         if record.status != status_before:
             diff["status"] = {"from": status_before, "to": record.status}
         save(record, diff.keys())

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import TimelineEntry, User
+from servicedesk.records.transitions import SYSTEM, transition_fire
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
 from servicedesk.sla.clocks import sla_sync
@@ -16,7 +17,6 @@ from ..models import Incident
 from ..permissions import IncidentPolicy
 from .common import lock, save
 from .events import incident_event
-from .transitions import SYSTEM, _fire
 
 
 def incident_comment(
@@ -78,9 +78,11 @@ def incident_comment(
 
 def _after_requester_reply(record: Incident) -> None:
     if record.status == wf.ON_HOLD and record.hold_reason == Incident.HoldReason.REQUESTER:
-        _fire(record=record, actor=SYSTEM, to=wf.IN_PROGRESS, inputs={})
+        transition_fire(record=record, actor=SYSTEM, to=wf.IN_PROGRESS, inputs={})
     elif record.status == wf.RESOLVED and wf.within_reopen_window(record, timezone.now()):
-        _fire(record=record, actor=SYSTEM, to=wf.IN_PROGRESS, inputs={"reason": _("The requester replied.")})
+        transition_fire(
+            record=record, actor=SYSTEM, to=wf.IN_PROGRESS, inputs={"reason": _("The requester replied.")}
+        )
 
 
 def incident_attach(*, record: Incident, actor: User, uploads, is_public: bool = True) -> TimelineEntry:

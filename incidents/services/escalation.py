@@ -65,7 +65,7 @@ def incident_escalate(*, record: Incident, clock, rule) -> dict:
     status_before = record.status
     diff = apply_changes(record, changes)
     if record.assignee_id is None and record.status == wf.ASSIGNED:
-        record.return_to_queue()
+        wf.WORKFLOW.move(record, "return_to_queue")
         diff["status"] = {"from": status_before, "to": record.status}
     if diff:
         save(record, diff.keys())

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from servicedesk.records.transitions import SYSTEM, transition_fire
+
 from .. import workflow as wf
 from ..models import Incident
-from .transitions import SYSTEM, _fire
 
 
 def incidents_close_resolved(*, now=None, batch_size: int = 200) -> int:
@@ -27,7 +28,7 @@ def incidents_close_resolved(*, now=None, batch_size: int = 200) -> int:
                 .order_by("resolved_at", "id")[:batch_size]
             )
             for record in batch:
-                _fire(record=record, actor=SYSTEM, to=wf.CLOSED, inputs={})
+                transition_fire(record=record, actor=SYSTEM, to=wf.CLOSED, inputs={})
             closed += len(batch)
         if len(batch) < batch_size:
             return closed

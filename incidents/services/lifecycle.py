@@ -9,6 +9,7 @@ from cmdb.models import ConfigurationItem
 from cmdb.selectors import business_service_list
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
+from servicedesk.records.transitions import transition_fire
 from servicedesk.services import audit_record
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.numbering import number_allocate
@@ -182,9 +183,7 @@ def incident_create(
         record=record, event="created", actor=actor, data={**data, "assignee": getattr(assignee, "pk", None)}
     )
     if assignee is not None:
-        from .transitions import _fire
-
-        _fire(record=record, actor=actor, to=wf.ASSIGNED, inputs={"assignee": assignee})
+        transition_fire(record=record, actor=actor, to=wf.ASSIGNED, inputs={"assignee": assignee})
     return record
 
 

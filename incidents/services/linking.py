@@ -111,7 +111,7 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
         duplicate.hold_reason = ""
         duplicate.closed_at = timezone.now()
         status_before = duplicate.status
-        duplicate.close_as_duplicate()
+        wf.WORKFLOW.move(duplicate, "close_as_duplicate")
         save(
             duplicate,
             [

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -39,9 +38,6 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, _plain(exc.fields), **exc.extra)
         return Response(body, status=exc.status_code)
-    if isinstance(exc, ConcurrentTransition):
-        message = _("Someone else changed this record meanwhile. Reload it and try again.")
-        return Response(error_body("concurrent_update", message), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = serializers.as_serializer_error(exc)
         if NON_FIELD_ERRORS in detail:

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.records.fields import StatusProtected
 from servicedesk.storage import attachment_storage
 
 PRIORITIES = [1, 2, 3, 4, 5]
@@ -51,8 +52,9 @@ class NumberSequence(models.Model):
         return f"{self.prefix} {self.last_value}"
 
 
-class Ticket(models.Model):
-    """A record worked by people. Concrete models add `status` (an FSMField) and their own fields.
+class Ticket(StatusProtected, models.Model):
+    """A record worked by people. Concrete models add `status` (the field their kind's
+    transition table moves, `servicedesk.records.workflow`) and their own fields.
 
     `version` increases with every write through a service; it is the ETag and the If-Match value
     (`servicedesk.concurrency`).
