@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from servicedesk.models import TimelineEntry
+from servicedesk.records.services import record_lock, record_save
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
 
@@ -69,14 +70,13 @@ class IncidentMailIntake:
         """A work note by nobody, flagged by `data`: agents read it; it tells nobody by e-mail, counts as
         no response and moves no status (webhooks hear of it as a work note). ValidationError when the
         message has neither text nor a file."""
-        from .services.common import lock, save
         from .services.events import incident_event
 
         body = (body or "").strip()
         if not body and not uploads:
             raise ValidationError({"body": _("Write something or attach a file.")})
         with transaction.atomic():
-            record = lock(record)
+            record = record_lock(record)
             entry = timeline_add(
                 record=record,
                 kind=TimelineEntry.Kind.WORK_NOTE,
@@ -85,7 +85,7 @@ class IncidentMailIntake:
                 data=data,
                 uploads=uploads,
             )
-            save(record, [])
+            record_save(record, [])
             audit_record(
                 actor=None,
                 action="incident.email_unverified_noted",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.kinds import RecordKind
 
 from .intake import IncidentMailIntake
+from .permissions import IncidentPolicy
 from .sla import INCIDENT_SLA
 from .workflow import EVENTS, WORKFLOW
 
@@ -13,12 +14,6 @@ def _get_incident(*, user, number):
     from .selectors import incident_get_for_user
 
     return incident_get_for_user(user=user, number=number)
-
-
-def _can_see_internal(user, record) -> bool:
-    from .permissions import IncidentPolicy
-
-    return IncidentPolicy.can_see_internal(user, record)
 
 
 def _publish(*, record, event, actor, data=None, entry=None) -> None:
@@ -48,7 +43,8 @@ INCIDENT_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
-    can_see_internal=_can_see_internal,
+    can_see_internal=IncidentPolicy.can_see_internal,
+    policy=IncidentPolicy,
     workflow=WORKFLOW,
     publish=_publish,
 )
@@ -64,7 +60,8 @@ REQUEST_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
-    can_see_internal=_can_see_internal,
+    can_see_internal=IncidentPolicy.can_see_internal,
+    policy=IncidentPolicy,
     workflow=WORKFLOW,
     publish=_publish,
 )

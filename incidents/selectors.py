@@ -3,11 +3,12 @@
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from servicedesk.errors import NotFound
 from servicedesk.models import SLAClock, TimelineEntry
+from servicedesk.records.selectors import record_attachments, record_timeline
 
 from . import workflow as wf
 from .models import Incident, RequestType
@@ -113,18 +114,16 @@ def incidents_breaching_within(
 
 
 def incident_timeline(*, record: Incident, user) -> QuerySet[TimelineEntry]:
-    """The record's activity. Agents also see the entries of the duplicates merged into it; others see
-    the record's own public entries only (a duplicate's conversation is its requester's)."""
-    entries = TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(Incident))
-    if IncidentPolicy.can_see_internal(user, record):
-        entries = entries.filter(object_id__in=[record.pk, *record.duplicates.values_list("pk", flat=True)])
-    else:
-        entries = entries.filter(object_id=record.pk, is_public=True)
-    return (
-        entries.select_related("author")
-        .prefetch_related(Prefetch("attachments"))
-        .order_by("created_at", "id")
-    )
+    """The record's activity (the kernel's rule). Agents also see the entries of the duplicates merged
+    into it; others see the record's own public entries only (a duplicate's conversation is its
+    requester's)."""
+    return record_timeline(record=record, user=user, folded=_duplicates(record, user))
+
+
+def _duplicates(record: Incident, user) -> list[int]:
+    if not IncidentPolicy.can_see_internal(user, record):
+        return []
+    return list(record.duplicates.values_list("pk", flat=True))
 
 
 def timeline_escalation_groups(entries) -> dict[int, str]:
@@ -147,12 +146,7 @@ def timeline_escalation_groups(entries) -> dict[int, str]:
 
 def incident_attachments(*, record: Incident, user) -> QuerySet:
     """The files on the entries of `record`'s timeline that `user` may see (incident_timeline's rule)."""
-    from servicedesk.models import Attachment
-
-    entries = incident_timeline(record=record, user=user)
-    return Attachment.objects.filter(
-        entry__in=entries.values("pk"), entry__content_type=ContentType.objects.get_for_model(Incident)
-    ).select_related("entry")
+    return record_attachments(record=record, user=user, folded=_duplicates(record, user))
 
 
 def incident_children(*, record: Incident) -> QuerySet[Incident]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.errors import Conflict
+from servicedesk.records.policy import is_agent_of, is_person
 from servicedesk.records.transitions import input_choice, input_flag
 from servicedesk.records.workflow import Firing, Transition, Workflow, nobody
 
@@ -29,10 +30,6 @@ ACTIVE_STATUSES = [*OPEN_STATUSES, RESOLVED]  # not yet final
 FINAL_STATUSES = [CLOSED, CANCELLED]
 
 
-def is_person(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
-
 def is_requester(record, user) -> bool:
     return is_person(user) and record.requester_id == user.pk
 
@@ -42,9 +39,8 @@ WORK_PERMISSION = "incidents.work_incident"
 
 
 def is_agent(user) -> bool:
-    """An agent (`User.is_agent`: may use the workspace, the one definition) who also holds this app's
-    working right. Every "is this an agent?" about incidents and requests asks here."""
-    return is_person(user) and user.is_agent and user.has_perm(WORK_PERMISSION)
+    """An agent of incidents and requests (the kernel's one definition, with this app's working right)."""
+    return is_agent_of(user, WORK_PERMISSION)
 
 
 def can_work(record, user) -> bool:

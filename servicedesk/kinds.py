@@ -36,6 +36,8 @@ class RecordKind:
     sla: Any = None
     # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
     can_see_internal: Callable[[Any, Any], bool] | None = None
+    # who may see and do what (servicedesk.records.policy.RecordPolicy): services, pages and the API ask it
+    policy: Any = None
     # the kind's transition table (servicedesk.records.workflow.Workflow): its status machine, declared once
     workflow: Any = None
     # (record=, event=, actor=, data=) -> None: tell people and integrations what happened to a record

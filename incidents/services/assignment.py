@@ -5,13 +5,14 @@ from django.utils.translation import gettext as _
 
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import SupportGroup, TimelineEntry, User
+from servicedesk.records.services import record_lock, record_note_changes, record_save, related_labels
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.timeline import timeline_add
 
 from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
-from .common import lock, note_changes, related_labels, save, validate_agent
+from .common import validate_agent
 from .events import incident_event
 
 UNSET = object()
@@ -33,7 +34,7 @@ def incident_assign(
     outside the group, StaleWrite for an out-of-date `expected_version`.
     """
     with transaction.atomic():
-        record = lock(record, expected_version=expected_version)
+        record = record_lock(record, expected_version=expected_version)
         if not IncidentPolicy.can_assign(actor, record):
             raise PermissionDenied(_("You may not assign this record."))
         changes = {}
@@ -63,8 +64,8 @@ def incident_assign(
             wf.WORKFLOW.move(record, "return_to_queue")
         if record.status != status_before:
             diff["status"] = {"from": status_before, "to": record.status}
-        save(record, diff.keys())
-        note_changes(record=record, actor=actor, action="incident.assigned", diff=diff, before=labels)
+        record_save(record, diff.keys())
+        record_note_changes(record=record, actor=actor, action="incident.assigned", diff=diff, before=labels)
         if record.status != status_before:
             # Requesters follow status changes; the field change above is for agents.
             timeline_add(

@@ -7,6 +7,7 @@ the system (None); each action is on the record's timeline and told through the 
 from django.utils.translation import gettext as _
 
 from servicedesk.models import Metric, NotificationEvent, TimelineEntry
+from servicedesk.records.services import record_note_changes, record_save, related_labels
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.notifications import notify
 from servicedesk.services.timeline import timeline_add
@@ -14,7 +15,6 @@ from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Incident
-from .common import note_changes, related_labels, save
 from .events import incident_event
 
 
@@ -68,8 +68,8 @@ def incident_escalate(*, record: Incident, clock, rule) -> dict:
         wf.WORKFLOW.move(record, "return_to_queue")
         diff["status"] = {"from": status_before, "to": record.status}
     if diff:
-        save(record, diff.keys())
-        note_changes(record=record, actor=None, action="incident.escalated", diff=diff, before=labels)
+        record_save(record, diff.keys())
+        record_note_changes(record=record, actor=None, action="incident.escalated", diff=diff, before=labels)
     reason = EscalationReason(rule.percent, clock.metric)
     timeline_add(
         record=record,

@@ -9,6 +9,7 @@ from cmdb.models import ConfigurationItem
 from cmdb.selectors import business_service_list
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
+from servicedesk.records.services import record_lock, record_note_changes, record_save, related_labels
 from servicedesk.records.transitions import transition_fire
 from servicedesk.services import audit_record
 from servicedesk.services.audit import apply_changes
@@ -21,14 +22,7 @@ from .. import workflow as wf
 from ..models import Category, Incident, RequestType
 from ..permissions import IncidentPolicy
 from ..records import PREFIXES
-from .common import (
-    default_group,
-    lock,
-    note_changes,
-    related_labels,
-    save,
-    validate_agent,
-)
+from .common import default_group, validate_agent
 from .events import incident_event
 
 # Checked by the services themselves (status is the state machine's, relations are validated above).
@@ -200,7 +194,7 @@ def incident_update(
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     with transaction.atomic():
-        record = lock(record, expected_version=expected_version)
+        record = record_lock(record, expected_version=expected_version)
         if not IncidentPolicy.can_edit(actor, record):
             raise PermissionDenied(_("You may not change this record."))
         cis = changes.pop("affected_cis", None)
@@ -233,10 +227,12 @@ def incident_update(
                 record.affected_cis.set(cis)
                 diff["affected_cis"] = {"from": before, "to": after}
         if diff:
-            save(record, [field for field in diff if field != "affected_cis"])
+            record_save(record, [field for field in diff if field != "affected_cis"])
             if set(diff) & SLA_FIELDS:
                 sla_sync(record=record, rematch=True)
-            note_changes(record=record, actor=actor, action="incident.updated", diff=diff, before=labels)
+            record_note_changes(
+                record=record, actor=actor, action="incident.updated", diff=diff, before=labels
+            )
             incident_event(record=record, event="updated", actor=actor, data={"changed": sorted(diff)})
         return record
 
@@ -247,13 +243,13 @@ def incident_declare_major(*, record: Incident, actor: User, is_major: bool, rea
     Raises PermissionDenied unless the actor may declare major incidents on this record.
     """
     with transaction.atomic():
-        record = lock(record)
+        record = record_lock(record)
         if not IncidentPolicy.can_declare_major(actor, record):
             raise PermissionDenied(_("You may not declare a major incident."))
         if record.is_major == is_major:
             return record
         record.is_major = is_major
-        save(record, ["is_major"])
+        record_save(record, ["is_major"])
         timeline_add(
             record=record,
             kind=TimelineEntry.Kind.SYSTEM,

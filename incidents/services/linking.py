@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import TimelineEntry, User
+from servicedesk.records.services import record_save
 from servicedesk.services import audit_record
 from servicedesk.services.timeline import timeline_add
 from servicedesk.sla.clocks import sla_sync
@@ -15,7 +16,6 @@ from servicedesk.sla.clocks import sla_sync
 from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
-from .common import save
 from .events import incident_event
 
 
@@ -58,7 +58,7 @@ def incident_set_parent(*, record: Incident, actor: User, parent: Incident | Non
         if before == parent:
             return record
         record.parent = parent
-        save(record, ["parent"])
+        record_save(record, ["parent"])
         data = {"from": before.number if before else None, "to": parent.number if parent else None}
         timeline_add(
             record=record, kind=TimelineEntry.Kind.LINK, author=actor, data={"link": "parent", **data}
@@ -112,7 +112,7 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
         duplicate.closed_at = timezone.now()
         status_before = duplicate.status
         wf.WORKFLOW.move(duplicate, "close_as_duplicate")
-        save(
+        record_save(
             duplicate,
             [
                 "merged_into",
@@ -124,7 +124,7 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
                 "status",
             ],
         )
-        save(target, [])
+        record_save(target, [])
         sla_sync(record=duplicate)  # a duplicate's clocks are cancelled: the target carries the work
         timeline_add(
             record=duplicate,

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.models import User
+from servicedesk.records.services import record_lock, record_save
 from servicedesk.records.transitions import SYSTEM, record_transition, transition_fire, transitions_allowed
 from servicedesk.services import audit_record
 
 from .. import workflow as wf
 from ..models import Incident
-from .common import lock, save
 
 __all__ = ["SYSTEM", "allowed_transitions", "incident_rate", "incident_transition"]
 
@@ -70,13 +70,13 @@ def incident_rate(*, record: Incident, actor: User, score: int, comment: str = "
     from ..permissions import IncidentPolicy
 
     with transaction.atomic():
-        record = lock(record)
+        record = record_lock(record)
         if not wf.is_requester(record, actor):
             raise PermissionDenied(_("Only the requester rates a record."))
         if not IncidentPolicy.can_rate(actor, record):
             raise Conflict(_("This record cannot be rated now."), code="not_ratable")
         apply_rating(record, score, comment, timezone.now())
-        save(record, {"csat_score", "csat_comment", "rated_at"})
+        record_save(record, {"csat_score", "csat_comment", "rated_at"})
         audit_record(
             actor=actor, action="incident.rated", target=record, data={"csat_score": record.csat_score}
         )

@@ -5,9 +5,11 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, REST_FRAMEWORK, STORAGES
+from .base import DATABASES, INSTALLED_APPS, REDIS_URL, REST_FRAMEWORK, STORAGES
 
 DEBUG = False
+# A record kind that exists only here, to prove the record kernel by registration alone (tests/kernelkind).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernelkind"]
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

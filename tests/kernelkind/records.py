@@ -1,0 +1,36 @@
+from servicedesk.errors import NotFound
+from servicedesk.kinds import RecordKind
+from servicedesk.services.webhooks import webhooks_publish
+
+from .policy import ChorePolicy
+from .workflow import WORKFLOW
+
+PUBLISHED = []  # (number, event, data) of every event, for the tests
+
+
+def _get_for_user(*, user, number):
+    record = ChorePolicy.visible_to(user).filter(number=number).first()
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def _publish(*, record, event, actor, data=None, entry=None):
+    PUBLISHED.append((record.number, event, data or {}))
+    webhooks_publish(event=f"chore.{event}", record=record, actor=actor, data=data or {})
+
+
+CHORE_KIND = RecordKind(
+    code="chore",
+    prefix="TST",
+    label="Chore",
+    model="kernelkind.Chore",
+    get_for_user=_get_for_user,
+    url_name="incidents:detail",
+    represent=lambda record: {"number": record.number, "title": record.title, "status": record.status},
+    events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event)),
+    can_see_internal=ChorePolicy.can_see_internal,
+    policy=ChorePolicy,
+    workflow=WORKFLOW,
+    publish=_publish,
+)
