@@ -1,11 +1,9 @@
 """Shapes of the incident and request API: outputs read only what selectors loaded; inputs only validate."""
 
-from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 
 from cmdb.api.serializers import CISummarySerializer
 from cmdb.models import ConfigurationItem
@@ -143,69 +141,7 @@ class IncidentDetailSerializer(IncidentSerializer):
         return data
 
 
-class TransitionsSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text=STATUS_HELP)
-    allowed = AllowedTransitionSerializer(many=True)
-
-
-class TransitionConflictSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.JSONField())
-    allowed = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_("With `invalid_transition`: the statuses you may move the record to now."),
-    )
-
-
-class AttachmentSerializer(serializers.Serializer):
-    """A file on the record's timeline; `url` downloads it through the record (context: `record_url`)."""
-
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    media_type = serializers.CharField()
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    is_public = serializers.BooleanField(source="entry.is_public")
-    created_at = serializers.DateTimeField()
-    url = serializers.SerializerMethodField()
-
-    def get_url(self, attachment) -> str:
-        return f"{self.context['record_url']}attachments/{attachment.pk}/"
-
-
-class EntryAttachmentSerializer(AttachmentSerializer):
-    """An attachment inside its timeline entry (public as the entry is)."""
-
-    is_public = None
-
-
-class TimelineEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    is_public = serializers.BooleanField()
-    author = UserSummarySerializer(allow_null=True)
-    body = serializers.CharField()
-    body_html = serializers.SerializerMethodField()
-    data = serializers.JSONField()
-    attachments = EntryAttachmentSerializer(many=True)
-    created_at = serializers.DateTimeField()
-
-    def get_body_html(self, entry) -> str:
-        return str(render_markdown(entry.body))
-
-
 # Inputs.
-
-
-class _BooleanDefaultTrue(serializers.BooleanField):
-    """A boolean that is true when a form (multipart) leaves it out, as it is when JSON leaves it out."""
-
-    default_empty_html = empty
-
-    def __init__(self, **kwargs):
-        super().__init__(default=True, **kwargs)
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):
@@ -293,19 +229,6 @@ class TransitionInputSerializer(serializers.Serializer):
     csat_comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
 
-class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
-    is_public = _BooleanDefaultTrue(help_text=_("False: an internal work note (agents only)."))
-    files = serializers.ListField(
-        child=serializers.FileField(), required=False, help_text=_("Multipart only.")
-    )
-
-
-class AttachmentInputSerializer(serializers.Serializer):
-    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
-    is_public = _BooleanDefaultTrue(help_text=_("False: an internal file (agents only)."))
-
-
 class ParentInputSerializer(serializers.Serializer):
     parent = serializers.CharField(
         allow_null=True, max_length=30, help_text=_("The parent's number, or null to detach.")
@@ -360,9 +283,3 @@ class PriorityCellSerializer(serializers.Serializer):
     urgency_label = serializers.CharField()
     priority = serializers.IntegerField()
     priority_label = serializers.CharField()
-
-
-def record_url(record) -> str:
-    """The record's API address (`/api/v1/incidents/INC0000001/`)."""
-    basename = "request" if record.kind == Incident.Kind.REQUEST else "incident"
-    return reverse(f"{basename}-detail", kwargs={"number": record.number}).rstrip("/") + "/"

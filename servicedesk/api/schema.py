@@ -102,6 +102,12 @@ _SHARED_RESPONSES = {
 _UNICODE_CLASS = re.compile(r"\\[wWdDsSb]")
 
 
+# Stand-ins a kernel view names in its schema for what each kind's view declares: the record in full
+# (`detail_serializer_class`) and the inputs of its transitions (`transition_input_serializer_class`).
+RECORD_DETAIL = "record-detail"
+TRANSITION_INPUT = "transition-input"
+
+
 class AutoSchema(BaseAutoSchema):
     """Adds to each operation what the shared mechanisms give it (`servicedesk.api.base`): the view's
     `conditional_reads` answer an ETag (and 304), its `conditional_writes` check If-Match (412); both
@@ -150,6 +156,22 @@ class AutoSchema(BaseAutoSchema):
                 )
                 responses[code] = self._get_response_for_code(response, code)
         return responses
+
+    def _kind_serializer(self, serializer):
+        if isinstance(serializer, OpenApiResponse) and serializer.response == RECORD_DETAIL:
+            return OpenApiResponse(self.view.detail_serializer_class, description=serializer.description)
+        if isinstance(serializer, str) and serializer == RECORD_DETAIL:
+            return self.view.detail_serializer_class
+        if isinstance(serializer, str) and serializer == TRANSITION_INPUT:
+            return self.view.transition_input_serializer_class
+        return serializer
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        serializer = self._kind_serializer(serializer)
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        return super()._get_request_for_media_type(self._kind_serializer(serializer), direction)
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)

@@ -4,6 +4,7 @@ first-response rule), so no kind copies them."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from servicedesk import concurrency
@@ -125,3 +126,33 @@ def files_add(*, record, actor, uploads, is_public: bool = True) -> TimelineEntr
         actor=actor, action=f"{record._meta.model_name}.attached", target=record, data={"entry": entry.pk}
     )
     return entry
+
+
+def record_comment(
+    *, record, actor, body: str, is_public: bool = True, uploads=(), data: dict | None = None
+) -> TimelineEntry:
+    """A comment or work note for a kind with no rules of its own about them: the entry, the version
+    moved on, and the kind's `commented` / `work_noted` event."""
+    with transaction.atomic():
+        record = record_lock(record)
+        entry = comment_add(
+            record=record, actor=actor, body=body, is_public=is_public, uploads=uploads, data=data
+        )
+        record_save(record, [])
+        publish = kind_of(record).publish
+        if publish is not None:
+            publish(
+                record=record,
+                event="commented" if is_public else "work_noted",
+                actor=actor,
+                entry=entry,
+                data={"entry": entry.pk},
+            )
+        return entry
+
+
+def record_attach(*, record, actor, uploads, is_public: bool = True) -> TimelineEntry:
+    """Files without a comment, on the record's locked row (`files_add`)."""
+    with transaction.atomic():
+        record = record_lock(record)
+        return files_add(record=record, actor=actor, uploads=uploads, is_public=is_public)
