@@ -1,6 +1,7 @@
 """The one API router: every app's resources under /api/v1/."""
 
 from django.urls import re_path
+from django.utils.module_loading import import_string
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from cmdb.api import baselines as cmdb_baselines
@@ -8,11 +9,11 @@ from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
-from incidents.api import views as incidents_views
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
 from servicedesk.api.idempotency import IdempotentPostMixin
+from servicedesk.kinds import record_kinds
 
 
 class ApiRootView(IdempotentPostMixin, APIRootView):
@@ -37,8 +38,10 @@ router.register("cis", cmdb_views.CIViewSet, basename="ci")
 router.register("ci-relationships", cmdb_views.CIRelationshipViewSet, basename="ci-relationship")
 router.register("imports", cmdb_imports.ImportJobViewSet, basename="import")
 router.register("baselines", cmdb_baselines.BaselineViewSet, basename="baseline")
-router.register("incidents", incidents_views.IncidentViewSet, basename="incident")
-router.register("requests", incidents_views.RequestViewSet, basename="request")
+# Every record kind's resource, as its app registered it (`RecordKind.api_path`, `api_viewset`).
+for kind in record_kinds():
+    if kind.api_path:
+        router.register(kind.api_path, import_string(kind.api_viewset), basename=kind.code)
 router.register("services", incidents_catalogue.BusinessServiceViewSet, basename="service")
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")

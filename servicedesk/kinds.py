@@ -38,6 +38,10 @@ class RecordKind:
     can_see_internal: Callable[[Any, Any], bool] | None = None
     # who may see and do what (servicedesk.records.policy.RecordPolicy): services, pages and the API ask it
     policy: Any = None
+    # its REST resource: the path under /api/v1/ and the dotted path of its viewset (a subclass of
+    # servicedesk.api.records.RecordViewSet); the router registers it, with the kind's code as basename
+    api_path: str = ""
+    api_viewset: str = ""
     # the kind's transition table (servicedesk.records.workflow.Workflow): its status machine, declared once
     workflow: Any = None
     # (record=, event=, actor=, data=) -> None: tell people and integrations what happened to a record

@@ -92,6 +92,7 @@ class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
     kind: str = ""  # the RecordKind code, also the route's basename
     detail_serializer_class = None  # the record in full
     transition_input_serializer_class = TransitionInputSerializer
+    filterset_class = None  # the kind's list filters
     conditional_reads = ("retrieve", "transitions")
     conditional_writes = ("partial_update", "transitions", "comments", "attachments")
     lookup_field = "number"
