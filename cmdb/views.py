@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 
 from . import schemas, selectors
+from .filters import CIFilter
 from .forms import CIFilterForm, CIForm, RelationshipForm
 from .models import CIClass, CIRelationship, ConfigurationItem
 from .permissions import CMDBPolicy
@@ -29,7 +30,6 @@ from .services.relationships import relationship_create, relationship_delete
 PAGE_SIZE = 50
 HISTORY_LIMIT = 50
 SEARCH_LIMIT = 20
-WORD_FIELDS = ("name", "hostname", "serial_number", "asset_tag", "external_id", "version", "description")
 
 
 def _require_view(user) -> None:
@@ -42,25 +42,18 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied()
 
 
-def _words(queryset, text: str):
-    for word in text.split():
-        matches = Q()
-        for field in WORD_FIELDS:
-            matches |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(matches)
-    return queryset
-
-
 def _filtered(queryset, data: dict):
+    """The page's filter form's choices, applied by the API's filters (`cmdb.filters.CIFilter`)."""
+    query = QueryDict(mutable=True)
+    query["q"] = data.get("q") or ""
+    query["environment"] = data.get("environment") or ""
     if data.get("ci_class"):
-        queryset = queryset.filter(ci_class__path__startswith=data["ci_class"].path)
+        query["class"] = data["ci_class"].code
     if data.get("status"):
-        queryset = queryset.filter(status=data["status"])
-    if data.get("environment"):
-        queryset = queryset.filter(environment=data["environment"])
+        query.setlist("status", [data["status"]])
     if data.get("support_group"):
-        queryset = queryset.filter(support_group=data["support_group"])
-    return _words(queryset, data.get("q", ""))
+        query["support_group"] = str(data["support_group"].pk)
+    return CIFilter(query, queryset=queryset).qs
 
 
 @login_required
@@ -309,7 +302,7 @@ def ci_search(request):
     text = request.GET.get("q", "").strip()
     exclude = request.GET.get("exclude", "")
     items = selectors.ci_list_for_user(user=request.user)
-    items = _words(items, text)[:SEARCH_LIMIT] if text else items.none()
+    items = _filtered(items, {"q": text})[:SEARCH_LIMIT] if text else items.none()
     if exclude.isdigit():
         items = [ci for ci in items if ci.pk != int(exclude)]
     return render(request, "cmdb/_ci_options.html", {"items": items, "q": text})

@@ -10,7 +10,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cmdb import schemas, selectors
+from cmdb import filters, schemas, selectors
 from cmdb.permissions import CMDBPolicy
 from cmdb.services.classes import ci_class_create, ci_class_update
 from cmdb.services.common import VIA_API
@@ -22,7 +22,7 @@ from servicedesk.api.pagination import CursorPagination
 from servicedesk.api.schema import AutoSchema, error_responses_for
 from servicedesk.errors import NotFound, PermissionDenied
 
-from . import filters, serializers
+from . import serializers
 
 
 def _require(allowed: bool) -> None:

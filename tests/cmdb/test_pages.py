@@ -201,7 +201,7 @@ def test_the_list_query_count_does_not_grow_with_cis(client, agent, django_asser
         _ci(f"srv-{number:03}", owner=UserFactory(), support_group=group, location=london)
     client.force_login(agent)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("cmdb:ci_list"), {"ci_class": ci_class("hardware").pk, "q": "srv"})
 
     assert len(response.context["page"]) == min(count, 50)

@@ -1,3 +1,5 @@
+"""The filters of CMDB lists, defined once for the pages and the API."""
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -6,9 +8,14 @@ from cmdb.models import CIClass, CIRelationship, ConfigurationItem, Relationship
 from servicedesk.api.filters import FilterSet, WordsFilter
 from servicedesk.models import SupportGroup, User
 
+# What the words of `q` are looked for in, on the CI list page and in the API alike.
+WORD_FIELDS = ("name", "hostname", "serial_number", "asset_tag", "external_id", "version", "description")
+
 
 class CIFilter(FilterSet):
-    """`class` (set below: a keyword) takes a class code and matches the class and its subclasses."""
+    """The CI filters of the API and of the CI list page (which sends its form's choices through it).
+
+    `class` (set below: a keyword) takes a class code and matches the class and its subclasses."""
 
     ci_class = django_filters.ModelChoiceFilter(
         queryset=CIClass.objects.all(),
@@ -25,9 +32,7 @@ class CIFilter(FilterSet):
     asset_tag = django_filters.CharFilter()
     hostname = django_filters.CharFilter(lookup_expr="iexact")
     external_id = django_filters.CharFilter()
-    q = WordsFilter(
-        search_fields=("name", "hostname", "serial_number", "asset_tag", "external_id", "description")
-    )
+    q = WordsFilter(search_fields=WORD_FIELDS)
 
     class Meta:
         model = ConfigurationItem
