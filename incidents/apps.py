@@ -9,9 +9,11 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
+        from servicedesk.menus import register_menu_item
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_incidents_demo
+        from .menus import MENU_ITEMS
         from .records import INCIDENT_KIND, REQUEST_KIND
         from .roles import ROLE_PERMISSIONS
 
@@ -19,3 +21,5 @@ class IncidentsConfig(AppConfig):
         register_demo_seeder(seed_incidents_demo)
         register_record_kind(INCIDENT_KIND)
         register_record_kind(REQUEST_KIND)
+        for item in MENU_ITEMS:
+            register_menu_item(item)

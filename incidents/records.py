@@ -1,5 +1,8 @@
 """The record kinds this app registers with the kernel: incidents (INC) and service requests (REQ)."""
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
@@ -21,6 +24,33 @@ def _can_see_internal(user, record) -> bool:
     return IncidentPolicy.can_see_internal(user, record)
 
 
+def _can_work(user) -> bool:
+    from .permissions import IncidentPolicy
+
+    return IncidentPolicy.is_agent(user)
+
+
+def _page(request, record):
+    from .views import record_page
+
+    return record_page(request, record)
+
+
+def _queue_url(words: str) -> str:
+    """The agent queue; with words, every record matching them."""
+    url = reverse("incidents:queue")
+    return f"{url}?{urlencode({'view': 'all', 'q': words})}" if words else url
+
+
+def _merged_into(*, user, record_id):
+    """For agents, the record that a duplicate was merged into: its timeline shows the duplicate's entries."""
+    from .permissions import IncidentPolicy
+
+    if not IncidentPolicy.can_see_internal(user):
+        return None
+    return IncidentPolicy.visible_to(user).filter(duplicates__pk=record_id).first()
+
+
 def _represent(record) -> dict:
     """The record as `GET /api/v1/incidents/{number}/` shows it, less what depends on who asks."""
     from .api.serializers import IncidentDetailSerializer
@@ -36,13 +66,16 @@ INCIDENT_KIND = RecordKind(
     label=_("Incident"),
     model="incidents.Incident",
     get_for_user=_get_incident,
-    url_name="incidents:detail",
     filters={"kind": "incident"},
     represent=_represent,
     events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    page=_page,
+    can_work=_can_work,
+    list_url=_queue_url,
+    entry_host=_merged_into,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -50,12 +83,15 @@ REQUEST_KIND = RecordKind(
     label=_("Service request"),
     model="incidents.Incident",
     get_for_user=_get_incident,
-    url_name="incidents:detail",
     filters={"kind": "request"},
     represent=_represent,
     events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    page=_page,
+    can_work=_can_work,
+    list_url=_queue_url,
+    entry_host=_merged_into,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

@@ -16,7 +16,7 @@ PNG = (
 
 
 def _url(attachment) -> str:
-    return reverse("incidents:attachment", args=[attachment.pk])
+    return reverse("attachment", args=[attachment.pk])
 
 
 def _content(response) -> bytes:
@@ -71,7 +71,7 @@ def test_another_requester_and_unknown_ids_get_404(client, other_requester, atta
     client.force_login(other_requester)
 
     assert client.get(_url(attachment)).status_code == 404
-    assert client.get(reverse("incidents:attachment", args=[attachment.pk + 1000])).status_code == 404
+    assert client.get(reverse("attachment", args=[attachment.pk + 1000])).status_code == 404
 
 
 @pytest.mark.parametrize("shares", [True, False])

@@ -374,22 +374,22 @@ def test_bulk_without_a_selection_is_refused(client, agent):
 def test_jump_canonicalises_the_number_and_opens_the_record(client, agent, incident):
     client.force_login(agent)
     short = "inc" + str(int(incident.number[3:]))
-    response = client.get(reverse("incidents:jump"), {"number": short})
+    response = client.get(reverse("record_jump"), {"number": short})
     assert response.status_code == 302
-    assert response.url == reverse("incidents:detail", args=[incident.number])
+    assert response.url == reverse("record", args=[incident.number])
 
 
 def test_jump_to_another_kind(client, agent, service_request):
     client.force_login(agent)
-    response = client.get(reverse("incidents:jump"), {"number": service_request.number.lower()})
-    assert response.url == reverse("incidents:detail", args=[service_request.number])
+    response = client.get(reverse("record_jump"), {"number": service_request.number.lower()})
+    assert response.url == reverse("record", args=[service_request.number])
 
 
 @pytest.mark.parametrize("number", ["INC9999999", "PRB0000001"])
 def test_jump_to_an_unknown_number_goes_back_with_not_found(client, agent, incident, number):
     client.force_login(agent)
     response = client.get(
-        reverse("incidents:jump"),
+        reverse("record_jump"),
         {"number": number},
         headers={"referer": "http://testserver/desk/queue/?view=all"},
     )
@@ -400,7 +400,7 @@ def test_jump_to_an_unknown_number_goes_back_with_not_found(client, agent, incid
 
 def test_jump_with_words_searches_the_queue(client, agent):
     client.force_login(agent)
-    response = client.get(reverse("incidents:jump"), {"number": "printer jam"})
+    response = client.get(reverse("record_jump"), {"number": "printer jam"})
     assert response.url == f"{QUEUE}?view=all&q=printer+jam"
 
 
