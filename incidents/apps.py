@@ -16,6 +16,7 @@ class IncidentsConfig(AppConfig):
         from .menus import MENU_ITEMS
         from .records import INCIDENT_KIND, REQUEST_KIND
         from .roles import ROLE_PERMISSIONS
+        from .timeline import register_timeline_renderers
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_demo_seeder(seed_incidents_demo)
@@ -23,3 +24,4 @@ class IncidentsConfig(AppConfig):
         register_record_kind(REQUEST_KIND)
         for item in MENU_ITEMS:
             register_menu_item(item)
+        register_timeline_renderers()

@@ -571,7 +571,7 @@ def test_the_shared_timeline_names_statuses_in_words_for_agents_too(incident, ag
     services.incident_transition(record=record, actor=agent, to="on_hold", hold_reason="vendor")
 
     html = render_to_string(
-        "incidents/_timeline.html",
+        "servicedesk/records/_timeline.html",
         {"entries": incident_timeline(record=record, user=agent), "record": record, "show_internal": True},
     )
 
