@@ -12,6 +12,9 @@ from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .kinds import may_work_any_kind
 
 WORKSPACE = "workspace"
 PORTAL = "portal"
@@ -127,22 +130,14 @@ def _is_staff(user) -> bool:
     return user.is_staff
 
 
-def _may_jump(user) -> bool:
-    from .kinds import may_work_any_kind
-
-    return may_work_any_kind(user)
-
-
 def register_foundation_menu() -> None:
     """The foundation's own entries: the two home pages, the API documentation, the jump box and the admin."""
-    from django.utils.translation import gettext_lazy as _
-
     items = [
         MenuItem(
             WORKSPACE, "home", _("Agent workspace"), "home", "kanban", order=100, testid="nav-workspace"
         ),
         MenuItem(WORKSPACE, "api", _("API"), "api-docs", "braces", order=800),
-        MenuItem(WORKSPACE, "jump", template="includes/_jump_box.html", visible=_may_jump, order=900),
+        MenuItem(WORKSPACE, "jump", template="includes/_jump_box.html", visible=may_work_any_kind, order=900),
         MenuItem(PORTAL, "home", _("Self-service portal"), "home", "house", order=100, testid="nav-portal"),
     ]
     for area in (WORKSPACE, PORTAL):
