@@ -10,12 +10,16 @@ class CmdbConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from servicedesk.demo import register_demo_seeder
+        from servicedesk.menus import register_menu_item
         from servicedesk.roles import register_role_permissions
 
         from .defaults import restore_defaults
         from .demo import seed_cmdb_demo
+        from .menus import MENU_ITEMS
         from .roles import ROLE_PERMISSIONS
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_demo_seeder(seed_cmdb_demo)
+        for item in MENU_ITEMS:
+            register_menu_item(item)
         post_migrate.connect(restore_defaults, sender=self, dispatch_uid="cmdb.restore_defaults")

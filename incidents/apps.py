@@ -9,13 +9,19 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
+        from servicedesk.menus import register_menu_item
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_incidents_demo
+        from .menus import MENU_ITEMS
         from .records import INCIDENT_KIND, REQUEST_KIND
         from .roles import ROLE_PERMISSIONS
+        from .timeline import register_timeline_renderers
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_demo_seeder(seed_incidents_demo)
         register_record_kind(INCIDENT_KIND)
         register_record_kind(REQUEST_KIND)
+        for item in MENU_ITEMS:
+            register_menu_item(item)
+        register_timeline_renderers()

@@ -1,5 +1,8 @@
 """The record kinds this app registers with the kernel: incidents (INC) and service requests (REQ)."""
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
@@ -22,6 +25,27 @@ def _publish(*, record, event, actor, data=None, entry=None) -> None:
     incident_event(record=record, event=event, actor=actor, data=data, entry=entry)
 
 
+def _page(request, record):
+    from .views import record_page
+
+    return record_page(request, record)
+
+
+def _queue_url(words: str) -> str:
+    """The agent queue; with words, every record matching them."""
+    url = reverse("incidents:queue")
+    return f"{url}?{urlencode({'view': 'all', 'q': words})}" if words else url
+
+
+def _merged_into(*, user, record_id):
+    """For agents, the record that a duplicate was merged into: its timeline shows the duplicate's entries."""
+    from .permissions import IncidentPolicy
+
+    if not IncidentPolicy.can_see_internal(user):
+        return None
+    return IncidentPolicy.visible_to(user).filter(duplicates__pk=record_id).first()
+
+
 def _represent(record) -> dict:
     """The record as `GET /api/v1/incidents/{number}/` shows it, less what depends on who asks."""
     from .api.serializers import IncidentDetailSerializer
@@ -37,7 +61,6 @@ INCIDENT_KIND = RecordKind(
     label=_("Incident"),
     model="incidents.Incident",
     get_for_user=_get_incident,
-    url_name="incidents:detail",
     api_path="incidents",
     api_viewset="incidents.api.views.IncidentViewSet",
     filters={"kind": "incident"},
@@ -49,6 +72,10 @@ INCIDENT_KIND = RecordKind(
     policy=IncidentPolicy,
     workflow=WORKFLOW,
     publish=_publish,
+    page=_page,
+    can_work=IncidentPolicy.is_agent,
+    list_url=_queue_url,
+    entry_host=_merged_into,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -56,7 +83,6 @@ REQUEST_KIND = RecordKind(
     label=_("Service request"),
     model="incidents.Incident",
     get_for_user=_get_incident,
-    url_name="incidents:detail",
     api_path="requests",
     api_viewset="incidents.api.views.RequestViewSet",
     filters={"kind": "request"},
@@ -68,5 +94,9 @@ REQUEST_KIND = RecordKind(
     policy=IncidentPolicy,
     workflow=WORKFLOW,
     publish=_publish,
+    page=_page,
+    can_work=IncidentPolicy.is_agent,
+    list_url=_queue_url,
+    entry_host=_merged_into,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

@@ -154,25 +154,8 @@ def incident_children(*, record: Incident) -> QuerySet[Incident]:
 
 
 def incident_attachment_get_for_user(*, user, attachment_id: int):
-    """An attachment and its record, if `user` may see both the record and the entry it came with.
+    """An attachment of an incident or request and its record, if `user` may see both the record and the entry
+    it came with (the kernel's rule, `record_attachment_get_for_user`); NotFound otherwise."""
+    from servicedesk.records.selectors import record_attachment_get_for_user
 
-    NotFound otherwise: a requester never learns that an internal file or another's record exists.
-    """
-    from servicedesk.models import Attachment
-
-    content_type = ContentType.objects.get_for_model(Incident)
-    try:
-        attachment = Attachment.objects.select_related("entry").get(
-            pk=attachment_id, entry__content_type=content_type
-        )
-    except (Attachment.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound() from None
-    record = IncidentPolicy.visible_to(user).filter(pk=attachment.entry.object_id).first()
-    if record is None and IncidentPolicy.can_see_internal(user):
-        # Agents see the files of duplicates in the timeline of the record they were merged into.
-        record = IncidentPolicy.visible_to(user).filter(duplicates__pk=attachment.entry.object_id).first()
-    if record is None or (
-        not attachment.entry.is_public and not IncidentPolicy.can_see_internal(user, record)
-    ):
-        raise NotFound()
-    return attachment, record
+    return record_attachment_get_for_user(user=user, attachment_id=attachment_id, models=[Incident])

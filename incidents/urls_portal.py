@@ -1,8 +1,8 @@
-"""Requester portal addresses and attachment downloads (names in the `incidents` namespace)."""
+"""Requester portal addresses (names in the `incidents` namespace)."""
 
 from django.urls import path
 
-from . import views_attachments, views_portal
+from . import views_portal
 
 urlpatterns = [
     path("portal/", views_portal.portal_home, name="portal"),
@@ -29,5 +29,4 @@ urlpatterns = [
         name="portal_withdraw",
     ),
     path("portal/records/<str:number>/rate/", views_portal.rate, name="portal_rate"),
-    path("attachments/<int:pk>/", views_attachments.attachment_download, name="attachment"),
 ]

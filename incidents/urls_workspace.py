@@ -9,7 +9,6 @@ urlpatterns = [
     path("desk/queue/bulk/", views_queue.bulk, name="queue_bulk"),
     path("desk/queue/views/", views_queue.saved_view_save, name="queue_view_save"),
     path("desk/queue/views/<int:pk>/delete/", views_queue.saved_view_delete_view, name="queue_view_delete"),
-    path("desk/jump/", views_queue.jump, name="jump"),
     path("desk/new/", views_entry.desk_new, name="desk_new"),
     path("desk/requesters/", views_entry.requester_search, name="requester_search"),
     path("desk/assignees/", views_entry.assignee_options, name="assignee_options"),

@@ -36,7 +36,7 @@ def desk_new(request):
                 _("%(number)s was filed for %(name)s.")
                 % {"number": record.number, "name": record.requester.get_full_name()},
             )
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
     status = 400 if form.is_bound else 200
     return render(request, "incidents/workspace/new.html", {"form": form}, status=status)
 

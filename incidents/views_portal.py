@@ -113,7 +113,7 @@ def _filed(request, record: Incident):
     else:
         message = _("Thank you. Your incident %(number)s is recorded; you can follow it here.")
     messages.success(request, message % {"number": record.number})
-    return redirect("incidents:detail", record.number)
+    return redirect("record", record.number)
 
 
 @login_required
@@ -282,7 +282,7 @@ def reply(request, number):
         return render(request, "incidents/portal/_record_body.html", context, status=status)
     if status == 400:
         return record_page(request, record, status=400, reply_form=form)
-    return redirect("incidents:detail", record.number)
+    return redirect("record", record.number)
 
 
 SUCCESS = {
@@ -315,10 +315,10 @@ def record_transition(request, number, action):
             apply_service_errors(form, exc)
         except ApplicationError as exc:
             messages.error(request, str(exc.message))
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
         else:
             messages.success(request, SUCCESS[action] % {"number": record.number})
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
     return record_page(request, record, status=400, **{f"{action}_form": form})
 
 
@@ -340,8 +340,8 @@ def rate(request, number):
             apply_service_errors(form, exc)
         except ApplicationError as exc:
             messages.error(request, str(exc.message))
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
         else:
             messages.success(request, _("Thank you for your rating."))
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
     return record_page(request, record, status=400, rate_form=form)

@@ -1,6 +1,5 @@
-"""The agent queue: tabs, filters, saved views, bulk actions, and the quick jump by number."""
+"""The agent queue: tabs, filters, saved views and bulk actions (the jump by number is the kernel's)."""
 
-import re
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -14,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.errors import ApplicationError, NotFound
-from servicedesk.kinds import parse_number, record_get_for_user
+from servicedesk.redirects import safe_next
 from servicedesk.services.saved_views import saved_view_create, saved_view_delete, saved_view_list
 from servicedesk.sla.status import Level, records_sla
 
@@ -27,15 +26,12 @@ from .forms_workspace import (
     SavedViewForm,
 )
 from .selectors import incident_list_for_user, incident_queue
-from .views_workspace import agent_required, safe_next
+from .views_workspace import agent_required
 
 SAVED_VIEW_SCOPE = "incidents.queue"
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
 FAILURES_SHOWN = 10
-# What looks like a record number (letters then digits) but is unknown answers "not found";
-# anything else is searched for as words.
-NUMBER_LIKE = re.compile(r"^[A-Za-z]{2,8}\s*\d{1,12}$")
 # Not filters: kept out of saved views and of the filter form.
 NON_FILTER_KEYS = ("page",)
 # Filters folded under "More filters" (opened when one is in use).
@@ -249,29 +245,3 @@ def bulk(request):
     _report_failures(request, form, failed)
     selected = {record.pk for record, _exc in failed}
     return _bulk_answer(request, back, form, selected=selected, status=200 if done else 400)
-
-
-@agent_required
-@require_GET
-def jump(request):
-    """Go to the record with this number (`inc12` → INC0000012), or back with "not found"."""
-    text = request.GET.get("number", "").strip()
-    back = safe_next(request, reverse("incidents:queue"))
-    if not text:
-        messages.error(request, _("Enter a record number."))
-        return redirect(back)
-    parsed = parse_number(text.replace(" ", ""))
-    if parsed is None and not NUMBER_LIKE.match(text):
-        search = QueryDict(mutable=True)
-        search.update({"view": "all", "q": text})
-        return redirect(f"{reverse('incidents:queue')}?{search.urlencode()}")
-    if parsed is not None:
-        kind, number = parsed
-        try:
-            record_get_for_user(user=request.user, number=number)
-        except NotFound:
-            pass
-        else:
-            return redirect(kind.url_name, number)
-    messages.error(request, _("No record %(number)s was found.") % {"number": text.upper()})
-    return redirect(back)

@@ -147,7 +147,7 @@ def _answer(request, record, *, main: str, page_version, before: int, message: s
     if not request.htmx:
         if message:
             messages.success(request, message)
-        return redirect("incidents:detail", record.number)
+        return redirect("record", record.number)
     record = record_for(request, record.number)
     if record.status in FINAL_STATUSES:
         # A finished record's page loses its forms: load it whole.
@@ -220,7 +220,7 @@ def record_edit(request, number):
         )
     else:
         messages.success(request, _("The record was saved."))
-    return redirect("incidents:detail", record.number)
+    return redirect("record", record.number)
 
 
 @agent_required
@@ -361,7 +361,7 @@ def record_parent(request, number):
         parent = _other_record(request, form) if form.is_valid() else None
         if parent is None:
             messages.error(request, _("No record with that number was found."))
-            return redirect("incidents:detail", record.number)
+            return redirect("record", record.number)
     try:
         services.incident_set_parent(record=record, actor=request.user, parent=parent)
     except (ValidationError, InvalidTransition) as exc:
@@ -373,7 +373,7 @@ def record_parent(request, number):
             messages.success(
                 request, _("The record is now a child of %(number)s.") % {"number": parent.number}
             )
-    return redirect("incidents:detail", record.number)
+    return redirect("record", record.number)
 
 
 @agent_required
@@ -386,18 +386,18 @@ def record_merge(request, number):
         for errors in form.errors.values():
             for text in errors:
                 messages.error(request, text)
-        return redirect("incidents:detail", record.number)
+        return redirect("record", record.number)
     target = _other_record(request, form)
     if target is None:
         messages.error(request, _("No record with that number was found."))
-        return redirect("incidents:detail", record.number)
+        return redirect("record", record.number)
     try:
         target = services.incident_merge(duplicate=record, target=target, actor=request.user)
     except ValidationError as exc:
         _report(request, exc)
-        return redirect("incidents:detail", record.number)
+        return redirect("record", record.number)
     messages.success(request, _("%(duplicate)s was merged into this record.") % {"duplicate": record.number})
-    return redirect("incidents:detail", target.number)
+    return redirect("record", target.number)
 
 
 @agent_required
@@ -415,4 +415,4 @@ def record_major(request, number):
         request,
         _("A major incident was declared.") if is_major else _("The major incident was stood down."),
     )
-    return redirect("incidents:detail", record.number)
+    return redirect("record", record.number)

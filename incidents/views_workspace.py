@@ -1,7 +1,8 @@
 """Agent workspace pages: what they share, and the entry point of the agent's record page.
 
-The pages themselves are split by subject: `views_queue` (queue, saved views, bulk actions, quick jump),
-`views_record` (the record page and its actions) and `views_entry` (a call taken for a requester).
+The pages themselves are split by subject: `views_queue` (queue, saved views, bulk actions),
+`views_record` (the record page and its actions) and `views_entry` (a call taken for a requester); the jump by
+number is the kernel's (`servicedesk.records.views`).
 Every workspace page needs `incidents.work_incident`: anyone else gets 403, and a record the user may
 not see answers 404. The services re-check every action.
 """
@@ -10,7 +11,6 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from servicedesk.kinds import parse_number
 
@@ -37,18 +37,8 @@ def record_for(request, number: str):
     return incident_get_for_user(user=request.user, number=parsed[1] if parsed else number)
 
 
-def safe_next(request, fallback: str) -> str:
-    """Where to go back to: the posted `next` or the referrer when it is on this site, else `fallback`."""
-    for candidate in (request.POST.get("next"), request.GET.get("next"), request.headers.get("referer")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return candidate
-    return fallback
-
-
 def record_page(request, record):
-    """The record page for agents (called by `views.record_detail`, which fetched `record`)."""
+    """The record page for agents (called by `views.record_page`, with `record` fetched for the user)."""
     from .views_record import record_page as page
 
     return page(request, record)

@@ -24,7 +24,6 @@ class RecordKind:
     label: Any  # a lazy translation
     model: str  # "incidents.Incident"
     get_for_user: Callable[..., Any]  # (user=, number=) -> record, raises NotFound
-    url_name: str  # a URL name taking the number: "incidents:detail"
     filters: dict = field(default_factory=dict)  # narrows the model's rows to this kind
     # record -> dict: the record as the API shows it (webhook bodies)
     represent: Callable[[Any], dict] | None = None
@@ -46,6 +45,19 @@ class RecordKind:
     workflow: Any = None
     # (record=, event=, actor=, data=) -> None: tell people and integrations what happened to a record
     publish: Callable[..., None] | None = None
+    # a URL name taking the number: the kernel's record page (`/records/<number>/`) unless the kind has one
+    url_name: str = "record"
+    # (request, record) -> HttpResponse: the page `/records/<number>/` hands over to, with the record fetched
+    # through `get_for_user` (servicedesk.records.views)
+    page: Callable[[Any, Any], Any] | None = None
+    # (user) -> bool: may the user work records of this kind in the workspace (the jump box is for them)
+    can_work: Callable[[Any], bool] | None = None
+    # (words) -> the address of the workspace list of this kind's records matching `words`, or the whole list
+    # for "": where the jump box sends words that are not a number, and its way back
+    list_url: Callable[[str], str] | None = None
+    # (user=, record_id=) -> a record the user may see whose timeline also shows the entries of record
+    # `record_id` (incidents: the one a duplicate was merged into), or None; for attachment downloads
+    entry_host: Callable[..., Any] | None = None
 
     def model_class(self):
         return apps.get_model(self.model)
@@ -91,6 +103,12 @@ def parse_number(number: str) -> tuple[RecordKind, str] | None:
 
 def format_number(prefix: str, value: int) -> str:
     return f"{prefix}{value:07d}"
+
+
+def may_work_any_kind(user) -> bool:
+    """Whether `user` may work records of at least one registered kind (the jump box is theirs)."""
+    checks = {kind.can_work for kind in _KINDS.values() if kind.can_work is not None}
+    return any(check(user) for check in checks)
 
 
 def record_get_for_user(*, user, number: str):

@@ -38,7 +38,7 @@ def _text(name="notes.txt", body=b"Started after the update."):
 
 
 def _detail(record) -> str:
-    return reverse("incidents:detail", args=[record.number])
+    return reverse("record", args=[record.number])
 
 
 def _action(name, record) -> str:
@@ -520,7 +520,7 @@ def test_another_requesters_record_page_and_attachments_answer_404(
     client.force_login(other_requester)
 
     assert client.get(_detail(record)).status_code == 404
-    assert client.get(reverse("incidents:attachment", args=[attachment.pk])).status_code == 404
+    assert client.get(reverse("attachment", args=[attachment.pk])).status_code == 404
     assert client.get("/records/INC9999999/").status_code == 404
 
 
@@ -545,7 +545,7 @@ def test_work_notes_and_internal_files_never_reach_the_portal(as_requester, inci
     assert "dump.txt" not in html
     for entry in (note, internal):
         attachment = entry.attachments.get()
-        assert as_requester.get(reverse("incidents:attachment", args=[attachment.pk])).status_code == 404
+        assert as_requester.get(reverse("attachment", args=[attachment.pk])).status_code == 404
 
 
 def test_the_nav_offers_filing_to_requesters(as_requester):
@@ -571,7 +571,7 @@ def test_the_shared_timeline_names_statuses_in_words_for_agents_too(incident, ag
     services.incident_transition(record=record, actor=agent, to="on_hold", hold_reason="vendor")
 
     html = render_to_string(
-        "incidents/_timeline.html",
+        "servicedesk/records/_timeline.html",
         {"entries": incident_timeline(record=record, user=agent), "record": record, "show_internal": True},
     )
 

@@ -12,7 +12,7 @@ from ..formdata import form_data
 
 
 def _page(record) -> str:
-    return reverse("incidents:detail", args=[record.number])
+    return reverse("record", args=[record.number])
 
 
 def _edit(record) -> str:

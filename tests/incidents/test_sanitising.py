@@ -38,7 +38,7 @@ def test_a_description_filed_through_the_portal_renders_harmless(client, request
     )
     record = Incident.objects.get()
 
-    page = client.get(reverse("incidents:detail", args=[record.number]))
+    page = client.get(reverse("record", args=[record.number]))
     listing = client.get("/portal/")
 
     assert page.status_code == 200
@@ -62,7 +62,7 @@ def test_comments_and_resolution_notes_render_harmless(client, requester, agent,
         resolution_notes=f"Fixed {payload}",
     )
 
-    html = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    html = client.get(reverse("record", args=[incident.number])).content.decode()
 
     _assert_harmless(html)
     assert "Reply" in html

@@ -33,7 +33,7 @@ def test_an_agent_files_an_incident_for_a_caller_by_phone(client, agent, request
     )
     record = Incident.objects.get(title="Cannot print payslips")
     assert response.status_code == 302
-    assert response.url == reverse("incidents:detail", args=[record.number])
+    assert response.url == reverse("record", args=[record.number])
     assert record.requester == requester
     assert record.created_by == agent
     assert record.channel == "phone"
@@ -132,7 +132,7 @@ def desk_urls(record_number):
         ("post", reverse("incidents:queue_bulk")),
         ("post", reverse("incidents:queue_view_save")),
         ("post", reverse("incidents:queue_view_delete", args=[1])),
-        ("get", reverse("incidents:jump") + "?number=inc1"),
+        ("get", reverse("record_jump") + "?number=inc1"),
         ("get", reverse("incidents:desk_new")),
         ("post", reverse("incidents:desk_new")),
         ("get", reverse("incidents:requester_search") + "?requester_q=a"),
@@ -153,8 +153,8 @@ def test_a_requester_gets_403_on_every_desk_page(client, requester, incident, ot
 
 def test_a_requester_gets_404_for_a_record_they_may_not_see(client, requester, others_record, incident):
     client.force_login(requester)
-    assert client.get(reverse("incidents:detail", args=[others_record.number])).status_code == 404
-    assert client.get(reverse("incidents:detail", args=["INC9999999"])).status_code == 404
+    assert client.get(reverse("record", args=[others_record.number])).status_code == 404
+    assert client.get(reverse("record", args=["INC9999999"])).status_code == 404
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in(client, incident):

@@ -368,40 +368,7 @@ def test_bulk_without_a_selection_is_refused(client, agent):
     assert "Select at least one record." in response.content.decode()
 
 
-# Quick jump
-
-
-def test_jump_canonicalises_the_number_and_opens_the_record(client, agent, incident):
-    client.force_login(agent)
-    short = "inc" + str(int(incident.number[3:]))
-    response = client.get(reverse("incidents:jump"), {"number": short})
-    assert response.status_code == 302
-    assert response.url == reverse("incidents:detail", args=[incident.number])
-
-
-def test_jump_to_another_kind(client, agent, service_request):
-    client.force_login(agent)
-    response = client.get(reverse("incidents:jump"), {"number": service_request.number.lower()})
-    assert response.url == reverse("incidents:detail", args=[service_request.number])
-
-
-@pytest.mark.parametrize("number", ["INC9999999", "PRB0000001"])
-def test_jump_to_an_unknown_number_goes_back_with_not_found(client, agent, incident, number):
-    client.force_login(agent)
-    response = client.get(
-        reverse("incidents:jump"),
-        {"number": number},
-        headers={"referer": "http://testserver/desk/queue/?view=all"},
-    )
-    assert response.status_code == 302
-    assert response.url == "http://testserver/desk/queue/?view=all"
-    assert any("No record" in m and "was found" in m for m in messages_of(response))
-
-
-def test_jump_with_words_searches_the_queue(client, agent):
-    client.force_login(agent)
-    response = client.get(reverse("incidents:jump"), {"number": "printer jam"})
-    assert response.url == f"{QUEUE}?view=all&q=printer+jam"
+# Navigation (the app's menu entries; the jump box is the kernel's: tests/servicedesk/test_record_pages.py)
 
 
 def test_nav_has_the_queue_new_record_and_jump_box(client, agent):

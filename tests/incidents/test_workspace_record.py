@@ -20,7 +20,7 @@ def url(name, record):
 
 
 def page(record):
-    return reverse("incidents:detail", args=[record.number])
+    return reverse("record", args=[record.number])
 
 
 def messages_of(response) -> list[str]:

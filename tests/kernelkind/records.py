@@ -26,7 +26,6 @@ CHORE_KIND = RecordKind(
     label="Chore",
     model="kernelkind.Chore",
     get_for_user=_get_for_user,
-    url_name="incidents:detail",
     api_path="chores",
     api_viewset="tests.kernelkind.api.ChoreViewSet",
     represent=lambda record: {"number": record.number, "title": record.title, "status": record.status},

@@ -107,7 +107,7 @@ def test_the_flagged_note_shows_to_agents_as_unverified_and_not_to_the_requester
     incident, agent, requester, client, django_capture_on_commit_callbacks
 ):
     ingest(reply(agent.email, incident, body="Forged words."), django_capture_on_commit_callbacks)
-    page = reverse("incidents:detail", args=[incident.number])
+    page = reverse("record", args=[incident.number])
 
     client.force_login(agent)
     html = client.get(page).content.decode()
@@ -205,7 +205,7 @@ def test_the_workspace_marks_a_proven_sender_as_verified(incident, agent, client
     email_ingest(raw=reply(agent.email, incident, in_reply_to=token_id))
     client.force_login(agent)
 
-    html = client.get(reverse("incidents:detail", args=[incident.number])).content.decode()
+    html = client.get(reverse("record", args=[incident.number])).content.decode()
 
     assert 'data-testid="email-sender" data-verified="true"' in html
     assert 'data-verified="false"' not in html
@@ -215,7 +215,7 @@ def test_the_workspace_flags_a_record_filed_from_an_unverified_staff_address(age
     email_ingest(raw=mail(sender=agent.email, subject="Laptop broken"))
     client.force_login(agent)
 
-    html = client.get(reverse("incidents:detail", args=[Incident.objects.get().number])).content.decode()
+    html = client.get(reverse("record", args=[Incident.objects.get().number])).content.decode()
 
     assert (
         f"Filed by e-mail from {agent.email}, a staff address, but nothing proves that they sent it" in html

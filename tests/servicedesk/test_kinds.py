@@ -34,7 +34,6 @@ def _kind(code="widget", prefix="WID"):
         label=_("Widget"),
         model="incidents.Incident",
         get_for_user=_no_record,
-        url_name="incidents:detail",
     )
 
 

@@ -332,7 +332,7 @@ def test_the_clock_admin_lists_filters_searches_and_shows_the_ledger(admin_clien
     assert page.status_code == 200
     html = page.content.decode()
     assert running.number in html
-    assert reverse("incidents:detail", args=[running.number]) in html
+    assert reverse("record", args=[running.number]) in html
     assert "rule:1" in html
     assert "started" in html
     assert admin_client.get(f"{CLOCKS}add/").status_code == 403

@@ -105,7 +105,7 @@ def test_the_preview_lists_the_moved_record_with_its_shift_and_saves_nothing(adm
     assert line["shift"] == "+2 h 15 min"
     assert line["breach_changed"] is False
     html = response.content.decode()
-    assert f'href="{reverse("incidents:detail", args=[running.number])}"' in html
+    assert f'href="{reverse("record", args=[running.number])}"' in html
     assert "+2 h 15 min" in html
     assert "was changed successfully" not in html
     assert state_of_the_database() == before

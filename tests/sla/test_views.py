@@ -25,7 +25,7 @@ NOW = timezone.now().replace(microsecond=0)
 
 
 def page(record):
-    return reverse("incidents:detail", args=[record.number])
+    return reverse("record", args=[record.number])
 
 
 def filed(requester, service, *, ago: timedelta, title="Down"):
