@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.kinds import RecordKind
 
 from .intake import IncidentMailIntake
+from .notifications import NOTIFICATION_RULES
 from .sla import INCIDENT_SLA
 from .workflow import EVENTS
 
@@ -43,6 +44,7 @@ INCIDENT_KIND = RecordKind(
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    notifications=NOTIFICATION_RULES,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -57,5 +59,6 @@ REQUEST_KIND = RecordKind(
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
     can_see_internal=_can_see_internal,
+    notifications=NOTIFICATION_RULES,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

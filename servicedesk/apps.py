@@ -12,8 +12,10 @@ class ServicedeskConfig(AppConfig):
         from . import receivers  # noqa: F401
         from .api import schema, strict  # noqa: F401
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
+        from .notifications.standard import register_standard_events
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 
         strict.install()
+        register_standard_events()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

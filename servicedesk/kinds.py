@@ -34,8 +34,12 @@ class RecordKind:
     mail: Any = None
     # how SLA clocks read records of this kind and escalate them (servicedesk.sla.adapters.SLAAdapter)
     sla: Any = None
-    # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
+    # (user, record) -> bool: may the user read internal work notes; also who hears of the agents'
+    # notification events on the record (servicedesk.notifications.audiences.reads_internal). Not given:
+    # nobody is mailed work notes.
     can_see_internal: Callable[[Any, Any], bool] | None = None
+    # which of its events e-mail whom (servicedesk.notifications.registry.NotificationRule), in order
+    notifications: tuple = ()
 
     def model_class(self):
         return apps.get_model(self.model)

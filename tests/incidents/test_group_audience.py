@@ -6,7 +6,7 @@ from django.db import transaction
 
 from incidents import services
 from servicedesk import roles
-from servicedesk.models import NotificationEvent, OutboxMessage, TimelineEntry
+from servicedesk.models import OutboxMessage, TimelineEntry
 from servicedesk.services.notifications import notify
 from servicedesk.services.timeline import timeline_add
 
@@ -60,7 +60,7 @@ def test_a_breach_is_not_told_to_a_group_manager_who_is_not_an_agent(requester, 
 
 def test_agents_events_reach_only_agents_whoever_the_caller_names(incident, requester, agent):
     with transaction.atomic():
-        messages = notify(event=NotificationEvent.ESCALATED, record=incident, recipients=[requester, agent])
+        messages = notify(event="escalated", record=incident, recipients=[requester, agent])
 
     assert [message.recipient for message in messages] == ["agent@example.com"]
 
@@ -78,7 +78,7 @@ def test_a_work_note_is_not_mailed_to_an_agent_who_may_not_read_work_notes(incid
             is_public=False,
         )
         messages = notify(
-            event=NotificationEvent.COMMENTED,
+            event="commented",
             record=incident,
             recipients=[cab_member, agent],
             actor=None,
