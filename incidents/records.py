@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.kinds import RecordKind
 
 from .intake import IncidentMailIntake
+from .notifications import NOTIFICATION_RULES
 from .permissions import IncidentPolicy
 from .sla import INCIDENT_SLA
 from .workflow import EVENTS, WORKFLOW
@@ -17,12 +18,6 @@ def _get_incident(*, user, number):
     from .selectors import incident_get_for_user
 
     return incident_get_for_user(user=user, number=number)
-
-
-def _publish(*, record, event, actor, data=None, entry=None) -> None:
-    from .services.events import incident_event
-
-    incident_event(record=record, event=event, actor=actor, data=data, entry=entry)
 
 
 def _page(request, record):
@@ -68,14 +63,12 @@ INCIDENT_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
     sla=INCIDENT_SLA,
-    can_see_internal=IncidentPolicy.can_see_internal,
     policy=IncidentPolicy,
     workflow=WORKFLOW,
-    publish=_publish,
     page=_page,
-    can_work=IncidentPolicy.is_agent,
     list_url=_queue_url,
     entry_host=_merged_into,
+    notifications=NOTIFICATION_RULES,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -90,13 +83,11 @@ REQUEST_KIND = RecordKind(
     events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
     sla=INCIDENT_SLA,
-    can_see_internal=IncidentPolicy.can_see_internal,
     policy=IncidentPolicy,
     workflow=WORKFLOW,
-    publish=_publish,
     page=_page,
-    can_work=IncidentPolicy.is_agent,
     list_url=_queue_url,
     entry_host=_merged_into,
+    notifications=NOTIFICATION_RULES,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

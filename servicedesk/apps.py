@@ -13,6 +13,7 @@ class ServicedeskConfig(AppConfig):
         from .api import schema, strict  # noqa: F401
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .menus import register_foundation_menu
+        from .notifications.standard import register_standard_events
         from .records.timeline import register_foundation_renderers
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
@@ -20,4 +21,5 @@ class ServicedeskConfig(AppConfig):
         strict.install()
         register_foundation_menu()
         register_foundation_renderers()
+        register_standard_events()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

@@ -33,7 +33,9 @@ class RecordKind:
     mail: Any = None
     # how SLA clocks read records of this kind and escalate them (servicedesk.sla.adapters.SLAAdapter)
     sla: Any = None
-    # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
+    # (user, record) -> bool: may the user read internal work notes; also who hears of the agents'
+    # notification events on the record (servicedesk.notifications.audiences.reads_internal). Not given:
+    # nobody is mailed work notes.
     can_see_internal: Callable[[Any, Any], bool] | None = None
     # who may see and do what (servicedesk.records.policy.RecordPolicy): services, pages and the API ask it
     policy: Any = None
@@ -43,7 +45,8 @@ class RecordKind:
     api_viewset: str = ""
     # the kind's transition table (servicedesk.records.workflow.Workflow): its status machine, declared once
     workflow: Any = None
-    # (record=, event=, actor=, data=) -> None: tell people and integrations what happened to a record
+    # (record=, event=, actor=, entry=, data=) -> None: tell people and integrations what happened to a
+    # record; the kernel's `servicedesk.records.events.record_publish` when not given
     publish: Callable[..., None] | None = None
     # a URL name taking the number: the kernel's record page (`/records/<number>/`) unless the kind has one
     url_name: str = "record"
@@ -58,6 +61,16 @@ class RecordKind:
     # (user=, record_id=) -> a record the user may see whose timeline also shows the entries of record
     # `record_id` (incidents: the one a duplicate was merged into), or None; for attachment downloads
     entry_host: Callable[..., Any] | None = None
+    # which of its events e-mail whom (servicedesk.notifications.registry.NotificationRule), in order
+    notifications: tuple = ()
+
+    def __post_init__(self):
+        # A kind with a policy answers these questions from it unless it says otherwise.
+        if self.policy is not None:
+            if self.can_see_internal is None:
+                object.__setattr__(self, "can_see_internal", self.policy.can_see_internal)
+            if self.can_work is None:
+                object.__setattr__(self, "can_work", self.policy.is_agent)
 
     def model_class(self):
         return apps.get_model(self.model)

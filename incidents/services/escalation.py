@@ -6,7 +6,9 @@ the system (None); each action is on the record's timeline and told through the 
 
 from django.utils.translation import gettext as _
 
-from servicedesk.models import Metric, NotificationEvent, TimelineEntry
+from servicedesk.models import Metric, TimelineEntry
+from servicedesk.notifications import audiences
+from servicedesk.notifications.standard import ESCALATED
 from servicedesk.records.services import record_note_changes, record_save, related_labels
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.notifications import notify
@@ -80,7 +82,7 @@ def incident_escalate(*, record: Incident, clock, rule) -> dict:
     incident_event(record=record, event="escalated", actor=None, data={**done, "reason": str(reason)})
     if recipients:
         notify(
-            event=NotificationEvent.ESCALATED,
+            event=ESCALATED,
             record=record,
             recipients=recipients,
             context={
@@ -109,9 +111,8 @@ def _recipients(record: Incident, rule) -> list:
     people = []
     if rule.notify_assignee and record.assignee_id is not None:
         people.append(record.assignee)
-    manager = record.support_group.manager if record.support_group_id is not None else None
-    if rule.notify_group_manager and manager is not None and manager.is_agent:
-        people.append(manager)
+    if rule.notify_group_manager:
+        people += audiences.group_manager(record)
     if rule.notify_service_owner and record.service_id is not None and record.service.owner_id is not None:
         people.append(record.service.owner)
     return list({person.pk: person for person in people}.values())

@@ -1,7 +1,7 @@
 from .audit import AuditEvent
 from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInterval
 from .mail import InboundEmail, Mailbox
-from .notifications import NotificationEvent, NotificationOptOut, NotificationTemplate
+from .notifications import NotificationOptOut, NotificationTemplate
 from .outbox import OutboxMessage
 from .people import AGENT_PERMISSION, Organisation, SupportGroup, User
 from .records import (
@@ -45,7 +45,6 @@ __all__ = [
     "InboundEmail",
     "Mailbox",
     "Metric",
-    "NotificationEvent",
     "NotificationOptOut",
     "NotificationTemplate",
     "NumberSequence",

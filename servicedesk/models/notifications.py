@@ -2,20 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.notifications.registry import CODE_MAX_LENGTH, notification_event_label
 
-class NotificationEvent(models.TextChoices):
-    """What a person may be told by e-mail; each can be turned off per person (`NotificationOptOut`)."""
-
-    CREATED = "created", _("A record I filed was received")
-    ASSIGNED = "assigned", _("A record was assigned to me or my group")
-    COMMENTED = "commented", _("A new reply on a record I follow")
-    WAITING = "waiting", _("A record is waiting for my answer")
-    RESOLVED = "resolved", _("A record I filed was resolved")
-    REOPENED = "reopened", _("A record I work on was reopened")
-    CLOSED = "closed", _("A record I filed was closed")
-    SLA_WARNING = "sla_warning", _("A record is close to its SLA target")
-    SLA_BREACHED = "sla_breached", _("A record breached its SLA target")
-    ESCALATED = "escalated", _("A record was escalated to me")
+# The events are a registry (servicedesk.notifications.registry), not choices: an app adds its own
+# without a migration. Services and the admin refuse a code that is not registered.
 
 
 def _languages():
@@ -29,7 +19,7 @@ class NotificationTemplate(models.Model):
     always gets the record's number as `[INC0000123]` in front, so e-mail intake recognises replies.
     """
 
-    event = models.CharField(_("event"), max_length=20, choices=NotificationEvent.choices)
+    event = models.CharField(_("event"), max_length=CODE_MAX_LENGTH)
     language = models.CharField(_("language"), max_length=10, choices=_languages)
     subject = models.CharField(_("subject"), max_length=200)
     body_text = models.TextField(_("plain text body"))
@@ -47,6 +37,9 @@ class NotificationTemplate(models.Model):
     def __str__(self):
         return f"{self.get_event_display()} ({self.language})"
 
+    def get_event_display(self) -> str:
+        return notification_event_label(self.event)
+
 
 class NotificationOptOut(models.Model):
     """A person does not want e-mail for this event."""
@@ -54,7 +47,7 @@ class NotificationOptOut(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_opt_outs"
     )
-    event = models.CharField(_("event"), max_length=20, choices=NotificationEvent.choices)
+    event = models.CharField(_("event"), max_length=CODE_MAX_LENGTH)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -66,3 +59,6 @@ class NotificationOptOut(models.Model):
 
     def __str__(self):
         return f"{self.user} ✕ {self.event}"
+
+    def get_event_display(self) -> str:
+        return notification_event_label(self.event)

@@ -14,6 +14,8 @@ from servicedesk.models import TimelineEntry
 from servicedesk.services.audit import audit_record
 from servicedesk.services.timeline import timeline_add
 
+from .events import publisher
+
 
 def record_lock(record, *, expected_version: int | None = None):
     """The record's row, locked for this transaction; StaleWrite if it moved past `expected_version`."""
@@ -139,15 +141,13 @@ def record_comment(
             record=record, actor=actor, body=body, is_public=is_public, uploads=uploads, data=data
         )
         record_save(record, [])
-        publish = kind_of(record).publish
-        if publish is not None:
-            publish(
-                record=record,
-                event="commented" if is_public else "work_noted",
-                actor=actor,
-                entry=entry,
-                data={"entry": entry.pk},
-            )
+        publisher(record)(
+            record=record,
+            event="commented" if is_public else "work_noted",
+            actor=actor,
+            entry=entry,
+            data={"entry": entry.pk},
+        )
         return entry
 
 

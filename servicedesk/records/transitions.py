@@ -19,6 +19,7 @@ from servicedesk.services.audit import audit_record
 from servicedesk.services.timeline import timeline_add
 from servicedesk.sla.clocks import sla_sync
 
+from .events import publisher
 from .workflow import Firing, Transition
 
 SYSTEM = None  # the actor of automatic transitions (auto-close, children following their parent)
@@ -81,8 +82,8 @@ def transition_fire(*, record, actor, to: str, inputs: dict):
         data={**data, "automatic": actor is SYSTEM},
     )
     audit_record(actor=actor, action=f"{record._meta.model_name}.{t.name}", target=record, data=data)
-    if t.event and kind.publish is not None:
-        kind.publish(record=record, event=t.event, actor=actor, data=data)
+    if t.event:
+        publisher(record)(record=record, event=t.event, actor=actor, data=data)
     if t.after is not None:
         t.after(firing)
     return record

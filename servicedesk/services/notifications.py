@@ -1,13 +1,16 @@
 """E-mail notifications: one outbox message per recipient, in the recipient's language.
 
-`notify` is called by the process apps' services inside the transaction of the change it reports
-(incidents: `incidents.services.events`), so a message exists exactly when the change does.
+`record_event_notify` is called by the process apps' services inside the transaction of the change it
+reports (incidents: `incidents.services.events`), so a message exists exactly when the change does; it
+decides who is told of what, from the record kind's rules and the registered events
+(`servicedesk.notifications`). `notify` writes the messages for one event and a list of recipients.
 
 Each event has three templates: a subject, a plain-text body and an HTML body. An administrator's
 `NotificationTemplate` for the event and language wins; otherwise the shipped default
-`templates/servicedesk/notifications/<event>.{subject.txt,txt,html}` is used, its wording translated
-through the catalogue. Subject and text render with autoescaping off, HTML with it on. An administrator's
-template that does not compile or fails to render falls back to the default: a typo never loses a message.
+`templates/<app>/notifications/<event>.{subject.txt,txt,html}` (falling back to the foundation's
+`templates/servicedesk/notifications/`) is used, its wording translated through the catalogue. Subject
+and text render with autoescaping off, HTML with it on. An administrator's template that does not compile
+or fails to render falls back to the default: a typo never loses a message.
 """
 
 import logging
@@ -24,16 +27,16 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk import mailthreads
 from servicedesk.kinds import kind_of, parse_number
 from servicedesk.markdown import render_markdown
-from servicedesk.models import (
-    AGENT_PERMISSION,
-    NotificationEvent,
-    NotificationOptOut,
-    NotificationTemplate,
-    OutboxMessage,
-    TimelineEntry,
-    User,
+from servicedesk.models import NotificationOptOut, NotificationTemplate, OutboxMessage, TimelineEntry, User
+from servicedesk.notifications.audiences import reads_internal
+from servicedesk.notifications.registry import (
+    AGENT,
+    REQUESTER,
+    NotificationEventType,
+    notification_event,
+    notification_events,
 )
-from servicedesk.selectors import users_with_perm
+from servicedesk.notifications.standard import COMMENTED, CREATED
 
 from .audit import audit_record
 
@@ -41,25 +44,7 @@ logger = logging.getLogger(__name__)
 
 SUBJECT_MAX_LENGTH = 200
 PARTS = ("subject", "text", "html")
-DEFAULT_TEMPLATE = "servicedesk/notifications/{event}.{suffix}"
-_SUFFIXES = {"subject": "subject.txt", "text": "txt", "html": "html"}
 _OVERRIDE_FIELDS = {"subject": "subject", "text": "body_text", "html": "body_html"}
-
-# Who may be told what: requesters follow their own records; agents also hear about their work.
-REQUESTER_EVENTS = (
-    NotificationEvent.CREATED,
-    NotificationEvent.COMMENTED,
-    NotificationEvent.WAITING,
-    NotificationEvent.RESOLVED,
-    NotificationEvent.CLOSED,
-)
-AGENT_EVENTS = (
-    NotificationEvent.ASSIGNED,
-    NotificationEvent.REOPENED,
-    NotificationEvent.SLA_WARNING,
-    NotificationEvent.SLA_BREACHED,
-    NotificationEvent.ESCALATED,
-)
 
 # The variables every template may use (shown to administrators next to the template fields).
 CONTEXT_VARIABLES = {
@@ -76,8 +61,6 @@ CONTEXT_VARIABLES = {
     "comment_text, comment_html": _("the public comment, as text and as HTML"),
     "reason": _("the reason given with the change (hold, reopen, resolution)"),
     "resolution": _("the resolution notes"),
-    "target, due_at": _("SLA events: the target at risk and when it is due"),
-    "auto_close_days": _("days after which a resolved record closes by itself"),
     "data": _("the event's details"),
     "site_name": _("the desk's name"),
     "preferences_url": _("where a person turns notifications off"),
@@ -86,9 +69,9 @@ CONTEXT_VARIABLES = {
 
 
 def default_template_source(*, event: str, part: str) -> str:
-    """The shipped template of one part (subject, text, html) of `event`, as source text."""
-    template = _engine().get_template(DEFAULT_TEMPLATE.format(event=event, suffix=_SUFFIXES[part]))
-    return template.source
+    """The shipped template of one part (subject, text, html) of `event`, as source text: the event's
+    app's own, else the foundation's. UnknownNotificationEvent for an event nobody registered."""
+    return _default_template(notification_event(event), part).source
 
 
 def template_check(source: str) -> None:
@@ -96,12 +79,15 @@ def template_check(source: str) -> None:
     _engine().from_string(source)
 
 
+def notification_audiences_of(user: User) -> list[str]:
+    """The audiences `user` belongs to: everyone files records; agents (`User.is_agent`) also work them."""
+    return [REQUESTER, AGENT] if user.is_agent else [REQUESTER]
+
+
 def notification_events_for(user: User) -> list[str]:
-    """The events that can concern `user`: the requester's, plus the agent's for agents."""
-    events = list(REQUESTER_EVENTS)
-    if user.is_agent:
-        events += AGENT_EVENTS
-    return [event for event in NotificationEvent.values if event in events]
+    """The registered events that can concern `user` (their audiences'), in order."""
+    audiences = set(notification_audiences_of(user))
+    return [event.code for event in notification_events() if audiences & set(event.audience)]
 
 
 def notification_preferences_get(*, user: User) -> list[str]:
@@ -115,11 +101,15 @@ def notification_preferences_get(*, user: User) -> list[str]:
 def notification_preferences_set(*, user: User, enabled_events: Iterable[str]) -> list[str]:
     """Turn on exactly `enabled_events` among the events that concern `user`; the others are turned off.
 
-    Events that do not concern the user are left as they are. Audited when something changed; returns
-    the events now turned off, in order.
+    Events that do not concern the user are left as they are; an event nobody registered is refused
+    (UnknownNotificationEvent). Audited when something changed; returns the events now turned off, in
+    order.
     """
+    enabled_events = set(enabled_events)
+    for event in sorted(enabled_events):
+        notification_event(event)
     applicable = notification_events_for(user)
-    wanted_off = {event for event in applicable if event not in set(enabled_events)}
+    wanted_off = {event for event in applicable if event not in enabled_events}
     current_off = set(
         NotificationOptOut.objects.filter(user=user, event__in=applicable).values_list("event", flat=True)
     )
@@ -139,6 +129,36 @@ def notification_preferences_set(*, user: User, enabled_events: Iterable[str]) -
     return [event for event in applicable if event in wanted_off]
 
 
+def record_event_notify(
+    *, record, event: str, actor: User | None, entry: TimelineEntry | None = None, data: dict | None = None
+) -> list[OutboxMessage]:
+    """E-mail the people `event` (one of the record's events, e.g. "on_hold") concerns: each rule of the
+    record's kind (`RecordKind.notifications`) on this event whose condition holds sends its notification
+    event to its recipients, or to the event type's. The one place that decides who is told what; runs
+    inside the caller's transaction. A record of no registered kind tells nobody."""
+    data = data or {}
+    try:
+        rules = kind_of(record).notifications
+    except LookupError:
+        return []
+    messages = []
+    for rule in rules:
+        if rule.on != event or (rule.when is not None and not rule.when(record, actor, entry, data)):
+            continue
+        event_type = notification_event(rule.send)
+        choose = rule.recipients or event_type.recipients
+        if choose is None:
+            raise ValueError(f"The rule {rule.on} -> {rule.send} names no recipients, nor does the event.")
+        messages += notify(
+            event=rule.send,
+            record=record,
+            recipients=choose(record, actor, entry, data),
+            actor=actor,
+            context={"entry": entry, "data": data},
+        )
+    return messages
+
+
 def notify(
     *,
     event: str,
@@ -148,37 +168,39 @@ def notify(
     context: dict | None = None,
 ) -> list[OutboxMessage]:
     """E-mail `recipients` (users, or plain addresses such as a group's list) about `event`
-    (a `NotificationEvent`) on `record`. Skips the actor, inactive people, people without an address
-    and people who turned this event off; renders each message in the recipient's language. The one
-    exception to skipping the actor: the requester who filed the record gets its acknowledgement.
+    (a registered notification event; UnknownNotificationEvent otherwise) on `record`. Skips the actor,
+    inactive people, people without an address and people who turned this event off; renders each
+    message in the recipient's language. The one exception to skipping the actor: the requester who
+    filed the record gets its acknowledgement.
 
     A message to a person carries their reply token in its Message-ID (`mailthreads.message_id`): their
     reply by e-mail then proves who wrote it. Runs inside the caller's transaction (the outbox refuses
-    otherwise). A work note is never shown to anyone but an agent: for a requester or a plain address
-    its body is left out, and a `commented` notification about one is not sent at all.
+    otherwise). Who works the record is the record kind's answer (`audiences.reads_internal`): only they
+    hear of an agents' event, and only they read a work note: for anyone else, or a plain address, its
+    body is left out, and a `commented` notification about one is not sent at all.
     """
+    event_type = notification_event(event)
     context = context or {}
     entry = context.get("entry")
-    targets = _targets(event, record, recipients, actor)
+    targets = _targets(event_type, record, recipients, actor)
     if not targets:
         return []
     overrides = _overrides(event, {target[2] for target in targets})
     number = record.number
+    data = context.get("data") or {}
     messages = []
     for address, user, language in targets:
-        may_see_entry = entry is not None and (entry.is_public or _is_agent_of(user, record))
-        if event == NotificationEvent.COMMENTED and entry is not None and not may_see_entry:
+        may_see_entry = entry is not None and (entry.is_public or reads_internal(user, record))
+        if event == COMMENTED and entry is not None and not may_see_entry:
             logger.warning("notifications: a work note on %s is not sent to %s", number, address)
             continue
         with translation.override(language):
             values = _context(
-                record=record,
-                user=user,
-                actor=actor,
-                entry=entry if may_see_entry else None,
-                data=context.get("data") or {},
+                record=record, user=user, actor=actor, entry=entry if may_see_entry else None, data=data
             )
-            rendered = {part: _render(event, part, language, overrides, values) for part in PARTS}
+            if event_type.context is not None:
+                values.update(event_type.context(record, data))
+            rendered = {part: _render(event_type, part, language, overrides, values) for part in PARTS}
         payload = {
             "subject": _subject(number, rendered["subject"] or record.title),
             "text": rendered["text"].strip() + "\n",
@@ -203,13 +225,17 @@ def _enqueue(*, event: str, address: str, payload: dict, record) -> OutboxMessag
     )
 
 
-def _targets(event: str, record, recipients: Iterable[User | str], actor: User | None) -> list[tuple]:
+def _targets(
+    event_type: NotificationEventType, record, recipients: Iterable[User | str], actor: User | None
+) -> list[tuple]:
     """Who gets a message: (address, user, language), one per address, in the given order.
 
     The actor is not told about their own action, except the requester about the record they filed:
-    that acknowledgement carries the number and starts the mail thread their replies will join. The
-    agents' events (`AGENT_EVENTS`) reach people only if they are agents.
+    that acknowledgement carries the number and starts the mail thread their replies will join. An
+    agents' event (its audience has no requesters) reaches only people who work the record, as its
+    kind's policy says.
     """
+    event = event_type.code
     recipients = [r for r in recipients if r]
     users = [r for r in recipients if isinstance(r, User)]
     opted_out = set(
@@ -217,13 +243,6 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
             "user_id", flat=True
         )
     )
-    agents = None
-    if event in AGENT_EVENTS and users:
-        agents = set(
-            users_with_perm(AGENT_PERMISSION)
-            .filter(pk__in=[u.pk for u in users])
-            .values_list("pk", flat=True)
-        )
     actor_address = (getattr(actor, "email", "") or "").strip().lower()
     seen = set()
     targets = []
@@ -233,10 +252,13 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
                 continue
             if not recipient.is_active or not recipient.email or recipient.pk in opted_out:
                 continue
-            if agents is not None and recipient.pk not in agents:
-                # Work on other people's records (queues, SLA, escalations) is told to agents only.
+            if event_type.is_for_agents_only and not reads_internal(recipient, record):
+                # Work on other people's records (queues, SLA, escalations) is told to who works them.
                 logger.info(
-                    "notifications: %s about %s is not sent to %s, not an agent", event, record, recipient
+                    "notifications: %s about %s is not sent to %s, who does not work it",
+                    event,
+                    record,
+                    recipient,
                 )
                 continue
             address, user, language = recipient.email.strip(), recipient, _language(recipient.language)
@@ -251,26 +273,12 @@ def _targets(event: str, record, recipients: Iterable[User | str], actor: User |
 
 
 def _acknowledges(event: str, record, actor: User) -> bool:
-    return event == NotificationEvent.CREATED and actor.pk == getattr(record, "requester_id", None)
+    return event == CREATED and actor.pk == getattr(record, "requester_id", None)
 
 
 def _language(preferred: str) -> str:
     codes = [language[0] for language in settings.LANGUAGES]
     return preferred if preferred in codes else settings.LANGUAGE_CODE
-
-
-def _is_agent_of(user: User | None, record) -> bool:
-    """May this recipient read internal work notes of the record? Whoever did not file it and whom the
-    record kind's policy lets see them (the record page's rule), else an agent."""
-    if user is None or user.pk == getattr(record, "requester_id", None):
-        return False
-    try:
-        can_see_internal = kind_of(record).can_see_internal
-    except LookupError:
-        can_see_internal = None
-    if can_see_internal is not None:
-        return bool(can_see_internal(user, record))
-    return user.is_agent
 
 
 def _context(*, record, user: User | None, actor: User | None, entry: TimelineEntry | None, data: dict):
@@ -341,7 +349,13 @@ def _overrides(event: str, languages: set[str]) -> dict[tuple[str, str], Templat
     return compiled
 
 
-def _render(event: str, part: str, language: str, overrides: dict, values: dict) -> str:
+def _default_template(event_type: NotificationEventType, part: str) -> Template:
+    return _engine().select_template(event_type.template_names(part))
+
+
+def _render(
+    event_type: NotificationEventType, part: str, language: str, overrides: dict, values: dict
+) -> str:
     context = Context(values, autoescape=part == "html")
     if (language, part) in overrides and overrides[language, part] is None:
         return ""
@@ -351,11 +365,13 @@ def _render(event: str, part: str, language: str, overrides: dict, values: dict)
             return override.render(context)
         except Exception:  # an administrator's template must not lose the message
             logger.exception(
-                "notifications: the %s template of %s (%s) failed; using the default", part, event, language
+                "notifications: the %s template of %s (%s) failed; using the default",
+                part,
+                event_type.code,
+                language,
             )
             context = Context(values, autoescape=part == "html")
-    template = _engine().get_template(DEFAULT_TEMPLATE.format(event=event, suffix=_SUFFIXES[part]))
-    return template.render(context)
+    return _default_template(event_type, part).render(context)
 
 
 def _subject(number: str, subject: str) -> str:

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from incidents import services
 from servicedesk import roles
-from servicedesk.models import NotificationEvent, OutboxMessage, TimelineEntry
+from servicedesk.models import NotificationTemplate, OutboxMessage, TimelineEntry
 from servicedesk.services.notifications import notify
 from servicedesk.services.timeline import timeline_add
 
@@ -60,7 +60,7 @@ def test_a_breach_is_not_told_to_a_group_manager_who_is_not_an_agent(requester, 
 
 def test_agents_events_reach_only_agents_whoever_the_caller_names(incident, requester, agent):
     with transaction.atomic():
-        messages = notify(event=NotificationEvent.ESCALATED, record=incident, recipients=[requester, agent])
+        messages = notify(event="escalated", record=incident, recipients=[requester, agent])
 
     assert [message.recipient for message in messages] == ["agent@example.com"]
 
@@ -78,7 +78,7 @@ def test_a_work_note_is_not_mailed_to_an_agent_who_may_not_read_work_notes(incid
             is_public=False,
         )
         messages = notify(
-            event=NotificationEvent.COMMENTED,
+            event="commented",
             record=incident,
             recipients=[cab_member, agent],
             actor=None,
@@ -87,3 +87,50 @@ def test_a_work_note_is_not_mailed_to_an_agent_who_may_not_read_work_notes(incid
 
     assert [message.recipient for message in messages] == ["agent@example.com"]
     assert "Root password" in messages[0].payload["text"]
+
+
+def test_a_work_note_given_with_any_event_reaches_only_who_works_incidents_not_every_agent(incident, agent):
+    """The CAB member may use the workspace (`is_agent`) but does not work incidents: the incident kind's
+    policy, not `is_agent`, decides who reads work notes in a message and who hears of agents' events."""
+    cab_member = UserFactory(username="cab", roles=[roles.CAB_MEMBER])
+    NotificationTemplate.objects.create(
+        event="closed", language="en", subject="Closed", body_text="Closed. {{ comment_text }}"
+    )
+    with transaction.atomic():
+        note = timeline_add(
+            record=incident,
+            kind=TimelineEntry.Kind.WORK_NOTE,
+            author=agent,
+            body="Root password is in the vault",
+            is_public=False,
+        )
+        closed = notify(
+            event="closed", record=incident, recipients=[cab_member, agent], context={"entry": note}
+        )
+        assigned = notify(event="assigned", record=incident, recipients=[cab_member, agent])
+
+    assert cab_member.is_agent
+    to_cab, to_agent = closed
+    assert to_cab.recipient == "cab@example.com"
+    assert to_cab.payload["text"] == "Closed.\n"
+    assert to_agent.payload["text"] == "Closed. Root password is in the vault\n"
+    assert [message.recipient for message in assigned] == ["agent@example.com"]
+
+
+def test_an_agent_who_filed_the_record_reads_its_work_notes_by_mail_as_on_its_page(agent, service):
+    record = services.incident_create(actor=agent, title="My own laptop", service=service)
+    colleague = UserFactory(username="colleague", roles=[roles.AGENT])
+    with transaction.atomic():
+        note = timeline_add(
+            record=record,
+            kind=TimelineEntry.Kind.WORK_NOTE,
+            author=colleague,
+            body="Reimage it tonight",
+            is_public=False,
+        )
+        [message] = notify(
+            event="commented", record=record, recipients=[agent], actor=colleague, context={"entry": note}
+        )
+
+    assert message.recipient == "agent@example.com"
+    assert "Reimage it tonight" in message.payload["text"]

@@ -1,6 +1,6 @@
 from servicedesk.errors import NotFound
 from servicedesk.kinds import RecordKind
-from servicedesk.services.webhooks import webhooks_publish
+from servicedesk.records.events import record_publish
 
 from .policy import ChorePolicy
 from .workflow import WORKFLOW
@@ -16,8 +16,9 @@ def _get_for_user(*, user, number):
 
 
 def _publish(*, record, event, actor, data=None, entry=None):
+    """The kernel's publishing, noted for the tests."""
     PUBLISHED.append((record.number, event, data or {}))
-    webhooks_publish(event=f"chore.{event}", record=record, actor=actor, data=data or {})
+    record_publish(record=record, event=event, actor=actor, entry=entry, data=data)
 
 
 CHORE_KIND = RecordKind(
@@ -30,7 +31,6 @@ CHORE_KIND = RecordKind(
     api_viewset="tests.kernelkind.api.ChoreViewSet",
     represent=lambda record: {"number": record.number, "title": record.title, "status": record.status},
     events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event)),
-    can_see_internal=ChorePolicy.can_see_internal,
     policy=ChorePolicy,
     workflow=WORKFLOW,
     publish=_publish,

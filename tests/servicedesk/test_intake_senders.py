@@ -14,7 +14,7 @@ from incidents import services
 from incidents.models import Incident
 from servicedesk.intake import email_ingest
 from servicedesk.mailthreads import thread_id
-from servicedesk.models import AuditEvent, InboundEmail, NotificationEvent, OutboxMessage, TimelineEntry, User
+from servicedesk.models import AuditEvent, InboundEmail, OutboxMessage, TimelineEntry, User
 from servicedesk.services.notifications import notify
 
 from ..factories import OrganisationFactory, UserFactory
@@ -43,7 +43,7 @@ def incident(requester, agent, django_capture_on_commit_callbacks):
 def notification_to(user, record) -> str:
     """The Message-ID of a notification the desk writes to `user` about `record`."""
     with transaction.atomic():
-        [message] = notify(event=NotificationEvent.COMMENTED, record=record, recipients=[user])
+        [message] = notify(event="commented", record=record, recipients=[user])
     return message.payload["headers"]["Message-ID"]
 
 

@@ -7,13 +7,9 @@ from django.db import transaction
 
 from incidents.services import incident_comment, incident_create
 from servicedesk import mailthreads, roles
-from servicedesk.models import (
-    AuditEvent,
-    NotificationEvent,
-    NotificationOptOut,
-    NotificationTemplate,
-    OutboxMessage,
-)
+from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTemplate, OutboxMessage
+from servicedesk.notifications import standard as events
+from servicedesk.notifications.standard import STANDARD_EVENTS
 from servicedesk.services.notifications import notification_preferences_set, notify
 
 from ..factories import UserFactory
@@ -55,7 +51,7 @@ def delivered(django_capture_on_commit_callbacks, event, record, recipients, act
 
 
 def test_a_message_carries_the_number_in_its_subject_and_the_threading_headers(record, requester):
-    [message] = send(NotificationEvent.RESOLVED, record, [requester])
+    [message] = send(events.RESOLVED, record, [requester])
 
     assert message.channel == OutboxMessage.Channel.EMAIL
     assert message.event == "notification.resolved"
@@ -70,16 +66,14 @@ def test_a_message_carries_the_number_in_its_subject_and_the_threading_headers(r
 
 
 def test_each_message_has_its_own_message_id_in_the_records_thread(record, requester, agent):
-    first, second = send(NotificationEvent.CLOSED, record, [requester, "desk@example.com"], actor=agent)
+    first, second = send(events.CLOSED, record, [requester, "desk@example.com"], actor=agent)
 
     assert first.payload["headers"]["Message-ID"] != second.payload["headers"]["Message-ID"]
     assert first.payload["headers"]["References"] == second.payload["headers"]["References"] == THREAD
 
 
 def test_a_persons_message_id_authenticates_their_reply_on_this_record_only(record, requester, agent):
-    to_requester, to_list = send(
-        NotificationEvent.CLOSED, record, [requester, "desk@example.com"], actor=agent
-    )
+    to_requester, to_list = send(events.CLOSED, record, [requester, "desk@example.com"], actor=agent)
 
     personal = to_requester.payload["headers"]["Message-ID"]
     assert PERSONAL_MESSAGE_ID.match(personal)
@@ -93,9 +87,7 @@ def test_a_persons_message_id_authenticates_their_reply_on_this_record_only(reco
 def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers(
     record, requester, django_capture_on_commit_callbacks
 ):
-    [queued], [email] = delivered(
-        django_capture_on_commit_callbacks, NotificationEvent.RESOLVED, record, [requester]
-    )
+    [queued], [email] = delivered(django_capture_on_commit_callbacks, events.RESOLVED, record, [requester])
 
     assert email.to == [requester.email]
     assert email.subject == "[INC0000001] Resolved: Printer on floor 3 jams"
@@ -112,7 +104,7 @@ def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers
     assert sent["Auto-Submitted"] == "auto-generated"
 
 
-@pytest.mark.parametrize("event", NotificationEvent.values)
+@pytest.mark.parametrize("event", [event.code for event in STANDARD_EVENTS])
 def test_every_event_has_a_default_subject_text_and_html(record, agent, event):
     [message] = send(event, record, [agent], data={"target": "Resolution", "due_at": "14:30"})
 
@@ -130,7 +122,7 @@ def test_every_event_has_a_default_subject_text_and_html(record, agent, event):
 
 def test_the_title_is_escaped_in_html_but_not_in_text(record, requester):
     record.title = "Outlook <script>alert(1)</script> & Teams"
-    [message] = send(NotificationEvent.CLOSED, record, [requester])
+    [message] = send(events.CLOSED, record, [requester])
 
     assert "Outlook <script>alert(1)</script> & Teams" in message.payload["text"]
     assert "<script>" not in message.payload["html"]
@@ -139,7 +131,7 @@ def test_the_title_is_escaped_in_html_but_not_in_text(record, requester):
 
 def test_a_long_title_gives_a_single_line_subject_of_at_most_200_characters(record, requester):
     record.title = "Word " * 60
-    [message] = send(NotificationEvent.CLOSED, record, [requester])
+    [message] = send(events.CLOSED, record, [requester])
 
     subject = message.payload["subject"]
     assert len(subject) == 200
@@ -150,14 +142,14 @@ def test_a_long_title_gives_a_single_line_subject_of_at_most_200_characters(reco
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_is_refused_outside_the_transaction_of_its_change(record, requester):
     with pytest.raises(RuntimeError):
-        notify(event=NotificationEvent.CLOSED, record=record, recipients=[requester])
+        notify(event=events.CLOSED, record=record, recipients=[requester])
 
 
 # Languages
 
 
 def test_each_recipient_reads_the_message_in_their_own_language(record, requester, chinese_requester):
-    english, chinese = send(NotificationEvent.WAITING, record, [requester, chinese_requester])
+    english, chinese = send(events.WAITING, record, [requester, chinese_requester])
 
     assert "Incident INC0000001" in english.payload["text"]
     assert '<html lang="en">' in english.payload["html"]
@@ -170,7 +162,7 @@ def test_each_recipient_reads_the_message_in_their_own_language(record, requeste
 def test_a_plain_address_and_a_user_without_a_language_get_the_sites_language(record, settings, agent):
     agent.language = ""
     settings.LANGUAGE_CODE = "zh-hans"
-    to_user, to_list = send(NotificationEvent.ASSIGNED, record, [agent, "desk@example.com"])
+    to_user, to_list = send(events.ASSIGNED, record, [agent, "desk@example.com"])
 
     assert "事件 INC0000001" in to_user.payload["text"]
     assert "事件 INC0000001" in to_list.payload["text"]
@@ -183,13 +175,13 @@ def test_an_administrators_template_replaces_the_default_in_its_language_only(
     record, requester, chinese_requester
 ):
     NotificationTemplate.objects.create(
-        event=NotificationEvent.RESOLVED,
+        event=events.RESOLVED,
         language="zh-hans",
         subject="已解决：{{ title }}",
         body_text="{{ recipient_name }}，您好：{{ number }} 已解决。请确认：{{ link }}",
         body_html="<p>{{ number }} 已解决：<b>{{ title }}</b></p>",
     )
-    english, chinese = send(NotificationEvent.RESOLVED, record, [requester, chinese_requester])
+    english, chinese = send(events.RESOLVED, record, [requester, chinese_requester])
 
     assert chinese.payload["subject"] == "[INC0000001] 已解决：Printer on floor 3 jams"
     assert chinese.payload["text"] == f"Wei，您好：INC0000001 已解决。请确认：{LINK}\n"
@@ -201,14 +193,12 @@ def test_an_administrators_template_without_html_sends_the_text_only(
     record, chinese_requester, django_capture_on_commit_callbacks
 ):
     NotificationTemplate.objects.create(
-        event=NotificationEvent.CLOSED,
+        event=events.CLOSED,
         language="zh-hans",
         subject="已关闭",
         body_text="{{ number }} 已关闭。",
     )
-    _, [email] = delivered(
-        django_capture_on_commit_callbacks, NotificationEvent.CLOSED, record, [chinese_requester]
-    )
+    _, [email] = delivered(django_capture_on_commit_callbacks, events.CLOSED, record, [chinese_requester])
 
     assert email.subject == "[INC0000001] 已关闭"
     assert email.body == "INC0000001 已关闭。\n"
@@ -222,10 +212,10 @@ def test_an_administrators_template_without_html_sends_the_text_only(
 )
 def test_a_broken_administrators_template_falls_back_to_the_default(record, requester, caplog, broken):
     NotificationTemplate.objects.create(
-        event=NotificationEvent.CLOSED, language="en", subject="Done: {{ title }}", body_text=broken
+        event=events.CLOSED, language="en", subject="Done: {{ title }}", body_text=broken
     )
     with caplog.at_level(logging.ERROR, logger="servicedesk.services.notifications"):
-        [message] = send(NotificationEvent.CLOSED, record, [requester])
+        [message] = send(events.CLOSED, record, [requester])
 
     assert message.payload["subject"] == "[INC0000001] Done: Printer on floor 3 jams"
     assert "INC0000001 is now closed (New)." in message.payload["text"]
@@ -241,11 +231,11 @@ def test_the_actor_inactive_people_people_without_an_address_and_opted_out_peopl
     inactive = UserFactory(is_active=False)
     no_email = UserFactory(email="")
     opted_out = UserFactory()
-    NotificationOptOut.objects.create(user=opted_out, event=NotificationEvent.CLOSED)
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.ASSIGNED)  # another event
+    NotificationOptOut.objects.create(user=opted_out, event=events.CLOSED)
+    NotificationOptOut.objects.create(user=requester, event=events.ASSIGNED)  # another event
 
     messages = send(
-        NotificationEvent.CLOSED,
+        events.CLOSED,
         record,
         [agent, inactive, no_email, opted_out, requester, group_manager],
         actor=agent,
@@ -256,7 +246,7 @@ def test_the_actor_inactive_people_people_without_an_address_and_opted_out_peopl
 
 def test_each_address_gets_one_message_whatever_its_case(record, requester, agent):
     messages = send(
-        NotificationEvent.CLOSED,
+        events.CLOSED,
         record,
         [requester, requester.email.upper(), "Desk@Example.com", "desk@example.com"],
     )
@@ -265,11 +255,11 @@ def test_each_address_gets_one_message_whatever_its_case(record, requester, agen
 
 
 def test_the_actors_own_address_given_as_text_is_skipped(record, agent):
-    assert send(NotificationEvent.ASSIGNED, record, [agent.email.upper()], actor=agent) == []
+    assert send(events.ASSIGNED, record, [agent.email.upper()], actor=agent) == []
 
 
 def test_the_requester_who_filed_gets_the_acknowledgement_of_their_own_record(record, requester):
-    [message] = send(NotificationEvent.CREATED, record, [requester], actor=requester)
+    [message] = send(events.CREATED, record, [requester], actor=requester)
 
     assert message.recipient == requester.email
     assert "We logged your message as INC0000001" in message.payload["text"]
@@ -281,7 +271,7 @@ def test_a_work_note_is_never_sent_to_the_requester_but_reaches_an_agent(
     note = incident_comment(record=record, actor=agent, body="The **vendor** owes us money.", is_public=False)
     OutboxMessage.objects.all().delete()
 
-    messages = send(NotificationEvent.COMMENTED, record, [requester, group_manager], actor=agent, entry=note)
+    messages = send(events.COMMENTED, record, [requester, group_manager], actor=agent, entry=note)
 
     [message] = messages
     assert message.recipient == group_manager.email
@@ -291,7 +281,7 @@ def test_a_work_note_is_never_sent_to_the_requester_but_reaches_an_agent(
 
 def test_a_work_note_given_with_another_event_is_left_out_for_the_requester(record, requester, agent):
     note = incident_comment(record=record, actor=agent, body="Vendor ticket 4711", is_public=False)
-    [message] = send(NotificationEvent.CLOSED, record, [requester], actor=agent, entry=note)
+    [message] = send(events.CLOSED, record, [requester], actor=agent, entry=note)
 
     assert "Vendor ticket 4711" not in message.payload["text"]
     assert "Vendor ticket 4711" not in message.payload["html"]
@@ -302,7 +292,7 @@ def test_a_public_comment_is_quoted_as_text_and_as_sanitised_html(record, reques
         record=record, actor=agent, body="Please try **again**. <img src=x onerror=alert(1)>"
     )
     OutboxMessage.objects.all().delete()
-    [message] = send(NotificationEvent.COMMENTED, record, [requester], actor=agent, entry=comment)
+    [message] = send(events.COMMENTED, record, [requester], actor=agent, entry=comment)
 
     assert f"{agent} wrote on INC0000001:" in message.payload["text"]
     assert "Please try **again**." in message.payload["text"]
@@ -314,7 +304,7 @@ def test_a_public_comment_is_quoted_as_text_and_as_sanitised_html(record, reques
 
 
 def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(client, requester):
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.WAITING)
+    NotificationOptOut.objects.create(user=requester, event=events.WAITING)
     client.force_login(requester)
 
     response = client.get("/profile/notifications/")
@@ -337,11 +327,11 @@ def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent
 
     choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
 
-    assert [value for value, _ in choices] == NotificationEvent.values
+    assert [value for value, _ in choices] == [event.code for event in STANDARD_EVENTS]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.CREATED)
+    NotificationOptOut.objects.create(user=requester, event=events.CREATED)
     client.force_login(requester)
 
     response = client.post("/profile/notifications/", {"events": ["created", "commented", "waiting"]})
@@ -354,8 +344,8 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     }
     [event] = AuditEvent.objects.filter(action="user.notifications_changed")
     assert event.data == {"enabled": ["created"], "disabled": ["closed", "resolved"]}
-    assert send(NotificationEvent.RESOLVED, record, [requester]) == []
-    assert len(send(NotificationEvent.CREATED, record, [requester])) == 1
+    assert send(events.RESOLVED, record, [requester]) == []
+    assert len(send(events.CREATED, record, [requester])) == 1
 
 
 def test_saving_the_same_preferences_again_changes_and_audits_nothing(requester):
@@ -366,9 +356,11 @@ def test_saving_the_same_preferences_again_changes_and_audits_nothing(requester)
 
 
 def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester):
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.ASSIGNED)
+    NotificationOptOut.objects.create(user=requester, event=events.ASSIGNED)
 
-    notification_preferences_set(user=requester, enabled_events=["assigned", *NotificationEvent.values])
+    notification_preferences_set(
+        user=requester, enabled_events=["assigned", *(event.code for event in STANDARD_EVENTS)]
+    )
 
     assert list(NotificationOptOut.objects.filter(user=requester).values_list("event", flat=True)) == [
         "assigned"
@@ -431,7 +423,7 @@ def test_the_admin_saves_a_valid_template_and_audits_it(client, superuser):
 
 
 def test_the_admin_lists_opt_outs_read_only(client, superuser, requester):
-    NotificationOptOut.objects.create(user=requester, event=NotificationEvent.CLOSED)
+    NotificationOptOut.objects.create(user=requester, event=events.CLOSED)
     client.force_login(superuser)
 
     listing = client.get("/admin/servicedesk/notificationoptout/")
