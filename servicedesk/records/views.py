@@ -17,6 +17,7 @@ from servicedesk.errors import NotFound
 from servicedesk.kinds import may_work_any_kind, parse_number, record_get_for_user, record_kinds
 from servicedesk.redirects import safe_next
 
+from .pages import record_page_default
 from .selectors import record_attachment_get_for_user
 
 # What looks like a record number (letters then digits) but is unknown answers "not found";
@@ -27,16 +28,17 @@ NUMBER_LIKE = re.compile(r"^[A-Za-z]{2,8}\s*\d{1,12}$")
 @login_required
 def record_detail(request, number):
     """The page of the record with this number (any spelling `parse_number` accepts), drawn by its kind's
-    `page`; 404 for an unknown prefix, a kind without a page, or a record the user may not see."""
+    `page`, or the kernel's (`pages.record_page_default`) for a kind with a policy but no page of its own;
+    404 for an unknown prefix, a kind with neither, or a record the user may not see."""
     parsed = parse_number(number)
-    if parsed is None or parsed[0].page is None:
+    if parsed is None or (parsed[0].page is None and parsed[0].policy is None):
         raise Http404()
     kind, canonical = parsed
     try:
         record = kind.get_for_user(user=request.user, number=canonical)
     except NotFound:
         raise Http404() from None
-    return kind.page(request, record)
+    return (kind.page or record_page_default)(request, record)
 
 
 def _list_url(words: str = "") -> str:

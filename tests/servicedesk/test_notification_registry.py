@@ -319,7 +319,7 @@ def _kind(**overrides):
             "label": _("Gadget"),
             "model": "incidents.Incident",
             "get_for_user": _no_record,
-            "url_name": "incidents:detail",
+            "url_name": "record",
             **overrides,
         }
     )
