@@ -12,6 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.approvals.selectors import approval_pending
+
 NEW = "new"
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
@@ -70,9 +72,15 @@ def is_agent(user) -> bool:
     return is_person(user) and user.is_agent and user.has_perm(WORK_PERMISSION)
 
 
+def awaiting_approval(record) -> bool:
+    """Does the record wait for an approval (servicedesk.approvals) before it is worked?"""
+    return record.pk is not None and approval_pending(record)
+
+
 def can_work(record, user) -> bool:
-    """Agents work records: assign, start, hold, resume, add work notes."""
-    return is_agent(user)
+    """Agents work records: assign, start, hold, resume, add work notes. A record awaiting approval is
+    not worked (assigned or started) until approved."""
+    return is_agent(user) and not awaiting_approval(record)
 
 
 def can_resolve(record, user) -> bool:

@@ -36,6 +36,9 @@ class RecordKind:
     sla: Any = None
     # (user, record) -> bool: may the user read internal work notes (notifications ask; default: agents)
     can_see_internal: Callable[[Any, Any], bool] | None = None
+    # (approval request, actor) -> None: an approval request on a record of this kind settled (approved,
+    # rejected or expired); the owning app decides what happens to its record (servicedesk.approvals)
+    on_approval: Callable[[Any, Any], None] | None = None
 
     def model_class(self):
         return apps.get_model(self.model)

@@ -19,6 +19,7 @@ from servicedesk.api.base import GenericViewSet
 from servicedesk.api.conditional import expected_version, not_modified, with_etag
 from servicedesk.api.schema import error_responses_for
 from servicedesk.api.sla import SLAClockLedgerSerializer
+from servicedesk.approvals.api import RecordApprovalsMixin
 from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import parse_number
 from servicedesk.models import TimelineEntry
@@ -68,6 +69,7 @@ _DETAIL_SCHEMAS = {
 
 class RecordViewSet(
     RecordActionsMixin,
+    RecordApprovalsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     GenericViewSet,

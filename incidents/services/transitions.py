@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
+from servicedesk.approvals.services import approvals_cancel_for_record
 from servicedesk.errors import Conflict, InvalidTransition, PermissionDenied
 from servicedesk.models import TimelineEntry, User
 from servicedesk.services import audit_record
@@ -101,6 +102,11 @@ def _fire(*, record: Incident, actor, to: str, inputs: dict) -> Incident:
     t = _find(record, to, actor)
     name = t.name
     method = getattr(record, name)
+    if name in ("assign", "start") and wf.awaiting_approval(record):
+        raise Conflict(
+            _("This request is awaiting approval; it is worked once it is approved."),
+            code="awaiting_approval",
+        )
     if actor is not SYSTEM and not has_transition_perm(method, actor):
         if name == "reopen" and wf.is_requester(record, actor):
             raise Conflict(
@@ -190,6 +196,13 @@ def _fire(*, record: Incident, actor, to: str, inputs: dict) -> Incident:
     )
     audit_record(actor=actor, action=f"incident.{name}", target=record, data=data)
     incident_event(record=record, event=wf.TRANSITION_EVENTS[name], actor=actor, data=data)
+    if name in ("resolve", "cancel", "close", "close_as_duplicate"):
+        # Nothing is left to approve: the record no longer waits.
+        approvals_cancel_for_record(
+            record=record,
+            reason=_("%(number)s is %(status)s.")
+            % {"number": record.number, "status": record.get_status_display().lower()},
+        )
     if name == "resolve":
         _resolve_children(record, actor)
     return record

@@ -16,6 +16,9 @@ class NotificationEvent(models.TextChoices):
     SLA_WARNING = "sla_warning", _("A record is close to its SLA target")
     SLA_BREACHED = "sla_breached", _("A record breached its SLA target")
     ESCALATED = "escalated", _("A record was escalated to me")
+    APPROVAL_REQUESTED = "approval_requested", _("My approval is asked for")
+    APPROVAL_REMINDER = "approval_reminder", _("An approval I was asked for is still waiting")
+    APPROVAL_DECIDED = "approval_decided", _("An approval I asked for was decided")
 
 
 def _languages():

@@ -60,6 +60,12 @@ AGENT_EVENTS = (
     NotificationEvent.SLA_BREACHED,
     NotificationEvent.ESCALATED,
 )
+# Anyone may be an approver, or ask for an approval (servicedesk.approvals).
+APPROVAL_EVENTS = (
+    NotificationEvent.APPROVAL_REQUESTED,
+    NotificationEvent.APPROVAL_REMINDER,
+    NotificationEvent.APPROVAL_DECIDED,
+)
 
 # The variables every template may use (shown to administrators next to the template fields).
 CONTEXT_VARIABLES = {
@@ -77,6 +83,9 @@ CONTEXT_VARIABLES = {
     "reason": _("the reason given with the change (hold, reopen, resolution)"),
     "resolution": _("the resolution notes"),
     "target, due_at": _("SLA events: the target at risk and when it is due"),
+    "data.approval_url, data.approval_title, data.outcome": _(
+        "approval events: the approver's own link to the decision page, the approval, how it was decided"
+    ),
     "auto_close_days": _("days after which a resolved record closes by itself"),
     "data": _("the event's details"),
     "site_name": _("the desk's name"),
@@ -98,7 +107,7 @@ def template_check(source: str) -> None:
 
 def notification_events_for(user: User) -> list[str]:
     """The events that can concern `user`: the requester's, plus the agent's for agents."""
-    events = list(REQUESTER_EVENTS)
+    events = [*REQUESTER_EVENTS, *APPROVAL_EVENTS]
     if user.is_agent:
         events += AGENT_EVENTS
     return [event for event in NotificationEvent.values if event in events]
