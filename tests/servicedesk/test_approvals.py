@@ -118,7 +118,8 @@ def test_any_one_approval_approves_and_calls_back_the_kind(record, people, settl
     assert _status(approval) == "approved"
     assert settled == [("approved", people[1])]
     approval.refresh_from_db()
-    assert approval.settled_at is not None and approval.next_check_at is None
+    assert approval.settled_at is not None
+    assert approval.next_check_at is None
 
 
 def test_any_is_rejected_only_when_everyone_rejected(record, people):
@@ -191,7 +192,8 @@ def test_any_active_member_decides_for_a_group_once(record, people):
 
     assert _status(approval) == "approved"
     decision = ApprovalDecision.objects.get(request=approval)
-    assert decision.group == cab and decision.on_behalf_of is None
+    assert decision.group == cab
+    assert decision.on_behalf_of is None
 
 
 def test_a_group_that_has_decided_takes_no_second_answer(record, people):
@@ -332,19 +334,23 @@ def test_each_step_is_on_the_records_timeline_and_in_the_audit(record, people):
 
 
 def test_the_guard_holds_the_record_while_an_approval_is_pending(record, people):
-    assert approval_settled(record) and not is_approved(record)
+    assert approval_settled(record)
+    assert not is_approved(record)
     approval = _open(record, people[:1])
-    assert approval_pending(record) and not approval_settled(record)
+    assert approval_pending(record)
+    assert not approval_settled(record)
 
     approval_decide(approval=approval, actor=people[0], decision=APPROVE)
 
-    assert approval_settled(record) and is_approved(record)
+    assert approval_settled(record)
+    assert is_approved(record)
 
 
 def test_an_approval_after_the_fact_flags_the_record_without_holding_it(record, people):
     approval = _open(record, people[:1], after_the_fact=True)
 
-    assert approval.is_pending and approval_settled(record)
+    assert approval.is_pending
+    assert approval_settled(record)
     assert approvals_for_record(record=record)[0].after_the_fact
 
 
