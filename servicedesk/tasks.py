@@ -84,6 +84,6 @@ def sla_sweep_task() -> int:
 @shared_task(name="servicedesk.approvals_sweep")
 def approvals_sweep_task() -> int:
     """Remind the approvers of requests pending too long; expire those past their due time (beat)."""
-    from .approvals.services import approvals_sweep
+    from .approvals.sweep import approvals_sweep
 
     return approvals_sweep()

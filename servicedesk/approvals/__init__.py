@@ -1,6 +1,6 @@
 """Approvals, one kernel service for every record kind (DESIGN.md §3).
 
-- `services`: open, decide, cancel, delegate, and the sweep (reminders, expiry);
+- `services`: open, decide, cancel, delegate; `sweep`: reminders and expiry;
 - `selectors`: the requests on a record, the pending ones a person may decide, and the guard
   (`approval_pending`, `approval_settled`, `is_approved`) a transition table asks;
 - `outcome`: how a rule counts votes (pure);

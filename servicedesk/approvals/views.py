@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from servicedesk.errors import Conflict, NotFound
@@ -44,8 +45,6 @@ def _record_link(user, record) -> str:
         kind.get_for_user(user=user, number=record.number)
     except (LookupError, NotFound):
         return ""
-    from django.urls import reverse
-
     return reverse(kind.url_name, args=[record.number])
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Incident, RequestType
 from servicedesk import roles
-from servicedesk.approvals.services import approval_decide, approvals_sweep
+from servicedesk.approvals.services import approval_decide
+from servicedesk.approvals.sweep import approvals_sweep
 from servicedesk.errors import Conflict
 from servicedesk.models import ApprovalRequest, OutboxMessage, TimelineEntry
 

@@ -26,8 +26,8 @@ from servicedesk.approvals.services import (
     approval_delegate,
     approval_request_open,
     approvals_cancel_for_record,
-    approvals_sweep,
 )
+from servicedesk.approvals.sweep import approvals_sweep
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.models import (
     ApprovalDecision,
