@@ -50,7 +50,17 @@ class RequestTypeAdmin(AuditedAdmin):
     list_filter = ["is_active", "urgency", ("service", admin.RelatedOnlyFieldListFilter), "support_group"]
     list_select_related = ["service", "support_group"]
     search_fields = ["name", "description", "service__name"]
-    fields = ["name", "service", "description", "support_group", "urgency", "is_active"]
+    fields = [
+        "name",
+        "service",
+        "description",
+        "support_group",
+        "urgency",
+        "is_active",
+        "approval",
+        "approval_group",
+        "approval_rule",
+    ]
 
 
 class TimelineInline(GenericTabularInline):

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.models import Impact, Ticket, Urgency
+from servicedesk.models import ApprovalRequest, Impact, Ticket, Urgency
 from servicedesk.records.fields import StatusField
 
 from . import workflow as wf
@@ -46,7 +46,15 @@ class Category(models.Model):
 
 
 class RequestType(models.Model):
-    """Something a requester may ask for from a business service: an account, a laptop, access."""
+    """Something a requester may ask for from a business service: an account, a laptop, access.
+
+    A type may need approval before the request is worked: by the requester's manager, or by a group.
+    """
+
+    class Approval(models.TextChoices):
+        NONE = "none", _("No approval")
+        MANAGER = "manager", _("The requester's manager")
+        GROUP = "group", _("An approver group")
 
     name = models.CharField(_("name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
@@ -75,6 +83,29 @@ class RequestType(models.Model):
         default=False,
         help_text=_("Requests that arrive at a request mailbox get this type; an agent can change it."),
     )
+    approval = models.CharField(
+        _("approval"),
+        max_length=10,
+        choices=Approval.choices,
+        default=Approval.NONE,
+        help_text=_("Who approves a request of this type before it is worked."),
+    )
+    approval_group = models.ForeignKey(
+        "servicedesk.SupportGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approver group"),
+        help_text=_("Approves requests of this type (and those of requesters without a manager)."),
+    )
+    approval_rule = models.CharField(
+        _("approval rule"),
+        max_length=10,
+        choices=ApprovalRequest.Rule.choices,
+        default=ApprovalRequest.Rule.ANY,
+        help_text=_("With a group: any member decides for it; the rule counts the group as one vote."),
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -86,6 +117,15 @@ class RequestType(models.Model):
                 fields=["is_email_default"],
                 condition=Q(is_email_default=True),
                 name="incidents_requesttype_one_email_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval__in=["none", "manager", "group"]),
+                name="incidents_requesttype_approval_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(approval="group") | Q(approval_group__isnull=False),
+                name="incidents_requesttype_approval_group_named",
+                violation_error_message=_("Name the approver group."),
             ),
         ]
 

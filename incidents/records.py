@@ -41,6 +41,27 @@ def _merged_into(*, user, record_id):
     return IncidentPolicy.visible_to(user).filter(duplicates__pk=record_id).first()
 
 
+def _on_approval(approval, actor) -> None:
+    """An approval on a request settled: a rejected or expired one cancels the request (as the system),
+    with the rejection's comment as the reason; an approved one lets it be worked (the guard lifts)."""
+    from servicedesk.models import ApprovalRequest
+
+    from . import workflow as wf
+    from .models import Incident
+    from .services import incident_transition
+
+    if approval.status not in (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED):
+        return
+    record = Incident.objects.get(pk=approval.object_id)
+    if record.status not in wf.OPEN_STATUSES:
+        return
+    if approval.status == ApprovalRequest.Status.REJECTED:
+        reason = _("Not approved: %(comment)s") % {"comment": approval.outcome_note}
+    else:
+        reason = _("Not approved in time.")
+    incident_transition(record=record, actor=None, to=wf.CANCELLED, reason=str(reason))
+
+
 def _represent(record) -> dict:
     """The record as `GET /api/v1/incidents/{number}/` shows it, less what depends on who asks."""
     from .api.serializers import IncidentDetailSerializer
@@ -69,6 +90,7 @@ INCIDENT_KIND = RecordKind(
     list_url=_queue_url,
     entry_host=_merged_into,
     notifications=NOTIFICATION_RULES,
+    on_approval=_on_approval,
 )
 REQUEST_KIND = RecordKind(
     code="request",
@@ -89,5 +111,6 @@ REQUEST_KIND = RecordKind(
     list_url=_queue_url,
     entry_host=_merged_into,
     notifications=NOTIFICATION_RULES,
+    on_approval=_on_approval,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}

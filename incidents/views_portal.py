@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from servicedesk.approvals.selectors import record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.kinds import parse_number
@@ -224,6 +225,7 @@ def _record_context(request, record: Incident, **forms) -> dict:
         "cancel_form": ReasonForm(prefix="cancel", initial=_version_initial(record)),
         "rate_form": RateForm(prefix="rate"),
     }
+    context.update(record_approval_context(record))
     context.update(forms)
     return context
 

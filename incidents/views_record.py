@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cmdb.impact import SERVICE_CLASS_PATH, ci_impact
 from cmdb.permissions import CMDBPolicy
+from servicedesk.approvals.selectors import record_approval_context
 from servicedesk.errors import ApplicationError, InvalidTransition, NotFound
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
@@ -129,6 +130,7 @@ def _context(request, record, **extra) -> dict:
         "more_cis": more_cis,
         "version_oob": False,
     }
+    context.update(record_approval_context(record))
     context.update(extra)
     return context
 

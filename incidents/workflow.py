@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.approvals.selectors import approval_pending
 from servicedesk.errors import Conflict
 from servicedesk.records.policy import is_agent_of, is_person
 from servicedesk.records.transitions import input_choice, input_flag
@@ -43,9 +44,24 @@ def is_agent(user) -> bool:
     return is_agent_of(user, WORK_PERMISSION)
 
 
+def awaiting_approval(record) -> bool:
+    """Does the record wait for an approval (servicedesk.approvals) before it is worked?"""
+    return record.pk is not None and approval_pending(record)
+
+
 def can_work(record, user) -> bool:
     """Agents work records: assign, start, hold, resume, add work notes."""
     return is_agent(user)
+
+
+def approval_guard(record):
+    """A request awaiting approval is not taken on (assigned or started) until it is approved."""
+    if awaiting_approval(record):
+        return Conflict(
+            gettext_now("This request is awaiting approval; it is worked once it is approved."),
+            code="awaiting_approval",
+        )
+    return None
 
 
 def can_resolve(record, user) -> bool:
@@ -134,10 +150,17 @@ def _resolve(f: Firing) -> None:
     _answered(f)
 
 
-def _resolve_children(f: Firing) -> None:
-    from .services.transitions import resolve_children
+def _after_resolve(f: Firing) -> None:
+    from .services.transitions import approvals_settle, resolve_children
 
+    approvals_settle(f.record)
     resolve_children(f.record)
+
+
+def _settle_approvals(f: Firing) -> None:
+    from .services.transitions import approvals_settle
+
+    approvals_settle(f.record)
 
 
 def _reopen(f: Firing) -> None:
@@ -171,11 +194,19 @@ WORKFLOW = Workflow(
             _("Assign"),
             can_work,
             requires=("assignee",),
+            guard=approval_guard,
             effect=_assign,
             event="assigned",
         ),
         Transition(
-            "start", (NEW, ASSIGNED), IN_PROGRESS, _("Start work"), can_work, effect=_start, event="started"
+            "start",
+            (NEW, ASSIGNED),
+            IN_PROGRESS,
+            _("Start work"),
+            can_work,
+            guard=approval_guard,
+            effect=_start,
+            event="started",
         ),
         Transition(
             "hold",
@@ -198,7 +229,7 @@ WORKFLOW = Workflow(
             requires=("resolution_code", "resolution_notes"),
             accepts=("first_contact_resolution",),
             effect=_resolve,
-            after=_resolve_children,
+            after=_after_resolve,
             event="resolved",
         ),
         Transition(
@@ -220,6 +251,7 @@ WORKFLOW = Workflow(
             can_close,
             accepts=("csat_score", "csat_comment"),
             effect=_close,
+            after=_settle_approvals,
             event="closed",
         ),
         Transition(
@@ -230,6 +262,7 @@ WORKFLOW = Workflow(
             can_cancel,
             requires=("reason",),
             effect=_cancel,
+            after=_settle_approvals,
             event="cancelled",
         ),
         # Fired by services that record the change themselves (routing, merging), never by a person.

@@ -13,6 +13,7 @@ from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
 from servicedesk.api.idempotency import IdempotentPostMixin
+from servicedesk.approvals import api as servicedesk_approvals
 from servicedesk.kinds import record_kinds
 
 
@@ -28,6 +29,7 @@ router.register("users", servicedesk_views.UserViewSet, basename="user")
 router.register("organisations", servicedesk_views.OrganisationViewSet, basename="organisation")
 router.register("support-groups", servicedesk_views.SupportGroupViewSet, basename="support-group")
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
+router.register("approvals", servicedesk_approvals.ApprovalViewSet, basename="approval")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")
 router.register("sla-policies", servicedesk_sla.SLAPolicyViewSet, basename="sla-policy")

@@ -101,10 +101,13 @@ class UserAdmin(AuditedAdmin, MergingAdmin, BaseUserAdmin):
     list_select_related = ["organisation"]
     search_fields = ["username", "full_name", "email"]
     ordering = ["username"]
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "manager"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        (_("Person"), {"fields": ["full_name", "email", "phone", "organisation", "language", "time_zone"]}),
+        (
+            _("Person"),
+            {"fields": ["full_name", "email", "phone", "organisation", "manager", "language", "time_zone"]},
+        ),
         (
             _("Roles and permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

@@ -11,6 +11,7 @@ class ServicedeskConfig(AppConfig):
 
         from . import receivers  # noqa: F401
         from .api import schema, strict  # noqa: F401
+        from .approvals.events import register_approval_events
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .menus import register_foundation_menu
         from .notifications.standard import register_standard_events
@@ -22,4 +23,5 @@ class ServicedeskConfig(AppConfig):
         register_foundation_menu()
         register_foundation_renderers()
         register_standard_events()
+        register_approval_events()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")

@@ -64,6 +64,10 @@ class RecordKind:
     # which of its events e-mail whom (servicedesk.notifications.registry.NotificationRule), in order
     notifications: tuple = ()
 
+    # (approval request, actor) -> None: an approval request on a record of this kind settled (approved,
+    # rejected or expired); the owning app decides what happens to its record (servicedesk.approvals)
+    on_approval: Callable[[Any, Any], None] | None = None
+
     def __post_init__(self):
         # A kind with a policy answers these questions from it unless it says otherwise.
         if self.policy is not None:

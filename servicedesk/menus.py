@@ -139,6 +139,16 @@ def register_foundation_menu() -> None:
         MenuItem(WORKSPACE, "api", _("API"), "api-docs", "braces", order=800),
         MenuItem(WORKSPACE, "jump", template="includes/_jump_box.html", visible=may_work_any_kind, order=900),
         MenuItem(PORTAL, "home", _("Self-service portal"), "home", "house", order=100, testid="nav-portal"),
+        # Anyone may be asked to approve (servicedesk.approvals).
+        MenuItem(
+            USER,
+            "approvals",
+            _("My approvals"),
+            "approval_list",
+            "check2-square",
+            order=100,
+            testid="nav-approvals",
+        ),
     ]
     for area in (WORKSPACE, PORTAL):
         items.append(

@@ -79,3 +79,11 @@ def sla_sweep_task() -> int:
     from .sla.sweep import sla_sweep
 
     return sla_sweep()
+
+
+@shared_task(name="servicedesk.approvals_sweep")
+def approvals_sweep_task() -> int:
+    """Remind the approvers of requests pending too long; expire those past their due time (beat)."""
+    from .approvals.sweep import approvals_sweep
+
+    return approvals_sweep()

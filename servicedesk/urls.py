@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views, views_notifications
+from .approvals import views as approval_views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -27,4 +28,7 @@ urlpatterns = [
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views.language_set, name="language_set"),
     path("", include("servicedesk.records.urls")),
+    path("approvals/", approval_views.approval_list, name="approval_list"),
+    path("approvals/<int:pk>/", approval_views.approval_detail, name="approval_detail"),
+    path("approvals/link/<str:token>/", approval_views.approval_link, name="approval_link"),
 ]

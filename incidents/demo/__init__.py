@@ -27,7 +27,7 @@ from .desk import (
     Desk,
     random_record,
 )
-from .extras import seed_email_reply, seed_saved_views
+from .extras import seed_approvals, seed_email_reply, seed_saved_views
 from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
@@ -45,10 +45,11 @@ def seed_incidents_demo(stdout) -> None:
     made = _seed_records(stdout)
     views = seed_saved_views()
     replied = seed_email_reply(MARKER)
+    asked = seed_approvals()
     stdout.write(
         f"Incidents demo ready ({new_categories} new categories, {new_types} new request types, "
         f"{made} new incidents and requests, {views} new saved views"
-        f"{', a reply by e-mail' if replied else ''})."
+        f"{', a reply by e-mail' if replied else ''}{', a request awaiting approval' if asked else ''})."
     )
 
 

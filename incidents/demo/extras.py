@@ -58,3 +58,47 @@ def seed_email_reply(marker_title: str) -> bool:
     message.add_attachment(REPLY_LOG.encode(), maintype="text", subtype="plain", filename="dock.log")
     email_ingest(raw=message.as_bytes(), mailbox=mailbox)
     return True
+
+
+APPROVAL_TYPE = "Paid software licence"
+APPROVAL_TITLE = "A licence for the diagram editor"
+
+
+def seed_approvals() -> bool:
+    """A request type that needs the requester's manager's approval (the desk's group approves for people
+    without a manager), Alice's manager (Carol), and Alice's request of that type waiting for Carol's
+    decision, once. Returns whether the request was made now."""
+    from cmdb.selectors import business_service_list
+    from servicedesk.models import SupportGroup
+
+    from ..models import RequestType
+    from ..services import incident_create
+
+    service = business_service_list().filter(name="Service desk").first()
+    desk = SupportGroup.objects.filter(name="Service Desk", is_active=True).first()
+    alice = User.objects.filter(username="alice").first()
+    carol = User.objects.filter(username="carol").first()
+    if None in (service, desk, alice, carol):
+        return False
+    request_type, _created = RequestType.objects.get_or_create(
+        service=service,
+        name=APPROVAL_TYPE,
+        defaults={
+            "description": "Software that is not on the approved list; your manager approves the cost.",
+            "support_group": desk,
+            "approval": RequestType.Approval.MANAGER,
+            "approval_group": desk,
+        },
+    )
+    User.objects.filter(pk=alice.pk, manager__isnull=True).update(manager=carol)
+    if Incident.objects.filter(requester=alice, title=APPROVAL_TITLE).exists():
+        return False
+    alice.refresh_from_db()
+    incident_create(
+        actor=alice,
+        kind="request",
+        title=APPROVAL_TITLE,
+        description="For the network diagrams of the new office.",
+        request_type=request_type,
+    )
+    return True

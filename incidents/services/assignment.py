@@ -1,5 +1,6 @@
 """Routing a record: its support group and its assignee."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -31,7 +32,7 @@ def incident_assign(
     A new record with an assignee becomes assigned; an assigned record that loses its assignee goes back
     to the queue (new). Moving to another group drops an assignee who is not its member. Raises
     PermissionDenied for non-agents or final records, ValidationError for a non-agent assignee or one
-    outside the group, StaleWrite for an out-of-date `expected_version`.
+    outside the group or for a record awaiting approval, StaleWrite for an out-of-date `expected_version`.
     """
     with transaction.atomic():
         record = record_lock(record, expected_version=expected_version)
@@ -51,6 +52,10 @@ def incident_assign(
             person = None
         if person is not None:
             validate_agent(person, group=group)
+            if record.assignee_id is None and wf.awaiting_approval(record):
+                raise ValidationError(
+                    {"assignee": _("This request is awaiting approval; it is assigned once it is approved.")}
+                )
         if person != record.assignee:
             changes["assignee"] = person
         status_before = record.status

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from cmdb.models import ConfigurationItem
 from cmdb.selectors import business_service_list
+from servicedesk.approvals.services import approval_request_open
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
 from servicedesk.records.services import record_lock, record_note_changes, record_save, related_labels
@@ -87,6 +88,29 @@ def _validate_cis(cis) -> list[ConfigurationItem]:
     return cis
 
 
+def _approvers(*, request_type, requester, assignee) -> dict | None:
+    """Who approves a request of `request_type` for `requester` (approvers / groups), None when the type
+    needs no approval. The requester's manager, else the type's approver group; a type that needs approval
+    refuses an assignee at filing (it is worked once approved)."""
+    if request_type is None or request_type.approval == RequestType.Approval.NONE:
+        return None
+    if assignee is not None:
+        raise ValidationError({"assignee": _("This request is assigned once it is approved.")})
+    manager = requester.manager if request_type.approval == RequestType.Approval.MANAGER else None
+    if manager is not None and manager.is_active and manager.pk != requester.pk:
+        return {"approvers": [manager]}
+    if request_type.approval_group is not None:
+        return {"groups": [request_type.approval_group]}
+    raise ValidationError(
+        {
+            "request_type": _(
+                "This request needs the approval of your manager, and none is recorded for you. Please ask "
+                "the service desk."
+            )
+        }
+    )
+
+
 @transaction.atomic
 def incident_create(
     *,
@@ -145,6 +169,7 @@ def incident_create(
     urgency = _matrix_value(urgency, Urgency, "urgency")
     group = support_group or default_group(request_type=request_type, service=service)
     validate_agent(assignee, group=group)
+    approvers = _approvers(request_type=request_type, requester=requester, assignee=assignee)
     record = Incident(
         number=number_allocate(prefix=PREFIXES[kind])[0],
         kind=kind,
@@ -176,6 +201,16 @@ def incident_create(
     incident_event(
         record=record, event="created", actor=actor, data={**data, "assignee": getattr(assignee, "pk", None)}
     )
+    if approvers is not None:
+        approval_request_open(
+            record=record,
+            actor=actor,
+            rule=request_type.approval_rule,
+            reason=_("%(type)s, asked for by %(name)s.") % {"type": request_type.name, "name": requester},
+            title=_("Approval of %(number)s: %(type)s")
+            % {"number": record.number, "type": request_type.name},
+            **approvers,
+        )
     if assignee is not None:
         transition_fire(record=record, actor=actor, to=wf.ASSIGNED, inputs={"assignee": assignee})
     return record

@@ -17,6 +17,7 @@ from .. import workflow as wf
 from ..models import Incident
 from ..permissions import IncidentPolicy
 from .events import incident_event
+from .transitions import approvals_settle
 
 
 def _lock_pair(first: Incident, second: Incident) -> tuple[Incident, Incident]:
@@ -126,6 +127,7 @@ def incident_merge(*, duplicate: Incident, target: Incident, actor: User) -> Inc
         )
         record_save(target, [])
         sla_sync(record=duplicate)  # a duplicate's clocks are cancelled: the target carries the work
+        approvals_settle(duplicate)
         timeline_add(
             record=duplicate,
             kind=TimelineEntry.Kind.TRANSITION,

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.approvals.services import approvals_cancel_for_record
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.models import User
 from servicedesk.records.services import record_lock, record_save
@@ -44,6 +45,15 @@ def apply_rating(record: Incident, score, comment: str, now) -> None:
     record.csat_score = score
     record.csat_comment = comment.strip()
     record.rated_at = now
+
+
+def approvals_settle(record: Incident) -> None:
+    """Nothing is left to approve once a record is resolved, closed or cancelled: it no longer waits."""
+    approvals_cancel_for_record(
+        record=record,
+        reason=_("%(number)s is %(status)s.")
+        % {"number": record.number, "status": record.get_status_display().lower()},
+    )
 
 
 def resolve_children(parent: Incident) -> None:

@@ -271,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cmdb.imports_resume",
         "schedule": timedelta(minutes=1),
     },
+    # Approvals pending past their reminder time or their due time: remind the approvers, or expire them.
+    "servicedesk.approvals_sweep": {
+        "task": "servicedesk.approvals_sweep",
+        "schedule": timedelta(seconds=env.int("ITSM_APPROVAL_SWEEP_SECONDS", default=300)),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",
@@ -414,3 +419,9 @@ ITSM_IMAP_TIMEOUT_SECONDS = env.float("ITSM_IMAP_TIMEOUT_SECONDS", default=30.0)
 # SLA sweep: clocks checked per transaction, and the seconds one beat run may spend before the next.
 ITSM_SLA_SWEEP_BATCH = env.int("ITSM_SLA_SWEEP_BATCH", default=200)
 ITSM_SLA_SWEEP_TIME_BUDGET = env.float("ITSM_SLA_SWEEP_TIME_BUDGET", default=25.0)
+# Approvals: the approvers of a pending request are reminded every this many hours, this many times at
+# most; the signed link in the e-mails lasts this many days; the sweep takes this many requests at a time.
+ITSM_APPROVAL_REMINDER_HOURS = env.int("ITSM_APPROVAL_REMINDER_HOURS", default=24)
+ITSM_APPROVAL_MAX_REMINDERS = env.int("ITSM_APPROVAL_MAX_REMINDERS", default=3)
+ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=14)
+ITSM_APPROVAL_SWEEP_BATCH = env.int("ITSM_APPROVAL_SWEEP_BATCH", default=200)

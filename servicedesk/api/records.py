@@ -2,11 +2,11 @@
 
 `RecordViewSet` lists the kind's records (its filters, cursor pagination, SLA clocks for agents), answers
 one by number with its ETag and the transitions the caller may fire, and serves `comments`, `timeline`,
-`attachments` (and one file), `transitions` and `sla`. A kind names its `kind` (the `RecordKind` code), its
-serializers and filters, and overrides a hook where it has rules of its own (its create and update, a
-timeline that folds in merged records). Every route first fetches the record through `get_object()` (404
-for what the caller may not see); writes honour If-Match and answer with the ETag; every POST honours
-`Idempotency-Key` (`servicedesk.api.base`).
+`attachments` (and one file), `transitions`, `approvals` and `sla`. A kind names its `kind` (the
+`RecordKind` code), its serializers and filters, and overrides a hook where it has rules of its own (its
+create and update, a timeline that folds in merged records). Every route first fetches the record through
+`get_object()` (404 for what the caller may not see); writes honour If-Match and answer with the ETag;
+every POST honours `Idempotency-Key` (`servicedesk.api.base`).
 """
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from rest_framework import mixins, parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from servicedesk.approvals.api import RecordApprovalsMixin
 from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import kind_of, parse_number, record_kind
 from servicedesk.models import Attachment, TimelineEntry
@@ -86,7 +87,7 @@ def record_writes(summary, request, responses=None):
     )
 
 
-class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class RecordViewSet(RecordApprovalsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Records of one kind; see the module's description for what a kind declares."""
 
     kind: str = ""  # the RecordKind code, also the route's basename

@@ -1,3 +1,4 @@
+from .approvals import ApprovalDecision, ApprovalDelegation, ApprovalRequest
 from .audit import AuditEvent
 from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInterval
 from .mail import InboundEmail, Mailbox
@@ -35,6 +36,9 @@ __all__ = [
     "ESCALATION_ACTIONS",
     "METRICS",
     "ApiToken",
+    "ApprovalDecision",
+    "ApprovalDelegation",
+    "ApprovalRequest",
     "Attachment",
     "AuditEvent",
     "BusinessCalendar",

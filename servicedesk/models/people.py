@@ -82,6 +82,18 @@ class User(Revisioned, AbstractUser):
         help_text=_("Empty: the site's time zone."),
     )
 
+    manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("manager"),
+        help_text=_(
+            "Approves what this person requests where a request type asks for the manager's approval."
+        ),
+    )
+
     REQUIRED_FIELDS = ["email"]
     objects = UserManager()
 

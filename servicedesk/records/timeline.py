@@ -46,6 +46,7 @@ def timeline_renderer(entry, record=None) -> str:
 
 SLA_EVENTS = ("sla_warning", "sla_breached", "sla_escalated")
 EMAIL_EVENTS = ("email_attachments_refused", "email_unverified_sender")
+APPROVAL_EVENTS = ("approval_requested", "approval_decided", "approval_settled")
 
 
 def register_foundation_renderers() -> None:
@@ -59,3 +60,5 @@ def register_foundation_renderers() -> None:
         register_timeline_renderer("system", f"{folder}/sla.html", data_type=event)
     for event in EMAIL_EVENTS:
         register_timeline_renderer("system", f"{folder}/email.html", data_type=event)
+    for event in APPROVAL_EVENTS:
+        register_timeline_renderer("system", f"{folder}/approval.html", data_type=event)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from servicedesk.errors import InvalidTransition
+from servicedesk.errors import ApplicationError, InvalidTransition
 
 from .fields import status_write
 
@@ -54,10 +54,11 @@ class Transition:
     """One row of a kind's transition table.
 
     `permission(record, user)` says who may fire it; `guard(record)` what must be true of the record (it
-    answers None, or why not); `requires` and `accepts` name the inputs the person gives; `effect(firing)`
-    applies them to the record before it is saved, `after(firing)` runs once it is recorded (children
-    following their parent). `refusal(record, user)` may give a clearer error than "you may not" (a
-    requester's reopen after the window). `internal` transitions are fired by services, never listed.
+    answers None, or why not: a message for a 409 `invalid_transition`, or an error of its own);
+    `requires` and `accepts` name the inputs the person gives; `effect(firing)` applies them to the record
+    before it is saved, `after(firing)` runs once it is recorded (children following their parent).
+    `refusal(record, user)` may give a clearer error than "you may not" (a requester's reopen after the
+    window). `internal` transitions are fired by services, never listed.
     """
 
     name: str
@@ -132,6 +133,9 @@ class Workflow:
             if t.internal or status not in t.sources or t.target != to:
                 continue
             reason = t.blocked(record)
+            if isinstance(reason, ApplicationError):  # the guard's own refusal, with its own code
+                reason.extra.setdefault("allowed", self.allowed_targets(record, user))
+                raise reason
             if reason is not None:
                 raise InvalidTransition(reason, extra={"allowed": self.allowed_targets(record, user)})
             return t

@@ -193,6 +193,17 @@ def test_a_subcategory_page_has_no_inline_and_offers_only_top_level_parents(admi
 
 
 def test_a_request_type_is_edited_in_the_admin_and_audited(admin_client, request_type, support_group):
+    refused = admin_client.post(
+        f"{ADMIN}/requesttype/{request_type.pk}/change/",
+        {
+            "name": "x",
+            "service": request_type.service_id,
+            "urgency": "2",
+            "approval": "group",
+            "approval_rule": "any",
+        },
+    )
+    assert "Name the approver group." in refused.content.decode()
     response = admin_client.post(
         f"{ADMIN}/requesttype/{request_type.pk}/change/",
         {
@@ -202,11 +213,15 @@ def test_a_request_type_is_edited_in_the_admin_and_audited(admin_client, request
             "support_group": support_group.pk,
             "urgency": "2",
             "is_active": "on",
+            "approval": "group",
+            "approval_group": support_group.pk,
+            "approval_rule": "any",
         },
     )
 
     assert response.status_code == 302
     request_type.refresh_from_db()
+    assert (request_type.approval, request_type.approval_group) == ("group", support_group)
     assert (request_type.name, request_type.support_group, request_type.urgency) == (
         "New shared mailbox",
         support_group,

@@ -57,13 +57,14 @@ def test_seed_demo_files_the_configured_number_of_records(db, settings):
 
     output = _seed_demo()
 
-    assert Incident.objects.count() == 300
+    assert Incident.objects.count() == 300 + 1  # and Alice's request awaiting approval
     assert "300 new incidents and requests" in output
+    assert "a request awaiting approval" in output
     assert Incident.objects.filter(requester__username="alice").count() >= 40
 
 
 def test_seed_demo_files_records_in_every_status_kind_priority_and_channel(seeded):
-    records = Incident.objects.all()
+    records = Incident.objects.exclude(title="A licence for the diagram editor")  # awaiting approval
 
     assert records.count() == 150
     by_status = dict(records.values_list("status").annotate(n=Count("id")))
@@ -182,7 +183,7 @@ def test_seed_demo_creates_the_catalogue(seeded):
     assert set(tops.values_list("name", flat=True)) == set(CATEGORIES)
     for top in tops:
         assert set(top.subcategories.values_list("name", flat=True)) == set(CATEGORIES[top.name])
-    assert request_types.count() == len(REQUEST_TYPES)
+    assert request_types.count() == len(REQUEST_TYPES) + 1  # and the one that needs approval
     assert {rt.name for rt in request_types} >= {
         "New laptop",
         "Software installation",
@@ -192,6 +193,17 @@ def test_seed_demo_creates_the_catalogue(seeded):
     }
     assert all(rt.service.ci_class.code == "business_service" for rt in request_types)
     assert RequestType.objects.get(name="New laptop").support_group.name == "Service Desk"
+
+
+def test_seed_demo_has_a_request_awaiting_the_managers_approval(seeded):
+    from servicedesk.approvals.selectors import approvals_pending_for_user
+    from servicedesk.models import User
+
+    carol = User.objects.get(username="carol")
+    [approval] = approvals_pending_for_user(user=carol)
+    record = Incident.objects.get(pk=approval.object_id)
+    assert (record.requester.username, record.status) == ("alice", "new")
+    assert record.request_type.approval == "manager"
 
 
 def test_running_seed_demo_twice_adds_nothing(seeded):

@@ -526,9 +526,9 @@ def test_the_record_page_queries_are_bounded(
         services.incident_comment(record=incident, actor=agent, body=text, is_public=False)
     client.force_login(agent)
     client.get(page(incident))
-    # A constant base (with the agent's own groups, for "Assign to me"), plus one impact statement a CI
-    # for the first ten CIs only.
-    with django_assert_max_num_queries(19 + min(cis, 10)):
+    # A constant base (with the agent's own groups, for "Assign to me"; the record's approvals, and whether
+    # one holds it, for "Assign" and "Start"), plus one impact statement a CI for the first ten CIs only.
+    with django_assert_max_num_queries(22 + min(cis, 10)):
         response = client.get(page(incident))
     assert response.content.decode().count('data-testid="affected-ci"') == min(cis, 10)
 

@@ -106,18 +106,23 @@ def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers
 
 @pytest.mark.parametrize("event", [event.code for event in STANDARD_EVENTS])
 def test_every_event_has_a_default_subject_text_and_html(record, agent, event):
-    [message] = send(event, record, [agent], data={"target": "Resolution", "due_at": "14:30"})
+    approval_url = "http://localhost:8000/approvals/link/token/"
+    [message] = send(
+        event, record, [agent], data={"target": "Resolution", "due_at": "14:30", "approval_url": approval_url}
+    )
+    # An approver need not see the record: the approval e-mails link to the approval's page instead.
+    link = approval_url if event in ("approval_requested", "approval_reminder") else LINK
 
     payload = message.payload
     assert payload["subject"].startswith("[INC0000001] ")
     assert "Printer on floor 3 jams" in payload["subject"]
     assert "\n" not in payload["subject"]
     assert "INC0000001" in payload["text"]
-    assert LINK in payload["text"]
+    assert link in payload["text"]
     assert "{%" not in payload["text"]
     assert "{{" not in payload["text"]
     assert payload["html"].startswith("<!DOCTYPE html>")
-    assert f'href="{LINK}"' in payload["html"]
+    assert f'href="{link}"' in payload["html"]
 
 
 def test_the_title_is_escaped_in_html_but_not_in_text(record, requester):
@@ -317,8 +322,19 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "waiting",
         "resolved",
         "closed",
+        "approval_requested",
+        "approval_reminder",
+        "approval_decided",
     ]
-    assert field.value() == ["created", "commented", "resolved", "closed"]
+    assert field.value() == [
+        "created",
+        "commented",
+        "resolved",
+        "closed",
+        "approval_requested",
+        "approval_reminder",
+        "approval_decided",
+    ]
     assert "A record I filed was resolved" in response.content.decode()
 
 
@@ -334,7 +350,10 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     NotificationOptOut.objects.create(user=requester, event=events.CREATED)
     client.force_login(requester)
 
-    response = client.post("/profile/notifications/", {"events": ["created", "commented", "waiting"]})
+    approvals = ["approval_requested", "approval_reminder", "approval_decided"]
+    response = client.post(
+        "/profile/notifications/", {"events": ["created", "commented", "waiting", *approvals]}
+    )
 
     assert response.status_code == 302
     assert response.url == "/profile/notifications/"

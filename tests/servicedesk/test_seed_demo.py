@@ -111,7 +111,8 @@ def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
     assert events.filter(action="organisation.created").count() == 3
     assert events.filter(action="support_group.created").count() == 4
     # The incidents demo acts as the demo people (requesters file, agents work), and so do heidi's
-    # baseline and import and bob's API token (only its owner creates a token); the rest is the system.
+    # baseline and import, bob's API token (only its owner creates a token) and the approval Alice's request
+    # asks of her manager; the rest is the system.
     by_people = events.exclude(action__startswith="incident.").exclude(actor=None)
     assert set(by_people.values_list("action", "actor__username")) == {
         ("baseline.created", "heidi"),
@@ -120,6 +121,7 @@ def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
         ("ci.updated", "heidi"),
         ("cmdb.import_finished", "heidi"),
         ("user.token_created", "bob"),
+        ("approval.requested", "alice"),
     }
 
 
