@@ -73,6 +73,7 @@ def seed_approvals() -> bool:
 
     from ..models import RequestType
     from ..services import incident_create
+    from .sla import policies_paused, rebuild_demo_clocks
 
     service = business_service_list().filter(name="Service desk").first()
     desk = SupportGroup.objects.filter(name="Service Desk", is_active=True).first()
@@ -94,11 +95,13 @@ def seed_approvals() -> bool:
     if Incident.objects.filter(requester=alice, title=APPROVAL_TITLE).exists():
         return False
     alice.refresh_from_db()
-    incident_create(
-        actor=alice,
-        kind="request",
-        title=APPROVAL_TITLE,
-        description="For the network diagrams of the new office.",
-        request_type=request_type,
-    )
+    with policies_paused():  # its clocks are replayed from its filing, as every demo record's
+        record = incident_create(
+            actor=alice,
+            kind="request",
+            title=APPROVAL_TITLE,
+            description="For the network diagrams of the new office.",
+            request_type=request_type,
+        )
+    rebuild_demo_clocks([record.pk])
     return True

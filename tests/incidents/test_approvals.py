@@ -182,7 +182,7 @@ def test_the_portal_and_the_workspace_show_that_it_awaits_approval(
     client, requester, boss, laptop, agent, django_assert_max_num_queries
 ):
     record = _file(requester, laptop)
-    page = reverse("incidents:detail", args=[record.number])
+    page = reverse("record", args=[record.number])
 
     client.force_login(requester)
     with django_assert_max_num_queries(40):

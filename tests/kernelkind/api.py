@@ -10,6 +10,8 @@ from .models import Chore
 
 
 class ChoreSerializer(serializers.ModelSerializer):
+    status = serializers.CharField()  # a plain string in outputs, as every kind's: one enum per input
+
     class Meta:
         model = Chore
         fields = ["number", "title", "status", "outcome", "checked", "created_at", "version"]

@@ -89,9 +89,16 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
     client.force_login(administrator)
     admin = _nav(client)
 
-    assert _testids(workspace) == ["nav-workspace", "nav-queue", "nav-new-record", "nav-cmdb"]
-    assert _testids(portal) == ["nav-portal", "nav-report", "nav-request"]
-    assert _testids(admin) == ["nav-workspace", "nav-queue", "nav-new-record", "nav-cmdb"]
+    # Everyone may be asked to approve: "My approvals" is in the user's menu.
+    assert _testids(workspace) == [
+        "nav-workspace",
+        "nav-queue",
+        "nav-new-record",
+        "nav-cmdb",
+        "nav-approvals",
+    ]
+    assert _testids(portal) == ["nav-portal", "nav-report", "nav-request", "nav-approvals"]
+    assert _testids(admin) == ["nav-workspace", "nav-queue", "nav-new-record", "nav-cmdb", "nav-approvals"]
     assert "bi-list-task" in workspace
     assert workspace.index(reverse("api-docs")) < workspace.index("data-jump-box")
     assert "Administration" not in workspace
@@ -109,7 +116,14 @@ def test_an_item_an_app_registers_appears_on_every_page(client, registry, reques
 
     nav = _nav(client)
 
-    assert _testids(nav) == ["nav-portal", "nav-report", "nav-knowledge", "nav-request", "nav-inbox"]
+    assert _testids(nav) == [
+        "nav-portal",
+        "nav-report",
+        "nav-knowledge",
+        "nav-request",
+        "nav-approvals",
+        "nav-inbox",
+    ]
     assert '<i class="bi bi-book" aria-hidden="true"></i> Knowledge' in nav
 
 

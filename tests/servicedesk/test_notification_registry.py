@@ -98,6 +98,7 @@ def send(event, record, recipients, actor=None, **context):
 
 
 def test_the_foundation_registers_its_ten_generic_events_in_order():
+    """And then the three of approvals, a foundation service too."""
     assert [event.code for event in notification_events()] == [
         "created",
         "assigned",
@@ -109,6 +110,9 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
         "sla_warning",
         "sla_breached",
         "escalated",
+        "approval_requested",
+        "approval_reminder",
+        "approval_decided",
     ]
     assert [event.code for event in notification_events(audience=REQUESTER)] == [
         "created",
@@ -116,6 +120,9 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
         "waiting",
         "resolved",
         "closed",
+        "approval_requested",
+        "approval_reminder",
+        "approval_decided",
     ]
     assert notification_event("resolved").template_names("text") == ["servicedesk/notifications/resolved.txt"]
 
@@ -216,7 +223,17 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
     assert sections == [
         (
             "About records I filed or follow",
-            ["created", "commented", "waiting", "resolved", "closed", "gadget_shipped"],
+            [
+                "created",
+                "commented",
+                "waiting",
+                "resolved",
+                "closed",
+                "approval_requested",
+                "approval_reminder",
+                "approval_decided",
+                "gadget_shipped",
+            ],
         ),
         (
             "About records I work on",

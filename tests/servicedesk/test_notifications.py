@@ -7,6 +7,7 @@ from django.db import transaction
 
 from incidents.services import incident_comment, incident_create
 from servicedesk import mailthreads, roles
+from servicedesk.approvals.events import APPROVAL_EVENTS
 from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTemplate, OutboxMessage
 from servicedesk.notifications import standard as events
 from servicedesk.notifications.standard import STANDARD_EVENTS
@@ -343,7 +344,7 @@ def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent
 
     choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
 
-    assert [value for value, _ in choices] == [event.code for event in STANDARD_EVENTS]
+    assert [value for value, _ in choices] == [event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
@@ -378,7 +379,8 @@ def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester)
     NotificationOptOut.objects.create(user=requester, event=events.ASSIGNED)
 
     notification_preferences_set(
-        user=requester, enabled_events=["assigned", *(event.code for event in STANDARD_EVENTS)]
+        user=requester,
+        enabled_events=["assigned", *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS))],
     )
 
     assert list(NotificationOptOut.objects.filter(user=requester).values_list("event", flat=True)) == [
