@@ -71,46 +71,39 @@ def _represent(record) -> dict:
     return data
 
 
+# What incidents and requests share: one model, one table, one policy, one page.
+_SHARED = {
+    "model": "incidents.Incident",
+    "get_for_user": _get_incident,
+    "represent": _represent,
+    "events": tuple(EVENTS),
+    "sla": INCIDENT_SLA,
+    "policy": IncidentPolicy,
+    "workflow": WORKFLOW,
+    "page": _page,
+    "list_url": _queue_url,
+    "entry_host": _merged_into,
+    "notifications": NOTIFICATION_RULES,
+    "on_approval": _on_approval,
+}
 INCIDENT_KIND = RecordKind(
     code="incident",
     prefix="INC",
     label=_("Incident"),
-    model="incidents.Incident",
-    get_for_user=_get_incident,
     api_path="incidents",
     api_viewset="incidents.api.views.IncidentViewSet",
     filters={"kind": "incident"},
-    represent=_represent,
-    events=tuple(EVENTS),
     mail=IncidentMailIntake("incident"),
-    sla=INCIDENT_SLA,
-    policy=IncidentPolicy,
-    workflow=WORKFLOW,
-    page=_page,
-    list_url=_queue_url,
-    entry_host=_merged_into,
-    notifications=NOTIFICATION_RULES,
-    on_approval=_on_approval,
+    **_SHARED,
 )
 REQUEST_KIND = RecordKind(
     code="request",
     prefix="REQ",
     label=_("Service request"),
-    model="incidents.Incident",
-    get_for_user=_get_incident,
     api_path="requests",
     api_viewset="incidents.api.views.RequestViewSet",
     filters={"kind": "request"},
-    represent=_represent,
-    events=tuple(EVENTS),
     mail=IncidentMailIntake("request"),
-    sla=INCIDENT_SLA,
-    policy=IncidentPolicy,
-    workflow=WORKFLOW,
-    page=_page,
-    list_url=_queue_url,
-    entry_host=_merged_into,
-    notifications=NOTIFICATION_RULES,
-    on_approval=_on_approval,
+    **_SHARED,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}
