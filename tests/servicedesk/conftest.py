@@ -1,8 +1,11 @@
 import pytest
 import structlog
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
-from servicedesk.models import AuditEvent
+from servicedesk.models import AuditEvent, User
+from tests.kernelkind import workflow as chore_workflow
+from tests.kernelkind.records import PUBLISHED
+from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
 
@@ -57,3 +60,18 @@ def _no_correlation_id():
 
 def role_names_of(user):
     return set(Group.objects.filter(user=user).values_list("name", flat=True))
+
+
+@pytest.fixture
+def worker(agent):
+    """The agent, allowed to work chores (the test-only record kind)."""
+    agent.user_permissions.add(*Permission.objects.filter(codename__in=["work_chore", "view_chore"]))
+    return User.objects.get(pk=agent.pk)  # a fresh permission cache
+
+
+@pytest.fixture
+def chore(requester):
+    """A chore the requester filed, with what the kind notes for the tests forgotten."""
+    PUBLISHED.clear()
+    chore_workflow.AFTER_CALLS.clear()
+    return chore_create(actor=requester, title="Water the plants")

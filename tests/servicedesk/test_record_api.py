@@ -2,27 +2,13 @@
 list, detail with ETag, transitions (409, 400, 412), comments, work notes, files, the timeline and the SLA
 sub-resource, with the same error shape and query-count guarantees as incidents."""
 
-import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from servicedesk.models import User
 from tests.kernelkind import workflow as wf
 from tests.kernelkind.models import Chore
 from tests.kernelkind.services import chore_create
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-
-
-@pytest.fixture
-def worker(agent):
-    agent.user_permissions.add(*Permission.objects.filter(codename__in=["work_chore", "view_chore"]))
-    return User.objects.get(pk=agent.pk)
-
-
-@pytest.fixture
-def chore(requester):
-    return chore_create(actor=requester, title="Water the plants")
 
 
 def url(chore, tail=""):

@@ -1,24 +1,9 @@
 """The record page a kind gets by registration alone (the test-only chore has no page of its own):
 its record, timeline, comments and transitions, as each role may use them, and a stale write refused."""
 
-import pytest
-from django.contrib.auth.models import Permission
-
-from servicedesk.models import TimelineEntry, User
+from servicedesk.models import TimelineEntry
 from tests.kernelkind import workflow as wf
 from tests.kernelkind.models import Chore
-from tests.kernelkind.services import chore_create
-
-
-@pytest.fixture
-def worker(agent):
-    agent.user_permissions.add(*Permission.objects.filter(codename__in=["work_chore", "view_chore"]))
-    return User.objects.get(pk=agent.pk)
-
-
-@pytest.fixture
-def chore(requester):
-    return chore_create(actor=requester, title="Water the plants")
 
 
 def page(chore, tail=""):

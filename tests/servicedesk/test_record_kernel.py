@@ -5,13 +5,12 @@ registration alone; no process app is imported."""
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from servicedesk.errors import Conflict, InvalidTransition, PermissionDenied, StaleWrite
 from servicedesk.kinds import kind_of, parse_number
-from servicedesk.models import AuditEvent, OutboxMessage, TimelineEntry, User
+from servicedesk.models import AuditEvent, OutboxMessage, TimelineEntry
 from servicedesk.records.selectors import record_attachments, record_timeline
 from servicedesk.records.services import comment_add, files_add, record_lock, record_note_changes, record_save
 from servicedesk.records.transitions import SYSTEM, record_transition, transitions_allowed
@@ -28,20 +27,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 def png(name="shot.png"):
     return SimpleUploadedFile(name, PNG, content_type="image/png")
-
-
-@pytest.fixture
-def worker(agent):
-    agent.user_permissions.add(Permission.objects.get(codename="work_chore"))
-    agent.user_permissions.add(Permission.objects.get(codename="view_chore"))
-    return User.objects.get(pk=agent.pk)  # a fresh permission cache
-
-
-@pytest.fixture
-def chore(requester):
-    PUBLISHED.clear()
-    wf.AFTER_CALLS.clear()
-    return chore_create(actor=requester, title="Water the plants")
 
 
 def entries(record, kind=TimelineEntry.Kind.TRANSITION):
