@@ -41,10 +41,11 @@ def record_detail(request, number):
     return (kind.page or record_page_default)(request, record)
 
 
-def _list_url(words: str = "") -> str:
-    """The first registered kind's workspace list (searching `words`), or the home page if none has one."""
+def _list_url(user, words: str = "") -> str:
+    """The workspace list (searching `words`) of the first registered kind `user` may work, or the home page
+    if none of theirs has one."""
     for kind in record_kinds():
-        if kind.list_url is not None:
+        if kind.list_url is not None and kind.can_work is not None and kind.can_work(user):
             return kind.list_url(words)
     return reverse("home")
 
@@ -57,13 +58,13 @@ def record_jump(request):
     if not may_work_any_kind(request.user):
         raise PermissionDenied
     text = request.GET.get("number", "").strip()
-    back = safe_next(request, _list_url())
+    back = safe_next(request, _list_url(request.user))
     if not text:
         messages.error(request, _("Enter a record number."))
         return redirect(back)
     parsed = parse_number(text.replace(" ", ""))
     if parsed is None and not NUMBER_LIKE.match(text):
-        return redirect(_list_url(text))
+        return redirect(_list_url(request.user, text))
     if parsed is not None:
         kind, number = parsed
         try:

@@ -9,13 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from incidents import services
-from incidents.models import Incident
-from incidents.selectors import incident_attachment_get_for_user
 from servicedesk import kinds, roles
 from servicedesk.errors import NotFound
 from servicedesk.models import Attachment, TimelineEntry
 from servicedesk.records.selectors import record_attachment_get_for_user
+from servicedesk.records.services import record_attach
+from tests.kernelkind.models import Chore
+from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
 
@@ -34,10 +34,9 @@ def _content(response) -> bytes:
 
 @pytest.fixture
 def record(db, requester):
-    return services.incident_create(
+    return chore_create(
         actor=requester,
         title="Screen flickers",
-        description="See the picture.",
         uploads=[SimpleUploadedFile("screen <1>.png", PNG, content_type="text/html")],
     )
 
@@ -63,8 +62,8 @@ def test_the_requester_downloads_their_file_as_an_attachment_with_safe_headers(c
     assert "private" in response["Cache-Control"]
 
 
-def test_an_agent_downloads_any_records_file(client, agent, attachment):
-    client.force_login(agent)
+def test_an_agent_downloads_any_records_file(client, worker, attachment):
+    client.force_login(worker)
 
     assert client.get(_url(attachment)).status_code == 200
 
@@ -95,10 +94,10 @@ def test_a_colleague_downloads_only_where_the_organisation_shares_records(
     assert client.get(_url(attachment)).status_code == (200 if shares else 404)
 
 
-def test_internal_files_are_for_agents_only(client, requester, agent, record):
-    entry = services.incident_attach(
+def test_internal_files_are_for_agents_only(client, requester, worker, record):
+    entry = record_attach(
         record=record,
-        actor=agent,
+        actor=worker,
         uploads=[SimpleUploadedFile("dump.txt", b"internal trace", content_type="text/plain")],
         is_public=False,
     )
@@ -106,7 +105,7 @@ def test_internal_files_are_for_agents_only(client, requester, agent, record):
 
     client.force_login(requester)
     assert client.get(_url(internal)).status_code == 404
-    client.force_login(agent)
+    client.force_login(worker)
     response = client.get(_url(internal))
     assert response.status_code == 200
     assert _content(response) == b"internal trace"
@@ -125,10 +124,10 @@ def test_only_get_is_allowed(client, requester, attachment):
     assert client.post(_url(attachment)).status_code == 405
 
 
-def _internal_file(record, agent):
-    entry = services.incident_attach(
+def _internal_file(record, worker):
+    entry = record_attach(
         record=record,
-        actor=agent,
+        actor=worker,
         uploads=[SimpleUploadedFile("dump.txt", b"internal trace", content_type="text/plain")],
         is_public=False,
     )
@@ -136,23 +135,23 @@ def _internal_file(record, agent):
 
 
 def test_an_internal_file_follows_the_kinds_rule_on_internal_notes(
-    client, monkeypatch, requester, agent, record
+    client, monkeypatch, requester, worker, record
 ):
-    internal = _internal_file(record, agent)
+    internal = _internal_file(record, worker)
     kind = kinds.kind_of(record)
     monkeypatch.setitem(kinds._KINDS, kind.prefix, replace(kind, can_see_internal=lambda user, rec: False))
-    client.force_login(agent)
+    client.force_login(worker)
 
     assert client.get(_url(internal)).status_code == 404
 
 
 def test_the_kernel_selector_gives_the_record_whose_timeline_shows_the_file(
-    requester, agent, record, attachment
+    requester, worker, record, attachment
 ):
-    internal = _internal_file(record, agent)
+    internal = _internal_file(record, worker)
 
     assert record_attachment_get_for_user(user=requester, attachment_id=attachment.pk) == (attachment, record)
-    assert record_attachment_get_for_user(user=agent, attachment_id=internal.pk) == (internal, record)
+    assert record_attachment_get_for_user(user=worker, attachment_id=internal.pk) == (internal, record)
     with pytest.raises(NotFound):
         record_attachment_get_for_user(user=requester, attachment_id=internal.pk)
 
@@ -160,8 +159,8 @@ def test_the_kernel_selector_gives_the_record_whose_timeline_shows_the_file(
 def test_a_record_the_user_may_not_see_is_reached_through_the_kinds_entry_host(
     monkeypatch, requester, other_requester, record, attachment
 ):
-    """A kind may show a record's entries on another record's timeline (incidents: merged duplicates)."""
-    host = services.incident_create(actor=other_requester, title="Where it was merged")
+    """A kind may show a record's entries on another record's timeline (incidents: a merged duplicate's)."""
+    host = chore_create(actor=other_requester, title="Where its entries are shown")
     kind = kinds.kind_of(record)
     hosts = []
 
@@ -193,8 +192,7 @@ def test_a_file_on_a_record_of_no_registered_kind_is_not_found(client, superuser
         record_attachment_get_for_user(user=superuser, attachment_id=stray.pk)
 
 
-def test_an_api_of_one_model_finds_only_its_records_files(agent, attachment):
-    assert incident_attachment_get_for_user(user=agent, attachment_id=attachment.pk)[0] == attachment
+def test_an_api_of_one_model_finds_only_its_records_files(worker, attachment):
     with pytest.raises(NotFound):
-        record_attachment_get_for_user(user=agent, attachment_id=attachment.pk, models=[ContentType])
-    assert record_attachment_get_for_user(user=agent, attachment_id=attachment.pk, models=[Incident])
+        record_attachment_get_for_user(user=worker, attachment_id=attachment.pk, models=[ContentType])
+    assert record_attachment_get_for_user(user=worker, attachment_id=attachment.pk, models=[Chore])

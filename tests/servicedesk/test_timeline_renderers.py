@@ -7,11 +7,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.template.loader import render_to_string
 
-from cmdb.models import ConfigurationItem
-from incidents.models import Incident
-from servicedesk.models import TimelineEntry
+from servicedesk.models import TimelineEntry, User
 from servicedesk.records import timeline
 from servicedesk.records.timeline import register_timeline_renderer, timeline_renderer
+from tests.kernelkind.models import Chore
 
 TEMPLATE = "servicedesk/records/_timeline.html"
 
@@ -43,22 +42,21 @@ def _render(record, entries) -> str:
 
 @pytest.fixture
 def ci(db):
-    """A record of another model than incidents' (the timeline needs only its model and id)."""
-    return ConfigurationItem(pk=424242, status="in_production")
+    """A record of the test-only kind (the timeline needs only its model and id)."""
+    return Chore(pk=424242, number="TST0424242", status="doing")
 
 
 def test_statuses_and_fields_are_named_through_the_records_own_model(ci):
     entries = _entries(
         ci,
-        ("transition", {"from": "planned", "to": "in_production", "transition": "deploy"}),
-        ("field_change", {"changes": {"environment": {"from": "test", "to": "production"}}}),
+        ("transition", {"from": "open", "to": "doing", "transition": "start"}),
+        ("field_change", {"changes": {"checked": {"from": False, "to": True}}}),
     )
 
     html = _render(ci, entries)
 
-    assert "Status: Planned → In production" in html
-    assert "Environment" in html
-    assert "Test → Production" in html
+    assert "Status: Open → Doing" in html
+    assert "Checked" in html
 
 
 def test_an_app_registers_how_its_event_reads(registry, templates, ci):
@@ -75,36 +73,31 @@ def test_an_app_registers_how_its_event_reads(registry, templates, ci):
 
 
 def test_a_renderer_for_one_model_leaves_other_models_alone(registry, templates, ci, db):
-    (templates / "ci_transition.html").write_text("CI moved to {{ entry.data.to }}")
-    register_timeline_renderer("transition", "ci_transition.html", model="cmdb.ConfigurationItem")
-    transition = {"from": "planned", "to": "in_production", "transition": "merge"}
-    incident = Incident(pk=434343, number="INC0434343")
+    (templates / "chore_transition.html").write_text("Chore moved to {{ entry.data.to }}")
+    register_timeline_renderer("transition", "chore_transition.html", model="kernelkind.Chore")
+    transition = {"from": "open", "to": "doing", "transition": "start"}
+    person = User(pk=434343)  # another model, with no renderer of its own
 
-    assert "CI moved to in_production" in _render(ci, _entries(ci, ("transition", transition)))
-    incident_html = _render(
-        incident, _entries(incident, ("transition", {**transition, "into": "INC0000001"}))
-    )
-    assert "CI moved" not in incident_html
-    assert "Merged into INC0000001" in incident_html  # incidents' own renderer of a merge
+    assert "Chore moved to doing" in _render(ci, _entries(ci, ("transition", transition)))
+    other_html = _render(person, _entries(person, ("transition", transition)))
+    assert "Chore moved" not in other_html
+    assert "start" in other_html.lower() or "doing" in other_html.lower()
 
 
 def test_the_most_specific_renderer_wins(registry):
     register_timeline_renderer("link", "any_parent.html", data_type="parent")
-    register_timeline_renderer("link", "ci_link.html", model="cmdb.ConfigurationItem")
-    register_timeline_renderer("link", "ci_parent.html", data_type="parent", model="cmdb.ConfigurationItem")
-    ci, incident = ConfigurationItem(pk=1), Incident(pk=1)
+    register_timeline_renderer("link", "chore_link.html", model="kernelkind.Chore")
+    register_timeline_renderer("link", "chore_parent.html", data_type="parent", model="kernelkind.Chore")
+    chore, person = Chore(pk=1), User(pk=1)
     parent = TimelineEntry(kind="link", data={"link": "parent"})
     other = TimelineEntry(kind="link", data={"link": "sibling"})
 
-    assert timeline_renderer(parent, ci) == "ci_parent.html"
-    assert timeline_renderer(other, ci) == "ci_link.html"
-    assert timeline_renderer(TimelineEntry(kind="link", data={"link": "follow_up_of"}), incident) == (
-        "incidents/timeline/link.html"
-    )
-    assert timeline_renderer(parent, incident) == "incidents/timeline/link.html"  # incidents' own first
-    assert timeline_renderer(parent, None) == "any_parent.html"  # a model nobody registered for
-    assert timeline_renderer(other, incident) == "servicedesk/records/timeline/link.html"
-    assert timeline_renderer(TimelineEntry(kind="comment"), incident) == ""
+    assert timeline_renderer(parent, chore) == "chore_parent.html"
+    assert timeline_renderer(other, chore) == "chore_link.html"
+    assert timeline_renderer(parent, person) == "any_parent.html"  # a model nobody registered for
+    assert timeline_renderer(parent, None) == "any_parent.html"
+    assert timeline_renderer(other, person) == "servicedesk/records/timeline/link.html"
+    assert timeline_renderer(TimelineEntry(kind="comment"), chore) == ""
 
 
 def test_a_second_template_for_the_same_entries_is_refused(registry):
