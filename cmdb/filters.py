@@ -23,7 +23,7 @@ class CIFilter(FilterSet):
         method="filter_class",
         label=_("Class code; includes its subclasses"),
     )
-    status = django_filters.MultipleChoiceFilter(choices=ConfigurationItem.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ConfigurationItem.Status.choices, distinct=False)
     environment = django_filters.ChoiceFilter(choices=ConfigurationItem.Environment.choices)
     support_group = django_filters.ModelChoiceFilter(queryset=SupportGroup.objects.all())
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.all())

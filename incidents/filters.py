@@ -47,8 +47,12 @@ class IncidentFilter(FilterSet):
     within N minutes) and words (`q`, or a number). Given a request from someone who may not see
     internal data (a requester), the `AGENT_ONLY_FILTERS` are left out."""
 
-    status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("Status"))
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=Incident.Status.choices, label=_("Status"), distinct=False
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Priority.choices, label=_("Priority"), distinct=False
+    )
     support_group = django_filters.ModelChoiceFilter(
         queryset=SupportGroup.objects.all(), label=_("Support group")
     )
@@ -68,7 +72,9 @@ class IncidentFilter(FilterSet):
     request_type = django_filters.ModelChoiceFilter(
         queryset=RequestType.objects.all(), label=_("Request type")
     )
-    channel = django_filters.MultipleChoiceFilter(choices=Incident.Channel.choices, label=_("Channel"))
+    channel = django_filters.MultipleChoiceFilter(
+        choices=Incident.Channel.choices, label=_("Channel"), distinct=False
+    )
     is_major = BooleanFilter(label=_("Major incident"))
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte", label=_("Created from"))
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt", label=_("Created before"))
