@@ -24,8 +24,11 @@ run: setup
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 
+# The suite runs on every core (pytest-xdist: a test database and a Celery queue per process);
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
