@@ -414,6 +414,9 @@ ITSM_MAIL_TRUSTED_AUTHSERV_IDS = env.list("ITSM_MAIL_TRUSTED_AUTHSERV_IDS", defa
 ITSM_MAIL_UNVERIFIED_STAFF = env("ITSM_MAIL_UNVERIFIED_STAFF", default="note")
 # Mail from an unknown address: "create" a requester, only for "organisations"' e-mail domains, or "refuse".
 ITSM_MAIL_UNKNOWN_SENDERS = env("ITSM_MAIL_UNKNOWN_SENDERS", default="organisations")
+# The kind of record (its code) that mail piped in by `ingest_email` without --mailbox files, and a new
+# mailbox's; also where a mailbox whose kind takes no e-mail files.
+ITSM_MAIL_DEFAULT_KIND = env("ITSM_MAIL_DEFAULT_KIND", default="incident")
 ITSM_WEBHOOK_TIMEOUT_SECONDS = env.float("ITSM_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 ITSM_IMAP_TIMEOUT_SECONDS = env.float("ITSM_IMAP_TIMEOUT_SECONDS", default=30.0)
 # SLA sweep: clocks checked per transaction, and the seconds one beat run may spend before the next.

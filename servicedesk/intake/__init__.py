@@ -2,7 +2,9 @@
 
 Two ways in call the same service, `email_ingest`: a mailbox polled over IMAP by a beat task
 (`servicedesk.services.mailboxes`) and `manage.py ingest_email` for a mail server's pipe. The kernel never
-imports process apps: each registers a `MailIntake` on its record kind (`RecordKind(mail=...)`).
+imports process apps: each registers a `MailIntake` on its record kind (`RecordKind(mail=...)`), usually a
+`servicedesk.intake.records.RecordMailIntake` with its own `file`. A mailbox files the kind it names
+(`Mailbox.record_kind`); mail piped in without one files ITSM_MAIL_DEFAULT_KIND.
 """
 
 from typing import Any, Protocol
@@ -19,7 +21,8 @@ class MailIntake(Protocol):
     """
 
     def create(self, *, requester, title: str, body: str, uploads: list, mailbox, follow_up_of=None) -> Any:
-        """File a new record for `requester` from e-mail (channel "email") with the accepted files.
+        """File a new record for `requester` from e-mail (a kind that keeps a channel says "email") with
+        the accepted files.
 
         With `follow_up_of` (a closed or cancelled record the message answered), link the two records.
         """

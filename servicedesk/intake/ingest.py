@@ -28,8 +28,6 @@ from .senders import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_KIND = "incident"
-
 Result = InboundEmail.Result
 
 
@@ -258,15 +256,25 @@ def _number_from_inbound(references: list[str]) -> str | None:
 
 
 def _new_record_kind(mailbox: Mailbox | None) -> RecordKind:
-    code = mailbox.record_kind if mailbox is not None else DEFAULT_KIND
+    """The mailbox's kind (the pipe's: ITSM_MAIL_DEFAULT_KIND); one that takes no e-mail falls back to
+    ITSM_MAIL_DEFAULT_KIND. Refused when that takes none either."""
+    default = settings.ITSM_MAIL_DEFAULT_KIND
+    code = mailbox.record_kind if mailbox is not None else default
+    kind = _mail_kind(code)
+    if kind is None and code != default:
+        logger.warning("intake: mailbox kind %r files no records from e-mail; filing a %r", code, default)
+        kind = _mail_kind(default)
+    if kind is None:
+        raise Refused(_("No kind of record is filed from e-mail here (“%(kind)s”).") % {"kind": code})
+    return kind
+
+
+def _mail_kind(code: str) -> RecordKind | None:
     try:
         kind = record_kind(code)
     except LookupError:
-        kind = None
-    if kind is None or kind.mail is None:
-        logger.warning("intake: mailbox kind %r files no records from e-mail; filing an incident", code)
-        kind = record_kind(DEFAULT_KIND)
-    return kind
+        return None
+    return kind if kind.mail is not None else None
 
 
 def _note_refused(*, record, refused: list[str]) -> None:

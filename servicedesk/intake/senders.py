@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.checks import Tags, Warning, register
 from django.utils.translation import gettext as _
 
+from servicedesk.kinds import record_kind
 from servicedesk.mailthreads import reply_authenticates
 from servicedesk.models import InboundEmail, Organisation, User
 from servicedesk.roles import REQUESTER
@@ -87,7 +88,22 @@ def intake_settings_check(app_configs=None, **kwargs) -> list:
                 id="servicedesk.W002",
             )
         )
+    if not _takes_mail(settings.ITSM_MAIL_DEFAULT_KIND):
+        warnings.append(
+            Warning(
+                f"ITSM_MAIL_DEFAULT_KIND={settings.ITSM_MAIL_DEFAULT_KIND!r} is no kind of record filed from "
+                "e-mail: mail piped in without a mailbox is rejected.",
+                id="servicedesk.W003",
+            )
+        )
     return warnings
+
+
+def _takes_mail(code: str) -> bool:
+    try:
+        return record_kind(code).mail is not None
+    except LookupError:
+        return False
 
 
 def is_staff(user: User) -> bool:

@@ -1,8 +1,14 @@
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.crypto import EncryptedTextField
+
+
+def default_mail_kind() -> str:
+    """ITSM_MAIL_DEFAULT_KIND: what a new mailbox files unless told otherwise."""
+    return settings.ITSM_MAIL_DEFAULT_KIND
 
 
 class Mailbox(models.Model):
@@ -33,8 +39,8 @@ class Mailbox(models.Model):
     record_kind = models.CharField(
         _("new messages become"),
         max_length=20,
-        default="incident",
-        help_text=_("The kind of record a new message files: incident or request."),
+        default=default_mail_kind,
+        help_text=_("The kind of record a new message files (a registered kind's code)."),
     )
     last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)

@@ -2,6 +2,7 @@ from servicedesk.errors import NotFound
 from servicedesk.kinds import RecordKind
 from servicedesk.records.events import record_publish
 
+from .intake import ChoreMailIntake
 from .policy import ChorePolicy
 from .workflow import WORKFLOW
 
@@ -34,4 +35,5 @@ CHORE_KIND = RecordKind(
     policy=ChorePolicy,
     workflow=WORKFLOW,
     publish=_publish,
+    mail=ChoreMailIntake(),
 )

@@ -11,12 +11,16 @@ from servicedesk.services.timeline import timeline_add
 from .models import Chore
 
 
-def chore_create(*, actor, title: str, requester=None, uploads=()) -> Chore:
+def chore_create(*, actor, title: str, description: str = "", requester=None, uploads=()) -> Chore:
     kind = record_kind("chore")
     with transaction.atomic():
         (number,) = number_allocate(prefix=kind.prefix)
         chore = Chore.objects.create(
-            number=number, title=title, requester=requester or actor, created_by=actor
+            number=number,
+            title=title,
+            description=description,
+            requester=requester or actor,
+            created_by=actor,
         )
         if uploads:
             timeline_add(

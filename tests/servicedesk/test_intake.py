@@ -1,3 +1,6 @@
+"""E-mail intake on the test-only chore kind: what the kernel does for any kind that registers a
+`MailIntake` (incidents' own rules: tests/incidents/test_mail_intake.py)."""
+
 import io
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -5,89 +8,49 @@ from email.utils import make_msgid
 import pytest
 from django.core.management import CommandError, call_command
 
-from incidents import services
-from incidents.models import Incident
 from servicedesk import roles
+from servicedesk.errors import PermissionDenied
 from servicedesk.intake import email_ingest, ingest
 from servicedesk.mailthreads import message_id as desk_message_id
 from servicedesk.mailthreads import thread_id
-from servicedesk.models import Attachment, InboundEmail, Mailbox, TimelineEntry, User
+from servicedesk.models import Attachment, AuditEvent, InboundEmail, Mailbox, TimelineEntry, User
+from servicedesk.records.transitions import record_transition
+from tests.kernelkind import workflow as wf
+from tests.kernelkind.intake import ChoreMailIntake
+from tests.kernelkind.models import Chore
+from tests.kernelkind.records import PUBLISHED
+from tests.mailmessages import ENGLISH_REPLY, PNG, mail
 
 from ..factories import UserFactory
-from ..incidents.factories import RequestTypeFactory
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-ENGLISH_REPLY = (
-    "Thanks, it works again.\n"
-    "\n"
-    "On Tue, 24 Nov 2026 at 09:00, ITSM Service Desk <servicedesk@localhost> wrote:\n"
-    "> Please restart Outlook and tell us if it starts.\n"
-    ">\n"
-    "> The desk\n"
-)
 CHINESE_OUTLOOK_REPLY = (
     "好的，已经可以用了。\n"
     "\n"
     "发件人: ITSM Service Desk <servicedesk@localhost>\n"
     "发送时间: 2026年11月24日 9:00\n"
     "收件人: requester@example.com\n"
-    "主题: [INC0000001] Outlook does not start\n"
+    "主题: [TST0000001] Water the plants\n"
     "\n"
-    "请重新启动 Outlook。\n"
+    "请浇花。\n"
 )
 CHINESE_GMAIL_REPLY = (
     "好的，已经可以用了。\n"
     "\n"
     "在 2026年11月24日周二 09:00，ITSM Service Desk <servicedesk@localhost> 写道：\n"
-    "> 请重新启动 Outlook。\n"
+    "> 请浇花。\n"
 )
 
 
-def mail(
-    *,
-    sender="requester@example.com",
-    subject="Outlook does not start",
-    body="It crashes at once.",
-    html=None,
-    message_id="auto",
-    headers=None,
-    attachments=(),
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "desk@example.test"
-    message["Subject"] = subject
-    if message_id == "auto":
-        message["Message-ID"] = make_msgid(domain="client.example")
-    elif message_id:
-        message["Message-ID"] = message_id
-    for name, value in (headers or {}).items():
-        message[name] = value
-    if body is not None:
-        message.set_content(body)
-        if html:
-            message.add_alternative(html, subtype="html")
-    elif html:
-        message.set_content(html, subtype="html")
-    for name, content, content_type in attachments:
-        maintype, subtype = content_type.split("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
-
-
 @pytest.fixture(autouse=True)
-def _attachment_root(settings, tmp_path):
+def _chores_by_email(settings, tmp_path):
+    """Mail that names no mailbox files chores; files are kept under the test's directory."""
+    settings.ITSM_MAIL_DEFAULT_KIND = "chore"
     settings.ITSM_ATTACHMENT_ROOT = tmp_path / "attachments"
 
 
-@pytest.fixture
-def incident(requester):
-    return services.incident_create(actor=requester, title="Outlook does not start")
-
-
-def _record(inbound: InboundEmail) -> Incident:
+def _record(inbound: InboundEmail) -> Chore:
     assert inbound.content_type is not None, inbound.detail
-    return Incident.objects.get(pk=inbound.object_id)
+    return Chore.objects.get(pk=inbound.object_id)
 
 
 def _comments(record):
@@ -96,21 +59,64 @@ def _comments(record):
     )
 
 
+def _finished(chore, worker):
+    Chore.objects.filter(pk=chore.pk).update(checked=True)
+    return record_transition(record=Chore.objects.get(pk=chore.pk), actor=worker, to=wf.DONE, outcome="Done.")
+
+
 # New messages -----------------------------------------------------------------------------------
 
 
-def test_new_message_from_a_known_sender_files_an_incident_by_email(requester):
+def test_new_message_from_a_known_sender_files_a_record_of_the_default_kind(requester):
     inbound = email_ingest(raw=mail(sender="Requester <REQUESTER@Example.com>"))
 
     assert inbound.result == InboundEmail.Result.CREATED
     record = _record(inbound)
-    assert record.kind == Incident.Kind.INCIDENT
-    assert record.number.startswith("INC")
+    assert record.number.startswith("TST")
     assert record.requester == requester
-    assert record.channel == Incident.Channel.EMAIL
     assert record.title == "Outlook does not start"
     assert record.description == "It crashes at once."
     assert inbound.detail.startswith(record.number)
+    assert inbound.mailbox is None
+
+
+def test_a_mailbox_files_the_kind_it_is_set_to(requester, settings):
+    settings.ITSM_MAIL_DEFAULT_KIND = "gadget"  # no such kind: only the mailbox's choice files anything
+    mailbox = Mailbox.objects.create(
+        name="Chores", address="chores@example.test", host="x", username="x", record_kind="chore"
+    )
+
+    inbound = email_ingest(raw=mail(subject="Fwd: RE: Water the plants"), mailbox=mailbox)
+
+    record = _record(inbound)
+    assert record.title == "Water the plants"
+    assert inbound.mailbox == mailbox
+
+
+def test_a_mailbox_of_a_kind_that_takes_no_email_files_the_default_kind(requester):
+    mailbox = Mailbox.objects.create(
+        name="Old", address="old@example.test", host="x", username="x", record_kind="gadget"
+    )
+
+    assert _record(email_ingest(raw=mail(), mailbox=mailbox)).number.startswith("TST")
+
+
+def test_mail_that_no_kind_files_is_rejected(requester, settings):
+    settings.ITSM_MAIL_DEFAULT_KIND = "gadget"
+
+    inbound = email_ingest(raw=mail())
+
+    assert inbound.result == InboundEmail.Result.REJECTED
+    assert "gadget" in inbound.detail
+    assert not Chore.objects.exists()
+
+
+def test_a_new_mailbox_files_the_default_kind(db, settings):
+    settings.ITSM_MAIL_DEFAULT_KIND = "chore"
+
+    mailbox = Mailbox.objects.create(name="Desk", address="desk@example.test", host="x", username="x")
+
+    assert mailbox.record_kind == "chore"
 
 
 def test_an_unknown_sender_becomes_a_requester(db, organisation):
@@ -135,33 +141,6 @@ def test_a_new_requester_whose_address_is_a_taken_user_name_gets_another(db, set
     inbound = email_ingest(raw=mail(sender="new@client.example"))
 
     assert _record(inbound).requester.username == "new@client.example-2"
-
-
-def test_a_request_mailbox_files_a_request_of_the_email_default_type(requester):
-    request_type = RequestTypeFactory(name="General request", is_email_default=True)
-    mailbox = Mailbox.objects.create(
-        name="Requests", address="requests@example.test", host="x", username="x", record_kind="request"
-    )
-
-    inbound = email_ingest(raw=mail(subject="Fwd: RE: A new laptop"), mailbox=mailbox)
-
-    record = _record(inbound)
-    assert (record.kind, record.request_type, record.number[:3]) == ("request", request_type, "REQ")
-    assert record.title == "A new laptop"
-    assert inbound.mailbox == mailbox
-
-
-def test_a_request_mailbox_without_a_default_type_files_an_incident_and_says_so(requester):
-    mailbox = Mailbox.objects.create(
-        name="Requests", address="requests@example.test", host="x", username="x", record_kind="request"
-    )
-
-    record = _record(email_ingest(raw=mail(), mailbox=mailbox))
-
-    assert record.kind == Incident.Kind.INCIDENT
-    assert TimelineEntry.objects.filter(
-        object_id=record.pk, kind=TimelineEntry.Kind.SYSTEM, data__event="email_no_default_request_type"
-    ).exists()
 
 
 def test_an_empty_subject_files_a_record_without_subject(requester):
@@ -189,7 +168,7 @@ def test_a_message_without_message_id_is_taken_in_once(requester):
 
     assert first.pk == second.pk
     assert first.message_id.endswith("@intake.invalid>")
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
 
 
 def test_a_duplicate_message_id_files_nothing_twice(requester):
@@ -199,7 +178,7 @@ def test_a_duplicate_message_id_files_nothing_twice(requester):
     again = email_ingest(raw=mail(message_id="<same@client.example>", subject="Changed"))
 
     assert again.pk == first.pk
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
     assert InboundEmail.objects.count() == 1
 
 
@@ -211,20 +190,25 @@ def test_a_concurrent_duplicate_returns_the_row_that_won(requester, monkeypatch)
     again = email_ingest(raw=mail(message_id="<race@client.example>"))
 
     assert again.pk == first.pk
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
 
 
-def test_a_sender_who_may_not_file_is_rejected_and_nothing_is_kept(db):
-    UserFactory(email="integration@example.com")  # no role
+def test_a_filing_the_kind_refuses_is_rejected_and_nothing_is_kept(requester, monkeypatch):
+    real_file = ChoreMailIntake.file
 
-    inbound = email_ingest(
-        raw=mail(sender="integration@example.com", attachments=[("a.png", PNG, "image/png")])
-    )
+    def file_then_refuse(self, **kwargs):
+        real_file(self, **kwargs)  # the chore and its file are written, then refused
+        raise PermissionDenied("You may not file chores.")
+
+    monkeypatch.setattr(ChoreMailIntake, "file", file_then_refuse)
+
+    inbound = email_ingest(raw=mail(attachments=[("a.png", PNG, "image/png")]))
 
     assert inbound.result == InboundEmail.Result.REJECTED
-    assert inbound.detail == "You may not file records."
-    assert not Incident.objects.exists()
+    assert inbound.detail == "You may not file chores."
+    assert not Chore.objects.exists()
     assert not Attachment.objects.exists()
+    assert InboundEmail.objects.get() == inbound
 
 
 def test_an_inactive_sender_is_rejected(db):
@@ -234,7 +218,7 @@ def test_an_inactive_sender_is_rejected(db):
 
     assert inbound.result == InboundEmail.Result.REJECTED
     assert "inactive" in inbound.detail
-    assert not Incident.objects.exists()
+    assert not Chore.objects.exists()
 
 
 # Machines ---------------------------------------------------------------------------------------
@@ -256,15 +240,15 @@ def test_an_inactive_sender_is_rejected(db):
         ({}, "postmaster@example.com"),
     ],
 )
-def test_auto_replies_and_bounces_are_ignored(requester, incident, headers, sender):
-    raw = mail(sender=sender, subject=f"Re: [{incident.number}] Out of office", headers=headers)
+def test_auto_replies_and_bounces_are_ignored(requester, chore, headers, sender):
+    raw = mail(sender=sender, subject=f"Re: [{chore.number}] Out of office", headers=headers)
 
     inbound = email_ingest(raw=raw)
 
     assert inbound.result == InboundEmail.Result.IGNORED
     assert inbound.detail
-    assert Incident.objects.count() == 1
-    assert _comments(incident) == []
+    assert Chore.objects.count() == 1
+    assert _comments(chore) == []
 
 
 def test_a_delivery_report_is_ignored(requester):
@@ -282,7 +266,7 @@ def test_a_delivery_report_is_ignored(requester):
     inbound = email_ingest(raw=message.as_bytes())
 
     assert inbound.result == InboundEmail.Result.IGNORED
-    assert not Incident.objects.exists()
+    assert not Chore.objects.exists()
 
 
 def test_auto_submitted_no_is_a_person(requester):
@@ -313,39 +297,41 @@ def test_mail_from_the_desk_itself_is_ignored_as_a_loop(db, sender):
         {"In-Reply-To": "<unknown@client.example>", "References": "desk-thread"},
     ],
 )
-def test_a_reply_by_headers_is_a_public_comment_without_the_quoted_text(requester, incident, headers):
+def test_a_reply_by_headers_is_a_public_comment_without_the_quoted_text(requester, chore, headers):
     values = {
-        name: value.replace("desk-message", desk_message_id(incident.number)).replace(
-            "desk-thread", thread_id(incident.number)
+        name: value.replace("desk-message", desk_message_id(chore.number)).replace(
+            "desk-thread", thread_id(chore.number)
         )
         for name, value in headers.items()
     }
 
-    inbound = email_ingest(raw=mail(subject="Re: Your incident", body=ENGLISH_REPLY, headers=values))
+    inbound = email_ingest(raw=mail(subject="Re: Your chore", body=ENGLISH_REPLY, headers=values))
 
     assert inbound.result == InboundEmail.Result.COMMENTED
-    assert _record(inbound) == incident
-    [comment] = _comments(incident)
+    assert _record(inbound) == chore
+    [comment] = _comments(chore)
     assert comment.is_public
     assert comment.author == requester
     assert comment.body == "Thanks, it works again."
+    assert PUBLISHED[-1] == (chore.number, "commented", {"entry": comment.pk})  # the kind hears of it
+    assert AuditEvent.objects.filter(action="chore.commented", actor=requester).exists()
 
 
 @pytest.mark.parametrize("body", [CHINESE_OUTLOOK_REPLY, CHINESE_GMAIL_REPLY])
-def test_a_chinese_clients_quote_header_is_stripped(requester, incident, body):
-    raw = mail(subject="回复: 事件", body=body, headers={"In-Reply-To": thread_id(incident.number)})
+def test_a_chinese_clients_quote_header_is_stripped(requester, chore, body):
+    raw = mail(subject="回复: 家务", body=body, headers={"In-Reply-To": thread_id(chore.number)})
 
     email_ingest(raw=raw)
 
-    assert [c.body for c in _comments(incident)] == ["好的，已经可以用了。"]
+    assert [c.body for c in _comments(chore)] == ["好的，已经可以用了。"]
 
 
-def test_a_reply_by_the_subject_token_is_a_comment(requester, incident):
-    number = int(incident.number[3:])
-    inbound = email_ingest(raw=mail(subject=f"RE: [INC-{number}] Outlook", body="Still broken."))
+def test_a_reply_by_the_subject_token_is_a_comment(requester, chore):
+    number = int(chore.number[3:])
+    inbound = email_ingest(raw=mail(subject=f"RE: [TST-{number}] Plants", body="Still dry."))
 
     assert inbound.result == InboundEmail.Result.COMMENTED
-    assert [c.body for c in _comments(incident)] == ["Still broken."]
+    assert [c.body for c in _comments(chore)] == ["Still dry."]
 
 
 def test_a_reply_to_a_message_the_desk_took_in_lands_on_its_record(requester):
@@ -361,71 +347,57 @@ def test_a_reply_to_a_message_the_desk_took_in_lands_on_its_record(requester):
     assert _record(again) == _record(first)
 
 
-def test_a_token_for_a_record_the_sender_may_not_see_files_a_new_one(incident, other_requester):
-    inbound = email_ingest(raw=mail(sender=other_requester.email, subject=f"Re: [{incident.number}] Mine?"))
+def test_a_token_for_a_record_the_sender_may_not_see_files_a_new_one(chore, other_requester):
+    inbound = email_ingest(raw=mail(sender=other_requester.email, subject=f"Re: [{chore.number}] Mine?"))
 
     assert inbound.result == InboundEmail.Result.CREATED
     record = _record(inbound)
-    assert record != incident
+    assert record != chore
     assert record.requester == other_requester
     assert record.title == "Mine?"
-    assert _comments(incident) == []
+    assert _comments(chore) == []
 
 
-def test_a_requesters_reply_reopens_a_resolved_record(requester, incident, agent, support_group):
-    services.incident_transition(record=incident, actor=agent, to="assigned", assignee=agent)
-    services.incident_transition(
-        record=incident, actor=agent, to="resolved", resolution_code="solved", resolution_notes="Fixed."
-    )
-
-    email_ingest(raw=mail(subject=f"Re: [{incident.number}]", body="No, it is not fixed."))
-
-    incident.refresh_from_db()
-    assert incident.status == "in_progress"
-
-
-def test_a_reply_claiming_an_agents_address_without_proof_is_no_public_comment(requester, incident, agent):
+def test_a_reply_claiming_an_agents_address_without_proof_is_no_public_comment(requester, chore, worker):
     # More in test_intake_senders.py: a forged From never speaks for staff.
     inbound = email_ingest(
-        raw=mail(sender=agent.email, subject=f"Re: [{incident.number}]", body="Try safe mode.")
+        raw=mail(sender=worker.email, subject=f"Re: [{chore.number}]", body="Try safe mode.")
     )
 
     assert inbound.result == InboundEmail.Result.NOTED
-    assert _comments(incident) == []
-    note = TimelineEntry.objects.get(object_id=incident.pk, kind=TimelineEntry.Kind.WORK_NOTE)
+    assert _comments(chore) == []
+    note = TimelineEntry.objects.get(object_id=chore.pk, kind=TimelineEntry.Kind.WORK_NOTE)
     assert (note.author, note.is_public, note.body) == (None, False, "Try safe mode.")
+    assert PUBLISHED[-1] == (chore.number, "work_noted", {"entry": note.pk})
 
 
-@pytest.mark.parametrize("status", ["closed", "cancelled"])
-def test_a_reply_to_a_final_record_files_a_follow_up_linked_to_it(requester, incident, agent, status):
-    if status == "closed":
-        services.incident_transition(
-            record=incident, actor=agent, to="resolved", resolution_code="solved", resolution_notes="Fixed."
-        )
-        services.incident_transition(record=incident, actor=requester, to="closed")
+@pytest.mark.parametrize("status", [wf.DONE, wf.DROPPED])
+def test_a_reply_to_a_final_record_files_a_follow_up_linked_to_it(requester, chore, worker, status):
+    if status == wf.DONE:
+        chore = _finished(chore, worker)
     else:
-        services.incident_transition(record=incident, actor=requester, to="cancelled", reason="Not needed.")
+        chore = record_transition(record=chore, actor=requester, to=wf.DROPPED, reason="Not needed.")
 
     inbound = email_ingest(
         raw=mail(
-            subject=f"Re: [{incident.number}] Outlook does not start",
+            subject=f"Re: [{chore.number}] Water the plants",
             body=ENGLISH_REPLY,
-            headers={"In-Reply-To": thread_id(incident.number)},
+            headers={"In-Reply-To": thread_id(chore.number)},
         )
     )
 
     assert inbound.result == InboundEmail.Result.FOLLOW_UP
     follow_up = _record(inbound)
-    assert follow_up != incident
-    assert (follow_up.requester, follow_up.channel) == (requester, "email")
-    assert follow_up.title == "Outlook does not start"
+    assert follow_up != chore
+    assert follow_up.requester == requester
+    assert follow_up.title == "Water the plants"
     assert follow_up.description == "Thanks, it works again."
     links = TimelineEntry.objects.filter(kind=TimelineEntry.Kind.LINK)
-    assert links.get(object_id=follow_up.pk).data == {"link": "follow_up_of", "number": incident.number}
-    assert links.get(object_id=incident.pk).data == {"link": "followed_up_by", "number": follow_up.number}
-    incident.refresh_from_db()
-    assert incident.status == status
-    assert _comments(incident) == []
+    assert links.get(object_id=follow_up.pk).data == {"link": "follow_up_of", "number": chore.number}
+    assert links.get(object_id=chore.pk).data == {"link": "followed_up_by", "number": follow_up.number}
+    chore.refresh_from_db()
+    assert chore.status == status
+    assert _comments(chore) == []
 
 
 # Attachments ------------------------------------------------------------------------------------
@@ -467,29 +439,29 @@ def test_files_beyond_the_per_message_limit_are_dropped(requester, settings):
     assert "shot2.png" in inbound.detail
 
 
-def test_a_reply_keeps_its_attachment_on_the_comment(requester, incident):
+def test_a_reply_keeps_its_attachment_on_the_comment(requester, chore):
     raw = mail(
-        subject=f"Re: [{incident.number}]",
+        subject=f"Re: [{chore.number}]",
         body="Here is the screenshot.",
         attachments=[("screen.png", PNG, "image/png")],
     )
 
     email_ingest(raw=raw)
 
-    [comment] = _comments(incident)
+    [comment] = _comments(chore)
     assert [a.name for a in comment.attachments.all()] == ["screen.png"]
 
 
-def test_a_reply_with_only_a_file_below_the_quote_keeps_no_history(requester, incident):
+def test_a_reply_with_only_a_file_below_the_quote_keeps_no_history(requester, chore):
     raw = mail(
-        subject=f"Re: [{incident.number}]",
+        subject=f"Re: [{chore.number}]",
         body="On Tue, 24 Nov 2026 at 09:00, Desk <servicedesk@localhost> wrote:\n> Send a screenshot.\n",
         attachments=[("screen.png", PNG, "image/png")],
     )
 
     email_ingest(raw=raw)
 
-    [comment] = _comments(incident)
+    [comment] = _comments(chore)
     assert comment.body == ""
     assert comment.attachments.count() == 1
 
@@ -502,8 +474,8 @@ def test_ingest_email_command_takes_a_message_from_stdin(requester):
 
     call_command("ingest_email", stdin=io.BytesIO(mail()), stdout=out)
 
-    record = Incident.objects.get()
-    assert record.channel == "email"
+    record = Chore.objects.get()
+    assert record.requester == requester
     assert record.number in out.getvalue()
 
 
@@ -517,15 +489,16 @@ def test_ingest_email_command_succeeds_for_an_ignored_message_and_a_duplicate(re
     assert InboundEmail.objects.get().result == InboundEmail.Result.IGNORED
 
 
-def test_ingest_email_command_files_for_the_named_mailbox(requester):
-    RequestTypeFactory(is_email_default=True)
+def test_ingest_email_command_files_for_the_named_mailbox(requester, settings):
+    settings.ITSM_MAIL_DEFAULT_KIND = "gadget"
     Mailbox.objects.create(
-        name="Requests", address="requests@example.test", host="x", username="x", record_kind="request"
+        name="Chores", address="chores@example.test", host="x", username="x", record_kind="chore"
     )
 
-    call_command("ingest_email", mailbox="Requests", stdin=io.BytesIO(mail()), stdout=io.StringIO())
+    call_command("ingest_email", mailbox="Chores", stdin=io.BytesIO(mail()), stdout=io.StringIO())
 
-    assert Incident.objects.get().kind == "request"
+    assert InboundEmail.objects.get().mailbox.name == "Chores"
+    assert Chore.objects.get().title == "Outlook does not start"
 
 
 @pytest.mark.parametrize("raw", [b"", b"   \n", b"no header at all"])

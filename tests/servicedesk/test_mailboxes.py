@@ -1,4 +1,5 @@
-"""Polling a real IMAP server (dovecot, started by the `imap_server` fixture)."""
+"""Polling a real IMAP server (dovecot, started by the `imap_server` fixture), for a mailbox of the
+test-only chore kind."""
 
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -7,13 +8,13 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from incidents.intake import IncidentMailIntake
-from incidents.models import Incident
 from servicedesk import crypto
 from servicedesk.models import InboundEmail, Mailbox
 from servicedesk.services import mailboxes
 from servicedesk.services.mailboxes import mailbox_poll, mailbox_test_connection, mailboxes_poll
 from servicedesk.tasks import mailboxes_poll_task
+from tests.kernelkind.intake import ChoreMailIntake
+from tests.kernelkind.models import Chore
 
 ADMIN = "/admin/servicedesk"
 SEEN = "\\Seen"
@@ -35,6 +36,14 @@ def _attachment_root(settings, tmp_path):
 
 
 @pytest.fixture
+def desk_mailbox(desk_mailbox):
+    """The desk's mailbox on the private dovecot, filing chores."""
+    desk_mailbox.record_kind = "chore"
+    desk_mailbox.save(update_fields=["record_kind"])
+    return desk_mailbox
+
+
+@pytest.fixture
 def admin_client(client, administrator):
     client.force_login(administrator)
     return client
@@ -47,13 +56,13 @@ def test_a_poll_files_each_new_message_and_marks_it_seen(requester, desk_mailbox
     taken = mailbox_poll(mailbox=desk_mailbox)
 
     assert taken == 2
-    assert sorted(Incident.objects.values_list("title", flat=True)) == ["Printer jammed", "VPN down"]
+    assert sorted(Chore.objects.values_list("title", flat=True)) == ["Printer jammed", "VPN down"]
     assert all(SEEN in flags for flags in imap.flags())
     desk_mailbox.refresh_from_db()
     assert desk_mailbox.last_polled_at is not None
     assert desk_mailbox.last_error == ""
     assert mailbox_poll(mailbox=desk_mailbox) == 0
-    assert Incident.objects.count() == 2
+    assert Chore.objects.count() == 2
 
 
 def test_a_poll_goes_on_when_the_cache_holding_its_lock_is_down(requester, desk_mailbox, imap, monkeypatch):
@@ -66,7 +75,7 @@ def test_a_poll_goes_on_when_the_cache_holding_its_lock_is_down(requester, desk_
 
     assert mailbox_poll(mailbox=desk_mailbox) == 1
     assert mailbox_poll(mailbox=desk_mailbox) == 0
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,6 +91,7 @@ def test_a_message_is_marked_seen_only_after_its_record_is_committed(monkeypatch
         security="none",
         username=imap.username,
         password=imap.password,
+        record_kind="chore",
     )
     imap.append(mail("Printer jammed"))
     seen_while_ingesting = []
@@ -109,7 +119,7 @@ def test_processed_messages_move_to_the_processed_folder(requester, desk_mailbox
 
     assert imap.flags("INBOX") == []
     assert len(imap.flags("Processed")) == 1
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
 
 
 def test_a_message_that_fails_stays_unseen_and_the_others_go_through(
@@ -131,7 +141,7 @@ def test_a_message_that_fails_stays_unseen_and_the_others_go_through(
     poison, good = imap.flags()
     assert SEEN not in poison
     assert SEEN in good
-    assert list(Incident.objects.values_list("title", flat=True)) == ["Printer jammed"]
+    assert list(Chore.objects.values_list("title", flat=True)) == ["Printer jammed"]
     desk_mailbox.refresh_from_db()
     assert "cannot parse this one" in desk_mailbox.last_error
 
@@ -139,7 +149,7 @@ def test_a_message_that_fails_stays_unseen_and_the_others_go_through(
     assert mailbox_poll(mailbox=desk_mailbox) == 1
     desk_mailbox.refresh_from_db()
     assert desk_mailbox.last_error == ""
-    assert Incident.objects.count() == 2
+    assert Chore.objects.count() == 2
 
 
 def test_a_rolled_back_intake_leaves_the_message_for_the_next_poll(
@@ -150,13 +160,13 @@ def test_a_rolled_back_intake_leaves_the_message_for_the_next_poll(
     def broken_create(self, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(IncidentMailIntake, "create", broken_create)
+    monkeypatch.setattr(ChoreMailIntake, "create", broken_create)
 
     assert mailbox_poll(mailbox=desk_mailbox) == 0
 
     assert SEEN not in imap.flags()[0]
     assert not InboundEmail.objects.exists()
-    assert not Incident.objects.exists()
+    assert not Chore.objects.exists()
 
 
 def test_a_wrong_password_is_recorded_as_the_last_error(desk_mailbox, imap):
@@ -188,7 +198,7 @@ def test_a_mailbox_being_polled_elsewhere_is_skipped(requester, desk_mailbox, im
 
     assert mailbox_poll(mailbox=desk_mailbox) == 0
 
-    assert not Incident.objects.exists()
+    assert not Chore.objects.exists()
     assert SEEN not in imap.flags()[0]
 
 
@@ -235,7 +245,7 @@ def test_the_admin_action_polls_now(admin_client, requester, desk_mailbox, imap)
     )
 
     assert [str(m) for m in response.context["messages"]] == ["Desk: 1 message taken in."]
-    assert Incident.objects.count() == 1
+    assert Chore.objects.count() == 1
 
 
 def test_the_password_is_stored_encrypted_and_never_rendered(admin_client, desk_mailbox):
@@ -281,17 +291,19 @@ def test_saving_the_admin_form_with_a_blank_password_keeps_it(admin_client, desk
 
 
 def test_the_admin_form_changes_the_password_and_offers_the_kinds_taking_email(admin_client, desk_mailbox):
+    desk_mailbox.record_kind = "incident"
+    desk_mailbox.save(update_fields=["record_kind"])
     page = admin_client.get(f"{ADMIN}/mailbox/{desk_mailbox.pk}/change/")
     response = admin_client.post(
         f"{ADMIN}/mailbox/{desk_mailbox.pk}/change/",
-        _form_data(desk_mailbox, password="n3w", record_kind="request"),
+        _form_data(desk_mailbox, password="n3w", record_kind="chore"),
     )
 
     choices = dict(page.context["adminform"].form.fields["record_kind"].choices)
-    assert set(choices) == {"incident", "request"}
+    assert set(choices) == {"chore", "incident", "request"}  # every kind registered with a MailIntake
     assert response.status_code == 302
     desk_mailbox.refresh_from_db()
-    assert (desk_mailbox.password, desk_mailbox.record_kind) == ("n3w", "request")
+    assert (desk_mailbox.password, desk_mailbox.record_kind) == ("n3w", "chore")
 
 
 def test_the_inbound_log_is_read_only(admin_client, requester, desk_mailbox, imap):
@@ -303,5 +315,5 @@ def test_the_inbound_log_is_read_only(admin_client, requester, desk_mailbox, ima
     detail = admin_client.get(f"{ADMIN}/inboundemail/{inbound.pk}/change/")
 
     assert listing.context["cl"].result_count == 1
-    assert Incident.objects.get().number in detail.content.decode()
+    assert Chore.objects.get().number in detail.content.decode()
     assert admin_client.get(f"{ADMIN}/inboundemail/add/").status_code == 403

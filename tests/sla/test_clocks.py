@@ -14,9 +14,9 @@ from servicedesk.models import SLAClock, SLAPolicy, SLASegment, SLATarget, User
 from servicedesk.sla.clocks import Context, consumed_at, ledger_consumed
 from servicedesk.sla.edits import sla_policy_changed
 from servicedesk.sla.status import Level, record_sla
+from tests.mailmessages import mail
 
 from ..incidents.factories import BusinessServiceFactory
-from ..servicedesk.test_intake import mail
 from .conftest import HOURS, LONDON, at, clocks_of, firings, make_policy, sweep_at
 
 MINUTES = timedelta(minutes=1)
