@@ -2,7 +2,9 @@ from servicedesk.errors import NotFound
 from servicedesk.kinds import RecordKind
 from servicedesk.records.events import record_publish
 
+from .notifications import NOTIFICATION_RULES
 from .policy import ChorePolicy
+from .sla import CHORE_SLA
 from .workflow import WORKFLOW
 
 PUBLISHED = []  # (number, event, data) of every event, for the tests
@@ -30,8 +32,11 @@ CHORE_KIND = RecordKind(
     api_path="chores",
     api_viewset="tests.kernelkind.api.ChoreViewSet",
     represent=lambda record: {"number": record.number, "title": record.title, "status": record.status},
-    events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event)),
+    events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event), "sla_warning", "sla_breached"),
     policy=ChorePolicy,
     workflow=WORKFLOW,
     publish=_publish,
+    sla=CHORE_SLA,
+    sla_metrics=("resolution",),  # no response clock: the kind's metrics are the ones that run
+    notifications=NOTIFICATION_RULES,
 )
