@@ -5,13 +5,14 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.kinds import RecordKind
+from servicedesk.kinds import RecordKind, kind_of
+from servicedesk.models import Metric
 
 from .intake import IncidentMailIntake
 from .notifications import NOTIFICATION_RULES
 from .permissions import IncidentPolicy
 from .sla import INCIDENT_SLA
-from .workflow import EVENTS, WORKFLOW
+from .workflow import EVENTS, OPEN_STATUSES, WORKFLOW
 
 
 def _get_incident(*, user, number):
@@ -53,7 +54,7 @@ def _on_approval(approval, actor) -> None:
     if approval.status not in (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED):
         return
     record = Incident.objects.get(pk=approval.object_id)
-    if record.status not in wf.OPEN_STATUSES:
+    if not kind_of(record).is_open(record):
         return
     if approval.status == ApprovalRequest.Status.REJECTED:
         reason = _("Not approved: %(comment)s") % {"comment": approval.outcome_note}
@@ -78,8 +79,10 @@ _SHARED = {
     "represent": _represent,
     "events": tuple(EVENTS),
     "sla": INCIDENT_SLA,
+    "sla_metrics": (Metric.RESPONSE, Metric.RESOLUTION),
     "policy": IncidentPolicy,
     "workflow": WORKFLOW,
+    "open_statuses": tuple(OPEN_STATUSES),  # not resolved: it waits for the requester's confirmation
     "page": _page,
     "list_url": _queue_url,
     "entry_host": _merged_into,

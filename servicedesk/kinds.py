@@ -33,6 +33,9 @@ class RecordKind:
     mail: Any = None
     # how SLA clocks read records of this kind and escalate them (servicedesk.sla.adapters.SLAAdapter)
     sla: Any = None
+    # the SLA clocks a record of this kind runs ("response", "resolution": servicedesk.models.Metric), in
+    # order; a kind with an `sla` adapter names at least one, a kind without one runs none
+    sla_metrics: tuple[str, ...] = ()
     # (user, record) -> bool: may the user read internal work notes; also who hears of the agents'
     # notification events on the record (servicedesk.notifications.audiences.reads_internal). Not given:
     # nobody is mailed work notes.
@@ -45,6 +48,9 @@ class RecordKind:
     api_viewset: str = ""
     # the kind's transition table (servicedesk.records.workflow.Workflow): its status machine, declared once
     workflow: Any = None
+    # the statuses in which a record is still being worked (queues, "open" counts); not given: every
+    # status of the transition table but the policy's final ones
+    open_statuses: tuple[str, ...] | None = None
     # (record=, event=, actor=, entry=, data=) -> None: tell people and integrations what happened to a
     # record; the kernel's `servicedesk.records.events.record_publish` when not given
     publish: Callable[..., None] | None = None
@@ -75,6 +81,23 @@ class RecordKind:
                 object.__setattr__(self, "can_see_internal", self.policy.can_see_internal)
             if self.can_work is None:
                 object.__setattr__(self, "can_work", self.policy.is_agent)
+        if self.open_statuses is None:
+            object.__setattr__(self, "open_statuses", self._statuses_not_final())
+        if (self.sla is None) != (not self.sla_metrics):
+            raise ValueError(f"Record kind {self.code}: an SLA adapter and its metrics go together.")
+
+    def _statuses_not_final(self) -> tuple[str, ...]:
+        """The statuses the transition table leads from or to, in order, less the policy's final ones."""
+        final = set(getattr(self.policy, "final_statuses", ()))
+        statuses = {}
+        for transition in self.workflow or ():
+            for status in (*transition.sources, transition.target):
+                statuses.setdefault(status, None)
+        return tuple(status for status in statuses if status not in final)
+
+    def is_open(self, record) -> bool:
+        """Whether `record` is still being worked (its status is one of `open_statuses`)."""
+        return getattr(record, self.workflow.field if self.workflow else "status") in self.open_statuses
 
     def model_class(self):
         return apps.get_model(self.model)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk.kinds import kind_of
-from servicedesk.models import METRICS, Metric, SLAClock, SLAPolicy, SLASegment
+from servicedesk.models import Metric, SLAClock, SLAPolicy, SLASegment
 
 from .calendar import Schedule, add, between
 from .policies import (
@@ -258,7 +258,8 @@ def refresh(clock: SLAClock, ctx: Context, thresholds: list[Threshold] | None = 
 def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx: Context | None = None):
     """Bring `record`'s clocks in line with its state; return them by metric.
 
-    Starts the clocks of a record that has none (when a policy and a target cover it), pauses and resumes
+    Starts the clocks of a record that has none, for the metrics its kind runs (`RecordKind.sla_metrics`)
+    that a policy and a target cover; pauses and resumes
     them as the policy says, stops the response clock at the first response and the resolution clock at
     the resolution, cancels both for a cancelled record, resumes the resolution clock of a reopened record
     (or starts a new cycle, as its policy says). With `rematch` (filing; a new priority, service or
@@ -266,7 +267,8 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
     changed is re-targeted, keeping the time it consumed. A retired policy's clocks are always re-matched.
     The caller holds the record's row lock.
     """
-    adapter = kind_of(record).sla
+    kind = kind_of(record)
+    adapter = kind.sla
     if adapter is None:
         return {}
     ctx = ctx or Context.create(now)
@@ -290,7 +292,8 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
         policy = ctx.policy(current.pk)
     time_zone = clock_time_zone(policy, adapter, record) if policy is not None else ""
 
-    for metric in METRICS:
+    # The kind's metrics, and those of clocks it already has (kept in line until they stop).
+    for metric in dict.fromkeys([*kind.sla_metrics, *clocks]):
         clock = clocks.get(metric)
         target = policy_target(policy, metric, facts.priority) if policy is not None else None
         stops = facts.resolved or (metric == Metric.RESPONSE and facts.responded)

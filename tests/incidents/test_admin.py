@@ -275,3 +275,10 @@ def test_an_organisation_shares_its_records_when_the_admin_says_so(admin_client,
     assert response.status_code == 302
     assert Organisation.objects.get(pk=organisation.pk).shares_records is True
     assert [o.pk for o in changelist.context["cl"].result_list] == [organisation.pk]
+
+
+def test_the_notification_template_editor_names_incidents_and_requests_among_an_events_senders(admin_client):
+    html = admin_client.get("/admin/servicedesk/notificationtemplate/add/").content.decode()
+
+    assert "<code>sla_breached</code>: A record breached its SLA target <small>(agents; Incident" in html
+    assert "<code>waiting</code>: A record is waiting for my answer <small>(requesters; Incident" in html

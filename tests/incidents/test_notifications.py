@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from incidents import services
 from incidents import workflow as wf
 from servicedesk import roles
 from servicedesk.models import NotificationOptOut, OutboxMessage
+from servicedesk.notifications import standard as events
+from servicedesk.services.notifications import notify
 
 from ..factories import SupportGroupFactory, UserFactory
 from .helpers import drive_to
@@ -312,3 +315,33 @@ def test_the_actor_is_never_told_about_their_own_action(record, outbox, agent, g
 
     assert "manager@example.com" not in [recipient for _, recipient in outbox.sent()]
     assert outbox.sent() == [("commented", "requester@example.com"), ("resolved", "requester@example.com")]
+
+
+# The kind's words in the recipient's language (the kernel's wording: tests/servicedesk/test_notifications.py)
+
+
+def _send(event, record, recipients):
+    with transaction.atomic():
+        return notify(event=event, record=record, recipients=recipients)
+
+
+def test_an_incidents_kind_and_status_are_told_in_each_recipients_language(record, requester):
+    chinese = UserFactory(username="liwei", full_name="Wei Li", language="zh-hans", roles=[roles.REQUESTER])
+
+    to_english, to_chinese = _send(events.WAITING, record, [requester, chinese])
+
+    assert f"Incident {record.number}" in to_english.payload["text"]
+    assert f"事件 {record.number}" in to_chinese.payload["text"]
+    assert "新建" in to_chinese.payload["text"]
+
+
+def test_an_incidents_kind_is_told_in_the_sites_language_to_an_address_and_to_whoever_has_none(
+    record, settings, agent
+):
+    agent.language = ""
+    settings.LANGUAGE_CODE = "zh-hans"
+
+    to_user, to_list = _send(events.ASSIGNED, record, [agent, "desk@example.com"])
+
+    assert f"事件 {record.number}" in to_user.payload["text"]
+    assert f"事件 {record.number}" in to_list.payload["text"]

@@ -98,6 +98,9 @@ def test_incidents_and_requests_are_registered_kinds():
     assert record_kind("request").prefix == "REQ"
     assert record_kind("request").model_class() is Incident
     assert record_kind("request").filters == {"kind": "request"}
+    for code in ("incident", "request"):
+        assert record_kind(code).open_statuses == ("new", "assigned", "in_progress", "on_hold")
+        assert record_kind(code).sla_metrics == ("response", "resolution")
     kind, number = parse_number("req7")
     assert (kind.code, number) == ("request", "REQ0000007")
 

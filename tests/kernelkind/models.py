@@ -18,6 +18,7 @@ class Chore(Ticket):
     status = StatusField("status", max_length=20, choices=Status.choices, default=Status.OPEN)
     outcome = models.TextField("outcome", blank=True)
     checked = models.BooleanField("checked", default=False)
+    sla_due_at = models.DateTimeField("SLA due at", null=True, blank=True)  # kept by the SLA clocks
 
     class Meta:
         permissions = [("work_chore", "Can work chores")]

@@ -3,7 +3,9 @@ from servicedesk.kinds import RecordKind
 from servicedesk.records.events import record_publish
 
 from .intake import ChoreMailIntake
+from .notifications import NOTIFICATION_RULES
 from .policy import ChorePolicy
+from .sla import CHORE_SLA
 from .workflow import WORKFLOW
 
 PUBLISHED = []  # (number, event, data) of every event, for the tests
@@ -31,9 +33,12 @@ CHORE_KIND = RecordKind(
     api_path="chores",
     api_viewset="tests.kernelkind.api.ChoreViewSet",
     represent=lambda record: {"number": record.number, "title": record.title, "status": record.status},
-    events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event)),
+    events=("created", *dict.fromkeys(t.event for t in WORKFLOW if t.event), "sla_warning", "sla_breached"),
     policy=ChorePolicy,
     workflow=WORKFLOW,
     publish=_publish,
     mail=ChoreMailIntake(),
+    sla=CHORE_SLA,
+    sla_metrics=("resolution",),  # no response clock: the kind's metrics are the ones that run
+    notifications=NOTIFICATION_RULES,
 )

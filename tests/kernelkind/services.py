@@ -7,6 +7,7 @@ from servicedesk.models import TimelineEntry
 from servicedesk.services.audit import audit_record
 from servicedesk.services.numbering import number_allocate
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .models import Chore
 
@@ -30,6 +31,7 @@ def chore_create(*, actor, title: str, description: str = "", requester=None, up
                 is_public=True,
                 uploads=uploads,
             )
+        sla_sync(record=chore, rematch=True)
         audit_record(actor=actor, action="chore.created", target=chore, data={})
         kind.publish(record=chore, event="created", actor=actor, data={})
     return chore

@@ -12,10 +12,10 @@ import pytest
 from django.core import mail
 from kombu import pools
 
-from incidents.services import incident_create
 from itsm.celery import app
 from servicedesk.models import OutboxMessage
 from servicedesk.tasks import outbox_deliver_task, outbox_sweep_task
+from tests.kernelkind.services import chore_create
 
 from ..conftest import wait_for
 from ..factories import UserFactory
@@ -54,7 +54,7 @@ def private_broker(settings, redis_server):
 
 
 def test_records_filed_while_the_broker_is_down_are_notified_exactly_once_after_it_returns(
-    private_broker, agent, support_group
+    private_broker, agent
 ):
     from celery.contrib.testing.worker import start_worker
 
@@ -64,9 +64,7 @@ def test_records_filed_while_the_broker_is_down_are_notified_exactly_once_after_
 
     # The broker is down: filing still succeeds, and each notification waits in the outbox.
     records = [
-        incident_create(
-            actor=agent, requester=requester, title=f"Printer {i} jams", support_group=support_group
-        )
+        chore_create(actor=agent, requester=requester, title=f"Printer {i} jams")
         for i, requester in enumerate(requesters)
     ]
     assert all(record.pk for record in records)

@@ -2,34 +2,45 @@ import logging
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import transaction
 
-from incidents.services import incident_comment, incident_create
 from servicedesk import mailthreads, roles
 from servicedesk.approvals.events import APPROVAL_EVENTS
 from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTemplate, OutboxMessage
 from servicedesk.notifications import standard as events
 from servicedesk.notifications.standard import STANDARD_EVENTS
+from servicedesk.records.services import record_comment
 from servicedesk.services.notifications import notification_preferences_set, notify
+from tests.kernelkind.models import Chore
+from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
 
-MESSAGE_ID = re.compile(r"^<INC0000001\.[0-9a-f]{32}@itsm\.localhost>$")
+# The kernel's notifications, on the test-only kind (tests/kernelkind); incidents' own rules and wording
+# are tested in tests/incidents/test_notifications.py.
+
+MESSAGE_ID = re.compile(r"^<TST0000001\.[0-9a-f]{32}@itsm\.localhost>$")
 # A message to a person carries their reply token (servicedesk.mailthreads).
-PERSONAL_MESSAGE_ID = re.compile(r"^<INC0000001\.[0-9a-f]{32}\.[0-9a-z]+-[0-9a-f]{32}@itsm\.localhost>$")
-THREAD = "<INC0000001@itsm.localhost>"
-LINK = "http://localhost:8000/records/INC0000001/"
+PERSONAL_MESSAGE_ID = re.compile(r"^<TST0000001\.[0-9a-f]{32}\.[0-9a-z]+-[0-9a-f]{32}@itsm\.localhost>$")
+THREAD = "<TST0000001@itsm.localhost>"
+LINK = "http://localhost:8000/records/TST0000001/"
 
 
 @pytest.fixture
-def record(agent, requester, support_group):
-    """INC0000001, filed by the agent for the requester; the outbox starts empty."""
-    created = incident_create(
-        actor=agent, requester=requester, title="Printer on floor 3 jams", support_group=support_group
-    )
+def record(worker, requester):
+    """TST0000001, a chore filed by the worker for the requester; the outbox starts empty."""
+    created = chore_create(actor=worker, requester=requester, title="Printer on floor 3 jams")
     OutboxMessage.objects.all().delete()
     return created
+
+
+@pytest.fixture
+def chore_manager(group_manager):
+    """The group manager, who works chores too (and so reads their work notes)."""
+    group_manager.user_permissions.add(*Permission.objects.filter(codename__in=["work_chore", "view_chore"]))
+    return type(group_manager).objects.get(pk=group_manager.pk)
 
 
 @pytest.fixture
@@ -57,8 +68,8 @@ def test_a_message_carries_the_number_in_its_subject_and_the_threading_headers(r
     assert message.channel == OutboxMessage.Channel.EMAIL
     assert message.event == "notification.resolved"
     assert message.recipient == requester.email
-    assert (message.content_type.model_class(), message.object_id) == (type(record), record.pk)
-    assert message.payload["subject"] == "[INC0000001] Resolved: Printer on floor 3 jams"
+    assert (message.content_type.model_class(), message.object_id) == (Chore, record.pk)
+    assert message.payload["subject"] == "[TST0000001] Resolved: Printer on floor 3 jams"
     headers = message.payload["headers"]
     assert PERSONAL_MESSAGE_ID.match(headers["Message-ID"])
     assert headers["In-Reply-To"] == headers["References"] == THREAD
@@ -81,7 +92,7 @@ def test_a_persons_message_id_authenticates_their_reply_on_this_record_only(reco
     assert MESSAGE_ID.match(to_list.payload["headers"]["Message-ID"])  # a list: anyone on it could reply
     assert mailthreads.reply_authenticates([THREAD, personal], number=record.number, user=requester)
     assert not mailthreads.reply_authenticates([personal], number=record.number, user=agent)
-    assert not mailthreads.reply_authenticates([personal], number="INC0000002", user=requester)
+    assert not mailthreads.reply_authenticates([personal], number="TST0000002", user=requester)
     assert not mailthreads.reply_authenticates([THREAD], number=record.number, user=requester)
 
 
@@ -91,9 +102,9 @@ def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers
     [queued], [email] = delivered(django_capture_on_commit_callbacks, events.RESOLVED, record, [requester])
 
     assert email.to == [requester.email]
-    assert email.subject == "[INC0000001] Resolved: Printer on floor 3 jams"
+    assert email.subject == "[TST0000001] Resolved: Printer on floor 3 jams"
     assert email.body.startswith(f"Hello {requester.get_short_name()},")
-    assert "We believe INC0000001 is resolved." in email.body
+    assert "We believe TST0000001 is resolved." in email.body
     assert LINK in email.body
     [(html, mimetype)] = email.alternatives
     assert mimetype == "text/html"
@@ -106,19 +117,22 @@ def test_the_delivered_email_has_a_text_body_an_html_alternative_and_the_headers
 
 
 @pytest.mark.parametrize("event", [event.code for event in STANDARD_EVENTS])
-def test_every_event_has_a_default_subject_text_and_html(record, agent, event):
+def test_every_event_has_a_default_subject_text_and_html(record, worker, event):
     approval_url = "http://localhost:8000/approvals/link/token/"
     [message] = send(
-        event, record, [agent], data={"target": "Resolution", "due_at": "14:30", "approval_url": approval_url}
+        event,
+        record,
+        [worker],
+        data={"target": "Resolution", "due_at": "14:30", "approval_url": approval_url},
     )
     # An approver need not see the record: the approval e-mails link to the approval's page instead.
     link = approval_url if event in ("approval_requested", "approval_reminder") else LINK
 
     payload = message.payload
-    assert payload["subject"].startswith("[INC0000001] ")
+    assert payload["subject"].startswith("[TST0000001] ")
     assert "Printer on floor 3 jams" in payload["subject"]
     assert "\n" not in payload["subject"]
-    assert "INC0000001" in payload["text"]
+    assert "TST0000001" in payload["text"]
     assert link in payload["text"]
     assert "{%" not in payload["text"]
     assert "{{" not in payload["text"]
@@ -141,7 +155,7 @@ def test_a_long_title_gives_a_single_line_subject_of_at_most_200_characters(reco
 
     subject = message.payload["subject"]
     assert len(subject) == 200
-    assert subject.startswith("[INC0000001] Closed: Word Word")
+    assert subject.startswith("[TST0000001] Closed: Word Word")
     assert subject.endswith("…")
 
 
@@ -157,21 +171,23 @@ def test_a_notification_is_refused_outside_the_transaction_of_its_change(record,
 def test_each_recipient_reads_the_message_in_their_own_language(record, requester, chinese_requester):
     english, chinese = send(events.WAITING, record, [requester, chinese_requester])
 
-    assert "Incident INC0000001" in english.payload["text"]
+    assert "Chore TST0000001" in english.payload["text"]
+    assert "Status: Open" in english.payload["text"]
     assert '<html lang="en">' in english.payload["html"]
-    # Labels from the catalogue; the wording of the new templates follows once it is translated.
-    assert "事件 INC0000001" in chinese.payload["text"]
-    assert "新建" in chinese.payload["text"]
+    # The templates' wording from the catalogue (the kind's labels: tests/incidents/test_notifications.py).
+    assert "状态：" in chinese.payload["text"]
+    assert "Status:" not in chinese.payload["text"]
     assert '<html lang="zh-hans">' in chinese.payload["html"]
 
 
-def test_a_plain_address_and_a_user_without_a_language_get_the_sites_language(record, settings, agent):
-    agent.language = ""
+def test_a_plain_address_and_a_user_without_a_language_get_the_sites_language(record, settings, worker):
+    worker.language = ""
     settings.LANGUAGE_CODE = "zh-hans"
-    to_user, to_list = send(events.ASSIGNED, record, [agent, "desk@example.com"])
+    to_user, to_list = send(events.ASSIGNED, record, [worker, "desk@example.com"])
 
-    assert "事件 INC0000001" in to_user.payload["text"]
-    assert "事件 INC0000001" in to_list.payload["text"]
+    assert to_user.recipient == worker.email
+    assert "状态：" in to_user.payload["text"]
+    assert "状态：" in to_list.payload["text"]
 
 
 # Administrators' templates
@@ -189,10 +205,10 @@ def test_an_administrators_template_replaces_the_default_in_its_language_only(
     )
     english, chinese = send(events.RESOLVED, record, [requester, chinese_requester])
 
-    assert chinese.payload["subject"] == "[INC0000001] 已解决：Printer on floor 3 jams"
-    assert chinese.payload["text"] == f"Wei，您好：INC0000001 已解决。请确认：{LINK}\n"
-    assert chinese.payload["html"] == "<p>INC0000001 已解决：<b>Printer on floor 3 jams</b></p>"
-    assert english.payload["subject"] == "[INC0000001] Resolved: Printer on floor 3 jams"
+    assert chinese.payload["subject"] == "[TST0000001] 已解决：Printer on floor 3 jams"
+    assert chinese.payload["text"] == f"Wei，您好：TST0000001 已解决。请确认：{LINK}\n"
+    assert chinese.payload["html"] == "<p>TST0000001 已解决：<b>Printer on floor 3 jams</b></p>"
+    assert english.payload["subject"] == "[TST0000001] Resolved: Printer on floor 3 jams"
 
 
 def test_an_administrators_template_without_html_sends_the_text_only(
@@ -206,8 +222,8 @@ def test_an_administrators_template_without_html_sends_the_text_only(
     )
     _, [email] = delivered(django_capture_on_commit_callbacks, events.CLOSED, record, [chinese_requester])
 
-    assert email.subject == "[INC0000001] 已关闭"
-    assert email.body == "INC0000001 已关闭。\n"
+    assert email.subject == "[TST0000001] 已关闭"
+    assert email.body == "TST0000001 已关闭。\n"
     assert email.alternatives == []
 
 
@@ -223,8 +239,8 @@ def test_a_broken_administrators_template_falls_back_to_the_default(record, requ
     with caplog.at_level(logging.ERROR, logger="servicedesk.services.notifications"):
         [message] = send(events.CLOSED, record, [requester])
 
-    assert message.payload["subject"] == "[INC0000001] Done: Printer on floor 3 jams"
-    assert "INC0000001 is now closed (New)." in message.payload["text"]
+    assert message.payload["subject"] == "[TST0000001] Done: Printer on floor 3 jams"
+    assert "TST0000001 is now closed (Open)." in message.payload["text"]
     assert "using the default" in caplog.text
 
 
@@ -268,39 +284,39 @@ def test_the_requester_who_filed_gets_the_acknowledgement_of_their_own_record(re
     [message] = send(events.CREATED, record, [requester], actor=requester)
 
     assert message.recipient == requester.email
-    assert "We logged your message as INC0000001" in message.payload["text"]
+    assert "We logged your message as TST0000001" in message.payload["text"]
 
 
 def test_a_work_note_is_never_sent_to_the_requester_but_reaches_an_agent(
-    record, requester, agent, group_manager
+    record, requester, worker, chore_manager
 ):
-    note = incident_comment(record=record, actor=agent, body="The **vendor** owes us money.", is_public=False)
+    note = record_comment(record=record, actor=worker, body="The **vendor** owes us money.", is_public=False)
     OutboxMessage.objects.all().delete()
 
-    messages = send(events.COMMENTED, record, [requester, group_manager], actor=agent, entry=note)
+    messages = send(events.COMMENTED, record, [requester, chore_manager], actor=worker, entry=note)
 
     [message] = messages
-    assert message.recipient == group_manager.email
+    assert message.recipient == chore_manager.email
     assert "The **vendor** owes us money." in message.payload["text"]
     assert "<strong>vendor</strong> owes us money." in message.payload["html"]
 
 
-def test_a_work_note_given_with_another_event_is_left_out_for_the_requester(record, requester, agent):
-    note = incident_comment(record=record, actor=agent, body="Vendor ticket 4711", is_public=False)
-    [message] = send(events.CLOSED, record, [requester], actor=agent, entry=note)
+def test_a_work_note_given_with_another_event_is_left_out_for_the_requester(record, requester, worker):
+    note = record_comment(record=record, actor=worker, body="Vendor ticket 4711", is_public=False)
+    [message] = send(events.CLOSED, record, [requester], actor=worker, entry=note)
 
     assert "Vendor ticket 4711" not in message.payload["text"]
     assert "Vendor ticket 4711" not in message.payload["html"]
 
 
-def test_a_public_comment_is_quoted_as_text_and_as_sanitised_html(record, requester, agent):
-    comment = incident_comment(
-        record=record, actor=agent, body="Please try **again**. <img src=x onerror=alert(1)>"
+def test_a_public_comment_is_quoted_as_text_and_as_sanitised_html(record, requester, worker):
+    comment = record_comment(
+        record=record, actor=worker, body="Please try **again**. <img src=x onerror=alert(1)>"
     )
     OutboxMessage.objects.all().delete()
-    [message] = send(events.COMMENTED, record, [requester], actor=agent, entry=comment)
+    [message] = send(events.COMMENTED, record, [requester], actor=worker, entry=comment)
 
-    assert f"{agent} wrote on INC0000001:" in message.payload["text"]
+    assert f"{worker} wrote on TST0000001:" in message.payload["text"]
     assert "Please try **again**." in message.payload["text"]
     assert "<strong>again</strong>" in message.payload["html"]
     assert "<img" not in message.payload["html"]

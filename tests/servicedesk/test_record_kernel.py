@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from servicedesk.errors import Conflict, InvalidTransition, PermissionDenied, StaleWrite
-from servicedesk.kinds import kind_of, parse_number
+from servicedesk.kinds import RecordKind, kind_of, parse_number
 from servicedesk.models import AuditEvent, OutboxMessage, TimelineEntry
 from servicedesk.records.selectors import record_attachments, record_timeline
 from servicedesk.records.services import comment_add, files_add, record_lock, record_note_changes, record_save
@@ -44,6 +44,21 @@ def test_the_kind_is_found_by_its_number(chore, worker, requester):
 
 
 # The table and what is derived from it
+
+
+def test_open_statuses_are_the_tables_statuses_but_the_final_ones_unless_the_kind_names_them(
+    chore, requester
+):
+    kind = kind_of(chore)
+
+    assert kind.open_statuses == (wf.OPEN, wf.DOING)
+    assert kind.is_open(chore)
+    chore = record_transition(record=chore, actor=requester, to=wf.DROPPED, reason="Not needed.")
+    assert not kind.is_open(chore)
+    named = RecordKind(**{**vars(kind), "prefix": "TSU", "open_statuses": (wf.OPEN,)})
+    assert named.open_statuses == (wf.OPEN,)
+    unnamed = RecordKind(**{**vars(kind), "prefix": "TSV", "workflow": None, "open_statuses": None})
+    assert unnamed.open_statuses == ()
 
 
 def test_allowed_transitions_come_from_the_table_in_its_shape(chore, worker, requester):

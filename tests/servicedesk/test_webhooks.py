@@ -16,9 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.records import INCIDENT_KIND
-from incidents.services import incident_create
 from servicedesk.errors import Conflict, PermissionDenied
+from servicedesk.kinds import record_kinds
 from servicedesk.models import AuditEvent, OutboxMessage, WebhookAttempt, WebhookDelivery
 from servicedesk.services.outbox import outbox_deliver, outbox_silenced, outbox_sweep
 from servicedesk.services.webhooks import (
@@ -34,6 +33,8 @@ from servicedesk.services.webhooks import (
     webhook_verify,
     webhooks_publish,
 )
+from tests.kernelkind.records import CHORE_KIND
+from tests.kernelkind.services import chore_create
 
 from ..factories import OrganisationFactory
 
@@ -107,7 +108,7 @@ def receiver():
     receiver.server.server_close()
 
 
-def publish(event="incident.created", record=None, **kwargs):
+def publish(event="chore.created", record=None, **kwargs):
     with transaction.atomic():
         return webhooks_publish(event=event, record=record or OrganisationFactory(), **kwargs)
 
@@ -123,19 +124,20 @@ def test_the_events_are_every_kind_event_once_sorted():
     events = webhook_events()
 
     assert events == sorted(set(events))
-    assert {"incident.created", "incident.resolved", "request.created", "request.closed"} <= set(events)
-    assert all(
-        event.split(".")[0] in {"incident", "request", "chore"} for event in events
-    )  # chore: tests only
+    assert {"chore.created", "chore.started", "chore.finished", "chore.dropped", "chore.sla_breached"} <= set(
+        events
+    )
+    assert {event.split(".")[0] for event in events} == {kind.code for kind in record_kinds() if kind.events}
+    assert set(events) == {f"{kind.code}.{event}" for kind in record_kinds() for event in kind.events}
 
 
 @pytest.mark.django_db
 def test_publish_writes_a_delivery_only_for_active_subscriptions_to_the_event(receiver):
-    wanted = receiver.subscribe(["incident.created", "incident.resolved"])
-    receiver.subscribe(["incident.resolved"])
-    receiver.subscribe(["incident.created"], is_active=False)
+    wanted = receiver.subscribe(["chore.created", "chore.finished"])
+    receiver.subscribe(["chore.finished"])
+    receiver.subscribe(["chore.created"], is_active=False)
 
-    [delivery] = publish("incident.created")
+    [delivery] = publish("chore.created")
 
     assert delivery.subscription == wanted
     assert delivery.message.channel == OutboxMessage.Channel.WEBHOOK
@@ -146,10 +148,10 @@ def test_publish_writes_a_delivery_only_for_active_subscriptions_to_the_event(re
 
 @pytest.mark.django_db
 def test_the_body_holds_the_event_the_actor_and_the_record_as_the_api_shows_it(receiver, requester):
-    first = receiver.subscribe(["incident.created"])
-    second = receiver.subscribe(["incident.created", "incident.updated"])
+    first = receiver.subscribe(["chore.created"])
+    second = receiver.subscribe(["chore.created", "chore.started"])
 
-    record = incident_create(actor=requester, title="Printer on fire", description="Smoke.")
+    record = chore_create(actor=requester, title="Printer on fire")
 
     deliveries = list(WebhookDelivery.objects.select_related("message").order_by("subscription_id"))
     assert [d.subscription for d in deliveries] == [first, second]
@@ -159,29 +161,28 @@ def test_the_body_holds_the_event_the_actor_and_the_record_as_the_api_shows_it(r
     body = json.loads(raw)
     assert list(body) == ["id", "event", "occurred_at", "actor", "data", "record"]
     assert body["id"] == str(deliveries[0].event_id)
-    assert body["event"] == "incident.created"
+    assert body["event"] == "chore.created"
     assert body["actor"] == {"id": requester.pk, "username": requester.username}
-    shown = json.loads(json.dumps(INCIDENT_KIND.represent(record), default=str))
+    shown = json.loads(json.dumps(CHORE_KIND.represent(record), default=str))
     assert body["record"]["number"] == record.number == shown["number"]
-    assert set(body["record"]) == set(shown)
-    assert "allowed_transitions" not in body["record"]
+    assert body["record"] == shown
     assert " " not in raw.split('"record"')[0]  # compact separators
 
 
 @pytest.mark.django_db
 def test_nothing_is_published_without_subscribers_or_when_silenced(receiver):
-    assert publish("incident.created") == []
-    receiver.subscribe(["incident.created"])
+    assert publish("chore.created") == []
+    receiver.subscribe(["chore.created"])
 
     with outbox_silenced():
-        assert publish("incident.created") == []
+        assert publish("chore.created") == []
 
     assert not OutboxMessage.objects.exists()
 
 
 # Signatures
 
-BODY = b'{"id":"1","event":"incident.created"}'
+BODY = b'{"id":"1","event":"chore.created"}'
 
 
 def test_a_signed_body_verifies():
@@ -234,11 +235,11 @@ def test_an_old_signature_does_not_verify():
 def test_acceptance_a_receiver_failing_twice_gets_the_third_attempt_and_the_log_shows_all(
     receiver, requester
 ):
-    subscription = receiver.subscribe(["incident.created", "incident.resolved"])
+    subscription = receiver.subscribe(["chore.created", "chore.finished"])
     receiver.statuses = [500, 500, 200]
 
     # The first attempt is made by the task queued when the change commits.
-    record = incident_create(actor=requester, title="VPN is down", description="Since 9:00.")
+    record = chore_create(actor=requester, title="VPN is down")
 
     delivery = WebhookDelivery.objects.select_related("message").get(subscription=subscription)
     assert delivery.message.state == OutboxMessage.State.PENDING
@@ -257,7 +258,7 @@ def test_acceptance_a_receiver_failing_twice_gets_the_third_attempt_and_the_log_
     assert {request.headers["X-ITSM-Delivery"] for request in receiver.requests} == {str(delivery.pk)}
     assert {request.body for request in receiver.requests} == {delivery.message.payload["body"].encode()}
     first = receiver.requests[0]
-    assert first.headers["X-ITSM-Event"] == "incident.created"
+    assert first.headers["X-ITSM-Event"] == "chore.created"
     assert first.headers["Content-Type"] == "application/json"
     assert first.headers["User-Agent"] == "ITSM-Webhooks/1"
     assert json.loads(first.body)["record"]["number"] == record.number
@@ -274,7 +275,7 @@ def test_acceptance_a_receiver_failing_twice_gets_the_third_attempt_and_the_log_
 @pytest.mark.django_db
 def test_a_receiver_that_keeps_failing_makes_a_dead_letter_with_the_last_error(settings, receiver):
     settings.ITSM_OUTBOX_MAX_ATTEMPTS = 3
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     receiver.statuses = [500, 503, 502]
     [delivery] = publish()
 
@@ -292,7 +293,7 @@ def test_a_receiver_that_keeps_failing_makes_a_dead_letter_with_the_last_error(s
 def test_a_slow_receiver_times_out_and_is_retried(settings, receiver):
     settings.ITSM_WEBHOOK_TIMEOUT_SECONDS = 0.2
     receiver.delay = 1.0
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     [delivery] = publish()
 
     started = time.monotonic()
@@ -307,7 +308,7 @@ def test_a_slow_receiver_times_out_and_is_retried(settings, receiver):
 
 @pytest.mark.django_db
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(receiver):
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     receiver.statuses = [302]
     [delivery] = publish()
 
@@ -321,7 +322,7 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(receiver):
 
 @pytest.mark.django_db
 def test_an_unreachable_receiver_is_a_failed_attempt(receiver):
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     receiver.server.server_close()  # nothing listens on the port any more
     [delivery] = publish()
 
@@ -334,7 +335,7 @@ def test_an_unreachable_receiver_is_a_failed_attempt(receiver):
 
 @pytest.mark.django_db
 def test_a_url_that_is_not_http_is_never_called(receiver):
-    subscription = receiver.subscribe(["incident.created"])
+    subscription = receiver.subscribe(["chore.created"])
     [delivery] = publish()
     type(subscription).objects.filter(pk=subscription.pk).update(url="file:///etc/passwd")
 
@@ -346,7 +347,7 @@ def test_a_url_that_is_not_http_is_never_called(receiver):
 
 @pytest.mark.django_db
 def test_a_deactivated_subscription_is_not_sent_and_the_log_says_why(receiver):
-    subscription = receiver.subscribe(["incident.created"])
+    subscription = receiver.subscribe(["chore.created"])
     [delivery] = publish()
     webhook_subscription_update(actor=None, subscription=subscription, is_active=False)
 
@@ -359,7 +360,7 @@ def test_a_deactivated_subscription_is_not_sent_and_the_log_says_why(receiver):
 
 @pytest.mark.django_db
 def test_retries_go_to_the_current_url_signed_with_the_current_secret(receiver):
-    subscription = receiver.subscribe(["incident.created"])
+    subscription = receiver.subscribe(["chore.created"])
     [delivery] = publish()
     receiver.secret = webhook_secret_rotate(actor=None, subscription=subscription)
 
@@ -370,7 +371,7 @@ def test_retries_go_to_the_current_url_signed_with_the_current_secret(receiver):
 
 @pytest.mark.django_db
 def test_deleting_a_subscription_kills_its_pending_messages(receiver):
-    subscription = receiver.subscribe(["incident.created"])
+    subscription = receiver.subscribe(["chore.created"])
     [delivery] = publish()
     message_id = delivery.message_id
 
@@ -387,7 +388,7 @@ def test_deleting_a_subscription_kills_its_pending_messages(receiver):
 
 @pytest.mark.django_db
 def test_redelivery_sends_the_same_event_again_as_a_new_delivery(receiver, administrator):
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     [delivery] = publish()
     outbox_deliver(message_id=delivery.message_id)
 
@@ -410,7 +411,7 @@ def test_redelivery_sends_the_same_event_again_as_a_new_delivery(receiver, admin
 
 @pytest.mark.django_db
 def test_a_dead_delivery_can_be_redelivered_a_pending_one_cannot(receiver):
-    receiver.subscribe(["incident.created"])
+    receiver.subscribe(["chore.created"])
     [delivery] = publish()
 
     with pytest.raises(Conflict) as pending:
@@ -424,7 +425,7 @@ def test_a_dead_delivery_can_be_redelivered_a_pending_one_cannot(receiver):
 
 @pytest.mark.django_db
 def test_redelivery_to_an_inactive_subscription_is_refused(receiver):
-    subscription = receiver.subscribe(["incident.created"])
+    subscription = receiver.subscribe(["chore.created"])
     [delivery] = publish()
     outbox_deliver(message_id=delivery.message_id)
     webhook_subscription_update(actor=None, subscription=subscription, is_active=False)
@@ -441,7 +442,7 @@ def test_redelivery_to_an_inactive_subscription_is_refused(receiver):
 @pytest.mark.django_db
 def test_a_subscription_gets_a_secret_that_is_stored_encrypted_and_never_audited(administrator):
     subscription, secret = webhook_subscription_create(
-        actor=administrator, name="CRM", url="https://crm.example/hooks", events=["incident.created"]
+        actor=administrator, name="CRM", url="https://crm.example/hooks", events=["chore.created"]
     )
 
     assert secret.startswith("whsec_")
@@ -467,14 +468,14 @@ def test_a_subscription_gets_a_secret_that_is_stored_encrypted_and_never_audited
         ({"url": "ftp://files.example/hooks"}, {"url"}),
         ({"url": "file:///etc/passwd"}, {"url"}),
         ({"url": "not a url"}, {"url"}),
-        ({"events": ["incident.exploded"]}, {"events"}),
+        ({"events": ["chore.exploded"]}, {"events"}),
         ({"events": []}, {"events"}),
         ({"events": [3]}, {"events"}),
         ({"url": "gopher://x", "events": ["nope"], "name": ""}, {"url", "events", "name"}),
     ],
 )
 def test_a_subscription_needs_an_http_url_and_known_events(fields, errors):
-    values = {"name": "CRM", "url": "https://crm.example/hooks", "events": ["incident.created"], **fields}
+    values = {"name": "CRM", "url": "https://crm.example/hooks", "events": ["chore.created"], **fields}
 
     with pytest.raises(ValidationError) as refused:
         webhook_subscription_create(actor=None, **values)
@@ -485,26 +486,26 @@ def test_a_subscription_needs_an_http_url_and_known_events(fields, errors):
 @pytest.mark.django_db
 def test_an_update_is_validated_and_audited_with_the_changes(administrator):
     subscription, _secret = webhook_subscription_create(
-        actor=None, name="CRM", url="https://crm.example/hooks", events=["incident.created"]
+        actor=None, name="CRM", url="https://crm.example/hooks", events=["chore.created"]
     )
 
     with pytest.raises(ValidationError):
         webhook_subscription_update(actor=administrator, subscription=subscription, url="ftp://x.example")
     subscription.refresh_from_db()
     webhook_subscription_update(
-        actor=administrator, subscription=subscription, events=["incident.resolved", "incident.resolved"]
+        actor=administrator, subscription=subscription, events=["chore.finished", "chore.finished"]
     )
 
     subscription.refresh_from_db()
     assert subscription.url == "https://crm.example/hooks"
-    assert subscription.events == ["incident.resolved"]
+    assert subscription.events == ["chore.finished"]
     event = AuditEvent.objects.get(action="webhook_subscription.updated")
-    assert event.data["changes"]["events"] == {"from": ["incident.created"], "to": ["incident.resolved"]}
+    assert event.data["changes"]["events"] == {"from": ["chore.created"], "to": ["chore.finished"]}
 
 
 @pytest.mark.django_db
 def test_only_administrators_manage_subscriptions(agent):
     with pytest.raises(PermissionDenied):
         webhook_subscription_create(
-            actor=agent, name="CRM", url="https://crm.example/hooks", events=["incident.created"]
+            actor=agent, name="CRM", url="https://crm.example/hooks", events=["chore.created"]
         )

@@ -20,6 +20,7 @@ from ..incidents.conftest import (  # noqa: F401 (fixtures)
     service_request,
     subcategory,
 )
+from ..servicedesk.conftest import worker  # noqa: F401 (fixture: an agent who works chores)
 
 HOURS = timedelta(hours=1)
 
