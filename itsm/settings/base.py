@@ -330,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "CIStatusEnum": "cmdb.models.ConfigurationItem.Status",
         "ImportStatusEnum": "cmdb.models.ImportJob.Status",
         "ImportKindEnum": "cmdb.models.ImportJob.Kind",
+        # Which way a link points, seen from a record or a CI (record links, CI relationships).
+        "LinkDirectionEnum": "servicedesk.records.links.DIRECTIONS",
     },
 }
 

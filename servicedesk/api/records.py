@@ -2,7 +2,7 @@
 
 `RecordViewSet` lists the kind's records (its filters, cursor pagination, SLA clocks for agents), answers
 one by number with its ETag and the transitions the caller may fire, and serves `comments`, `timeline`,
-`attachments` (and one file), `transitions`, `approvals` and `sla`. A kind names its `kind` (the
+`attachments` (and one file), `transitions`, `approvals`, `links` and `sla`. A kind names its `kind` (the
 `RecordKind` code), its serializers and filters, and overrides a hook where it has rules of its own (its
 create and update, a timeline that folds in merged records). Every route first fetches the record through
 `get_object()` (404 for what the caller may not see); writes honour If-Match and answer with the ETag;
@@ -37,6 +37,7 @@ from .conditional import expected_version, locked_if_match, not_modified, with_e
 from .filters import BooleanFilter, FilterSet
 from .pagination import CursorPagination
 from .parsers import JSONParser
+from .record_links import RecordLinksMixin
 from .schema import RECORD_DETAIL, TRANSITION_INPUT, error_responses_for
 from .sla import SLAClockLedgerSerializer
 
@@ -87,7 +88,9 @@ def record_writes(summary, request, responses=None):
     )
 
 
-class RecordViewSet(RecordApprovalsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class RecordViewSet(
+    RecordApprovalsMixin, RecordLinksMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+):
     """Records of one kind; see the module's description for what a kind declares."""
 
     kind: str = ""  # the RecordKind code, also the route's basename
@@ -98,7 +101,7 @@ class RecordViewSet(RecordApprovalsMixin, mixins.ListModelMixin, mixins.Retrieve
     conditional_writes = ("partial_update", "transitions", "comments", "attachments")
     lookup_field = "number"
     lookup_value_regex = r"[^/.]+"
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     # What the kind may override.
 

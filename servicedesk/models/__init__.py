@@ -1,6 +1,7 @@
 from .approvals import ApprovalDecision, ApprovalDelegation, ApprovalRequest
 from .audit import AuditEvent
 from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInterval
+from .links import RecordLink
 from .mail import InboundEmail, Mailbox
 from .notifications import NotificationOptOut, NotificationTemplate
 from .outbox import OutboxMessage
@@ -56,6 +57,7 @@ __all__ = [
     "OutboxMessage",
     "Priority",
     "PriorityRule",
+    "RecordLink",
     "SLAClock",
     "SLAFiring",
     "SLAPolicy",

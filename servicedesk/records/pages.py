@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from servicedesk.errors import ApplicationError, NotFound
 from servicedesk.kinds import kind_of, parse_number
 
-from .selectors import record_timeline
+from .selectors import links_context, record_timeline
 from .services import record_comment
 from .transitions import record_transition, transitions_allowed
 
@@ -35,11 +35,12 @@ def record_page_default(request, record, *, status: int = 200, error: str = ""):
         "can_comment": policy.can_comment(user, record),
         "can_add_work_note": policy.can_add_work_note(user, record),
         "error": error,
+        **links_context(record, user),
     }
     return render(request, "servicedesk/records/detail.html", context, status=status)
 
 
-def _record(request, number):
+def page_record(request, number):
     parsed = parse_number(number)
     if parsed is None or parsed[0].policy is None:
         raise Http404()
@@ -55,9 +56,9 @@ def _version(request) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _refused(request, record, exc) -> object:
+def page_refused(request, record, exc) -> object:
     """The page again, as it is now, with why the write was refused."""
-    record = _record(request, record.number)
+    record = page_record(request, record.number)
     if isinstance(exc, ValidationError):
         message = " ".join(str(m) for messages_ in exc.message_dict.values() for m in messages_)
         return record_page_default(request, record, status=400, error=message)
@@ -68,7 +69,7 @@ def _refused(request, record, exc) -> object:
 @require_POST
 def record_transition_submit(request, number):
     """Fire the transition named in the form, with the inputs it requires or accepts."""
-    record = _record(request, number)
+    record = page_record(request, number)
     allowed = {t["name"]: t for t in transitions_allowed(record=record, user=request.user)}
     transition = allowed.get(request.POST.get("transition", ""))
     if transition is None:
@@ -89,7 +90,7 @@ def record_transition_submit(request, number):
             **inputs,
         )
     except (ValidationError, ApplicationError) as exc:
-        return _refused(request, record, exc)
+        return page_refused(request, record, exc)
     messages.success(
         request, _("The record is now %(status)s.") % {"status": record.get_status_display().lower()}
     )
@@ -100,7 +101,7 @@ def record_transition_submit(request, number):
 @require_POST
 def record_comment_submit(request, number):
     """A public comment, or a work note for those who may write one."""
-    record = _record(request, number)
+    record = page_record(request, number)
     try:
         record_comment(
             record=record,
@@ -109,6 +110,6 @@ def record_comment_submit(request, number):
             is_public=request.POST.get("visibility") != "note",
         )
     except (ValidationError, ApplicationError) as exc:
-        return _refused(request, record, exc)
+        return page_refused(request, record, exc)
     messages.success(request, _("Your comment was added."))
     return redirect("record", record.number)

@@ -1,14 +1,19 @@
 """Reads every record kind shares, each through the kind's own policy (`servicedesk.kinds.RecordKind`):
-a record's timeline and files, and one file by its id."""
+a record's timeline and files, one file by its id, and its links to other records."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from servicedesk.errors import NotFound
-from servicedesk.kinds import RecordKind, kind_of, parse_number, record_kinds
-from servicedesk.models import Attachment, TimelineEntry
+from servicedesk.kinds import RecordKind, kind_of, parse_number, record_kind, record_kinds
+from servicedesk.models import Attachment, RecordLink, TimelineEntry
+
+from .links import INCOMING, OUTGOING, LinkType, link_type, link_types, link_types_for
 
 
 def record_timeline(*, record, user, folded: Iterable[int] = ()) -> QuerySet[TimelineEntry]:
@@ -81,3 +86,78 @@ def record_attachment_get_for_user(*, user, attachment_id, models=None):
     if record is None or (not entry.is_public and not record_can_see_internal(kind, user, record)):
         raise NotFound()
     return attachment, record
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    """One link of a record as the user reads it: its type, which way it points, and the record at the
+    other end (which the user may see), with the address of its page."""
+
+    link_type: LinkType
+    direction: str
+    record: Any
+    kind: RecordKind
+    url: str
+    created_at: Any
+    created_by: Any
+
+    @property
+    def label(self):
+        return self.link_type.label_on(self.direction)
+
+
+def record_links(*, record, user, types: Iterable[str] | None = None) -> list[LinkedRecord]:
+    """The links of `record` (of `types`, codes, when given) whose other record `user` may see, asked of
+    that record's kind; in the order the types were registered, outgoing before incoming, oldest first.
+
+    One query for the links and one per kind at their other ends, however many there are. Links of a type
+    no longer registered are left out.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    rows = RecordLink.objects.filter(
+        Q(source_type=content_type, source_id=record.pk) | Q(target_type=content_type, target_id=record.pk)
+    ).select_related("created_by")
+    if types is not None:
+        rows = rows.filter(link_type__in=list(types))
+    order = {t.code: i for i, t in enumerate(link_types())}
+    found = []  # (type, direction, other id, link)
+    for row in rows.order_by("created_at", "id"):
+        t = link_type(row.link_type)
+        outgoing = row.source_type_id == content_type.pk and row.source_id == record.pk
+        if t is not None:
+            direction = OUTGOING if outgoing else INCOMING
+            found.append((t, direction, row.target_id if outgoing else row.source_id, row))
+    others: dict[str, dict] = {}
+    for code in {t.kind_on(direction) for t, direction, _id, _row in found}:
+        kind = record_kind(code)
+        ids = [other for t, d, other, _row in found if t.kind_on(d) == code]
+        visible = kind.policy.visible_to(user).filter(**kind.filters, pk__in=ids)
+        others[code] = {r.pk: r for r in visible}
+    links = []
+    for t, direction, other_id, row in found:
+        kind = record_kind(t.kind_on(direction))
+        other = others[kind.code].get(other_id)
+        if other is not None:
+            url = reverse(kind.url_name, args=[other.number])
+            links.append(LinkedRecord(t, direction, other, kind, url, row.created_at, row.created_by))
+    links.sort(key=lambda link: (order[link.link_type.code], link.direction != OUTGOING))
+    return links
+
+
+def links_context(record, user) -> dict:
+    """`record_links`: the record's links `user` may see, grouped by how the record reads them, each with
+    whether `user` may remove it; and the kinds of link `user` may add here (`record_link_choices`)."""
+    groups: dict[tuple, dict] = {}
+    for link in record_links(record=record, user=user):
+        t = link.link_type
+        group = groups.setdefault(
+            (t.code, link.direction), {"type": t.code, "label": link.label, "links": []}
+        )
+        may = t.permission(user, record) and t.permission(user, link.record)
+        group["links"].append({"link": link, "can_unlink": may})
+    choices = [
+        {"value": f"{direction}:{t.code}", "label": t.label_on(direction)}
+        for t, direction in link_types_for(kind_of(record).code)
+        if t.permission(user, record)
+    ]
+    return {"record_links": list(groups.values()), "record_link_choices": choices}

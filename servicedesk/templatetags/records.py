@@ -5,6 +5,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 
+from servicedesk.records import links
 from servicedesk.records.timeline import timeline_renderer as renderer_of
 
 register = template.Library()
@@ -43,3 +44,14 @@ def record_field_label(record, field: str):
 def timeline_renderer(entry, record=None) -> str:
     """`{% timeline_renderer entry record as renderer %}`: the template that tells what `entry` was."""
     return renderer_of(entry, record)
+
+
+@register.simple_tag
+def record_link_label(entry) -> str:
+    """`{% record_link_label entry as label %}`: how the entry's record reads the other end of the link
+    ("Blocked by"), from the type registered as `entry.data.link`; "" for a type no longer registered."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    link_type = links.link_type(str(data.get("link", "")))
+    if link_type is None or data.get("direction") not in links.DIRECTIONS:
+        return ""
+    return str(link_type.label_on(data["direction"]))

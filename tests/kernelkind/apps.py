@@ -9,6 +9,8 @@ class KernelKindConfig(AppConfig):
     def ready(self):
         from servicedesk.kinds import register_record_kind
 
+        from .links import register_chore_links
         from .records import CHORE_KIND
 
         register_record_kind(CHORE_KIND)
+        register_chore_links()

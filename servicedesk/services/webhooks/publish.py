@@ -13,6 +13,7 @@ from servicedesk.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from servicedesk.records.links import link_events
 
 from ..outbox import outbox_enqueue
 
@@ -20,8 +21,10 @@ from ..outbox import outbox_enqueue
 
 
 def webhook_events() -> list[str]:
-    """Every event a subscription may ask for (`incident.resolved`...), from the registered record kinds."""
-    return sorted({f"{kind.code}.{suffix}" for kind in record_kinds() for suffix in kind.events})
+    """Every event a subscription may ask for (`incident.resolved`...), from the registered record kinds
+    and the link types joining them (`chore.linked`)."""
+    events = {f"{kind.code}.{suffix}" for kind in record_kinds() for suffix in kind.events}
+    return sorted(events.union(link_events()))
 
 
 def _represent(record) -> dict | None:
