@@ -6,11 +6,24 @@ from servicedesk.sla.adapters import SLAFacts
 
 from . import workflow as wf
 
+AWAITING_APPROVAL = "awaiting_approval"
 PAUSE_CHOICES = [
     ("on_hold:requester", _("On hold: waiting for the requester")),
     ("on_hold:vendor", _("On hold: waiting for a vendor")),
     ("on_hold:change", _("On hold: waiting for a change")),
+    # A request of a type that needs approval, until it is approved (servicedesk.approvals re-syncs the
+    # clocks when the approval opens and when it settles).
+    (AWAITING_APPROVAL, _("Awaiting approval")),
 ]
+
+
+def _pause_reason(record) -> str:
+    """What holds the record that a policy may pause on: a hold, or a pending approval of an open record."""
+    if record.status == wf.ON_HOLD:
+        return f"on_hold:{record.hold_reason}"
+    if record.status in wf.OPEN_STATUSES and wf.awaiting_approval(record):
+        return AWAITING_APPROVAL
+    return ""
 
 
 class IncidentSLA:
@@ -24,7 +37,7 @@ class IncidentSLA:
             priority=record.priority,
             organisation_id=record.requester.organisation_id,
             service_policy_id=record.service.sla_policy_id if record.service_id else None,
-            pause_reason=f"on_hold:{record.hold_reason}" if record.status == wf.ON_HOLD else "",
+            pause_reason=_pause_reason(record),
             responded=record.responded_at is not None,
             resolved=record.status in (wf.RESOLVED, wf.CLOSED) and not merged,
             cancelled=record.status == wf.CANCELLED or merged,

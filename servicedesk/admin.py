@@ -326,4 +326,11 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 # The admin of notifications, webhooks and mailboxes lives beside this module.
-from . import admin_calendars, admin_mail, admin_notifications, admin_sla, admin_webhooks  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    admin_approvals,
+    admin_calendars,
+    admin_mail,
+    admin_notifications,
+    admin_sla,
+    admin_webhooks,
+)

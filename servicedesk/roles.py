@@ -39,6 +39,8 @@ SLA_ADMIN_PERMISSIONS = [
     for model in ("slapolicy", "slatarget", "escalationrule")
     for action in ("view", "add", "change", "delete")
 ] + ["servicedesk.view_slaclock", "servicedesk.view_slasegment", "servicedesk.view_slafiring"]
+# Who may withdraw any pending approval request (`servicedesk.approvals.services.approval_cancel`).
+CANCEL_APPROVAL = "servicedesk.cancel_approval"
 _WORKSPACE = _PORTAL + [
     "servicedesk.access_workspace",
     "servicedesk.view_user",
@@ -49,9 +51,9 @@ _WORKSPACE = _PORTAL + [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REQUESTER: _PORTAL,
     AGENT: _WORKSPACE,
-    GROUP_MANAGER: _WORKSPACE + ["servicedesk.manage_members", *SLA_MANAGER_PERMISSIONS],
+    GROUP_MANAGER: _WORKSPACE + ["servicedesk.manage_members", *SLA_MANAGER_PERMISSIONS, CANCEL_APPROVAL],
     PROBLEM_MANAGER: _WORKSPACE,
-    CHANGE_MANAGER: _WORKSPACE,
+    CHANGE_MANAGER: _WORKSPACE + [CANCEL_APPROVAL],
     CAB_MEMBER: _WORKSPACE,
     RELEASE_MANAGER: _WORKSPACE,
     CONFIGURATION_MANAGER: _WORKSPACE,
@@ -95,6 +97,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "servicedesk.change_calendarexception",
         "servicedesk.delete_calendarexception",
         *SLA_ADMIN_PERMISSIONS,
+        CANCEL_APPROVAL,
+        "servicedesk.view_approvalrequest",
+        "servicedesk.view_approvaldecision",
+        "servicedesk.view_approvaldelegation",
         "auth.view_group",
     ],
 }

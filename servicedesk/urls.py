@@ -30,5 +30,7 @@ urlpatterns = [
     path("", include("servicedesk.records.urls")),
     path("approvals/", approval_views.approval_list, name="approval_list"),
     path("approvals/<int:pk>/", approval_views.approval_detail, name="approval_detail"),
+    path("approvals/<int:pk>/delegate/", approval_views.approval_delegate, name="approval_delegate"),
+    path("approvals/<int:pk>/cancel/", approval_views.approval_cancel_view, name="approval_cancel"),
     path("approvals/link/<str:token>/", approval_views.approval_link, name="approval_link"),
 ]

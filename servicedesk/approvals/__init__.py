@@ -1,6 +1,7 @@
 """Approvals, one kernel service for every record kind (DESIGN.md §3).
 
-- `services`: open, decide, cancel, delegate; `sweep`: reminders and expiry;
+- `services`: open, decide, cancel, delegate (for a period, or one request's decision); `sweep`: reminders
+  and expiry;
 - `selectors`: the requests on a record, the pending ones a person may decide, and the guard
   (`approval_pending`, `approval_settled`, `is_approved`) a transition table asks;
 - `outcome`: how a rule counts votes (pure);
@@ -8,5 +9,6 @@
 - `views`, `forms`, `api`: the pages ("My approvals", the decision page) and the API.
 
 A settled request calls back its record's kind (`RecordKind.on_approval`): the owning app decides what
-happens to its record.
+happens to its record. Opening and settling re-sync the record's SLA clocks (its kind's adapter may pause
+them while the record awaits approval).
 """

@@ -13,6 +13,7 @@ from servicedesk.notifications.registry import (
 APPROVAL_REQUESTED = "approval_requested"
 APPROVAL_REMINDER = "approval_reminder"
 APPROVAL_DECIDED = "approval_decided"
+APPROVAL_DELEGATED = "approval_delegated"
 
 _VARIABLES = {
     "data.approval_url, data.approval_title, data.outcome": _(
@@ -41,6 +42,13 @@ APPROVAL_EVENTS = (
         audience=(REQUESTER, AGENT),
         order=220,
         variables=_VARIABLES,
+    ),
+    NotificationEventType(
+        code=APPROVAL_DELEGATED,
+        label=_("An approver delegated their decision to me"),
+        audience=(REQUESTER, AGENT),
+        order=230,
+        variables={**_VARIABLES, "data.delegator": _("the approver who delegated their decision")},
     ),
 )
 

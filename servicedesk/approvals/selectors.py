@@ -12,6 +12,7 @@ from servicedesk.errors import NotFound
 from servicedesk.models import ApprovalDecision, ApprovalDelegation, ApprovalRequest, SupportGroup, User
 
 PENDING = ApprovalRequest.Status.PENDING
+CANCEL_APPROVAL = "servicedesk.cancel_approval"
 
 
 def _record_filter(record) -> dict:
@@ -21,11 +22,15 @@ def _record_filter(record) -> dict:
 def approval_queryset() -> QuerySet[ApprovalRequest]:
     """Requests with everything a page or an answer shows of them, in a fixed number of queries."""
     decisions = ApprovalDecision.objects.select_related("approver", "on_behalf_of", "group")
+    delegations = ApprovalDelegation.objects.select_related("delegator", "delegate", "created_by").order_by(
+        "created_at", "id"
+    )
     return ApprovalRequest.objects.select_related("created_by", "content_type").prefetch_related(
         "approvers",
         "required_approvers",
         Prefetch("groups", SupportGroup.objects.only("id", "name", "is_active")),
         Prefetch("decisions", decisions),
+        Prefetch("delegations", delegations),
     )
 
 
@@ -107,10 +112,17 @@ class Standing:
 
 
 def active_delegations(*, delegate, now: datetime | None = None) -> QuerySet[ApprovalDelegation]:
+    """The period delegations (a holiday) that make `delegate` stand in for someone now."""
     now = now or timezone.now()
     return ApprovalDelegation.objects.filter(
-        delegate=delegate, starts_at__lte=now, ends_at__gt=now, revoked_at__isnull=True
+        delegate=delegate, request__isnull=True, starts_at__lte=now, ends_at__gt=now, revoked_at__isnull=True
     )
+
+
+def handed_over(approval: ApprovalRequest) -> dict[int, ApprovalDelegation]:
+    """The votes of `approval` its approvers delegated, by delegator id (reads the prefetched delegations:
+    no query)."""
+    return {d.delegator_id: d for d in approval.delegations.all()}
 
 
 @dataclass(frozen=True)
@@ -132,11 +144,15 @@ def vote_for(approval: ApprovalRequest, standing: Standing) -> Vote | None:
         return None
     cast = {d.voter_id for d in decisions if d.voter_id}
     cast_groups = {d.group_id for d in decisions if d.group_id}
+    handed = handed_over(approval)
     approvers = sorted(approval.approvers.all(), key=lambda u: u.pk)
-    if any(a.pk == user.pk for a in approvers) and user.pk not in cast:
+    if any(a.pk == user.pk for a in approvers) and user.pk not in cast and user.pk not in handed:
         return Vote()
     for approver in approvers:
-        if approver.pk in standing.delegator_ids and approver.pk not in cast:
+        if approver.pk in cast:
+            continue
+        delegation = handed.get(approver.pk)  # one request's vote handed over: only its delegate casts it
+        if (delegation.delegate_id == user.pk) if delegation else (approver.pk in standing.delegator_ids):
             return Vote(on_behalf_of=approver)
     for group in sorted(approval.groups.all(), key=lambda g: g.pk):
         if group.pk in standing.group_ids and group.pk not in cast_groups:
@@ -152,10 +168,24 @@ def _pending_for_q(standing: Standing) -> Q:
         .annotate(voter=Coalesce("on_behalf_of", "approver"))
         .filter(voter=OuterRef("user_id"))
     )
+    not_handed_over = ~Exists(
+        ApprovalDelegation.objects.filter(
+            request_id=OuterRef("approvalrequest_id"), delegator_id=OuterRef("user_id")
+        )
+    )
     personal = Exists(
         ApprovalRequest.approvers.through.objects.filter(
             approvalrequest_id=OuterRef("pk"), user_id__in=[user.pk, *standing.delegator_ids]
-        ).filter(undecided_person)
+        ).filter(undecided_person, not_handed_over)
+    )
+    handed_to_me = Exists(
+        ApprovalDelegation.objects.filter(request_id=OuterRef("pk"), delegate=user).filter(
+            ~Exists(
+                ApprovalDecision.objects.filter(request=OuterRef("request_id"), group__isnull=True)
+                .annotate(voter=Coalesce("on_behalf_of", "approver"))
+                .filter(voter=OuterRef("delegator_id"))
+            )
+        )
     )
     undecided_group = ~Exists(
         ApprovalDecision.objects.filter(
@@ -168,12 +198,13 @@ def _pending_for_q(standing: Standing) -> Q:
         ).filter(undecided_group)
     )
     decided = Exists(ApprovalDecision.objects.filter(request=OuterRef("pk"), approver=user))
-    return Q(status=PENDING) & (personal | grouped) & ~decided
+    return Q(status=PENDING) & (personal | handed_to_me | grouped) & ~decided
 
 
 def approvals_pending_for_user(*, user, standing: Standing | None = None) -> QuerySet[ApprovalRequest]:
     """The pending requests `user` may decide now: as an approver, for a group they belong to, or for
-    someone who delegated to them; oldest first. Constant queries whatever the number of rows."""
+    someone who delegated to them (for a period, or that one request); oldest first. Constant queries
+    whatever the number of rows."""
     standing = standing or Standing.of(user)
     if not standing.user or not standing.user.is_authenticated or not standing.user.is_active:
         return ApprovalRequest.objects.none()
@@ -188,15 +219,35 @@ def _involved_q(user, standing: Standing) -> Q:
         approvalrequest_id=OuterRef("pk"), supportgroup__members=user
     )
     decided = ApprovalDecision.objects.filter(request=OuterRef("pk"), approver=user)
-    return Q(created_by=user) | Exists(approvers) | Exists(groups) | Exists(decided)
+    delegated = ApprovalDelegation.objects.filter(request_id=OuterRef("pk"), delegate=user)
+    return Q(created_by=user) | Exists(approvers) | Exists(groups) | Exists(decided) | Exists(delegated)
 
 
 def approval_list_for_user(*, user) -> QuerySet[ApprovalRequest]:
     """The requests `user` is involved in: asked (in person, through a group or a delegation), decided or
-    opened. What the pages and the API show of a single request."""
+    opened; every request for who may cancel approvals. What the pages and the API show of one request."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ApprovalRequest.objects.none()
+    if may_cancel_approvals(user):
+        return approval_queryset()
     return approval_queryset().filter(_involved_q(user, Standing.of(user)))
+
+
+def may_cancel_approvals(user) -> bool:
+    """May `user` withdraw pending approval requests (on any record)?"""
+    return bool(user is not None and user.is_authenticated and user.is_active) and user.has_perm(
+        CANCEL_APPROVAL
+    )
+
+
+def may_delegate(approval: ApprovalRequest, user) -> bool:
+    """May `user` hand their vote on `approval` to someone else now? A pending approver only, whose own
+    vote is neither cast nor already delegated (reads the prefetched rows: no query)."""
+    if approval.status != PENDING or user is None or not getattr(user, "is_active", False):
+        return False
+    if not any(a.pk == user.pk for a in approval.approvers.all()) or user.pk in handed_over(approval):
+        return False
+    return not any(d.voter_id == user.pk for d in approval.decisions.all())
 
 
 def approval_get_for_user(*, user, pk) -> ApprovalRequest:
@@ -219,11 +270,17 @@ def approval_deciders(approval: ApprovalRequest) -> list[User]:
     decided_people = {d.approver_id for d in decisions}
     cast = {d.voter_id for d in decisions if d.voter_id}
     cast_groups = {d.group_id for d in decisions if d.group_id}
-    open_approvers = [a for a in approval.approvers.all() if a.pk not in cast]
+    handed = handed_over(approval)
+    open_votes = [a for a in approval.approvers.all() if a.pk not in cast]
+    open_approvers = [a for a in open_votes if a.pk not in handed]
     people: dict[int, User] = {a.pk: a for a in open_approvers}
+    for approver in open_votes:
+        if approver.pk in handed:
+            people.setdefault(handed[approver.pk].delegate_id, handed[approver.pk].delegate)
     if open_approvers:
         delegations = ApprovalDelegation.objects.filter(
             delegator__in=[a.pk for a in open_approvers],
+            request__isnull=True,
             starts_at__lte=now,
             ends_at__gt=now,
             revoked_at__isnull=True,

@@ -2,7 +2,9 @@
 
 Lock order: a record, then its approval requests (as the record's own services do).
 A request that settles (approved, rejected, expired) calls its record kind's `on_approval(approval, actor)`
-inside the same transaction: the owning app decides what happens to its record.
+inside the same transaction: the owning app decides what happens to its record. Opening a request and
+settling it re-sync the record's SLA clocks (`sla_sync`, for any kind with an SLA adapter): a kind's
+adapter may pause them while the record awaits approval.
 """
 
 import logging
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from servicedesk.approvals.events import APPROVAL_DECIDED, APPROVAL_REQUESTED
+from servicedesk.approvals.events import APPROVAL_DECIDED, APPROVAL_DELEGATED, APPROVAL_REQUESTED
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.kinds import kind_of
 from servicedesk.models import (
@@ -29,10 +31,19 @@ from servicedesk.models import (
 from servicedesk.services.audit import audit_record
 from servicedesk.services.notifications import notify
 from servicedesk.services.timeline import timeline_add
+from servicedesk.sla.clocks import sla_sync
 
 from .links import approval_link_url
 from .outcome import Tally, outcome
-from .selectors import Standing, approval_deciders, approval_queryset, vote_for
+from .selectors import (
+    Standing,
+    approval_deciders,
+    approval_queryset,
+    handed_over,
+    may_cancel_approvals,
+    may_delegate,
+    vote_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +136,8 @@ def approval_request_open(
     audit_record(
         actor=actor, action="approval.requested", target=approval, data={"record": record.number, **data}
     )
+    if not after_the_fact:
+        sla_sync(record=record)  # its kind may pause the clocks while the record awaits approval
     approval = approval_queryset().get(pk=approval.pk)
     _notify_deciders(approval, record, APPROVAL_REQUESTED, actor)
     return approval
@@ -136,9 +149,11 @@ def approval_request_open(
 def _involved(approval: ApprovalRequest, standing: Standing) -> bool:
     user = standing.user
     approver_ids = {a.pk for a in approval.approvers.all()}
+    handed = handed_over(approval)  # a vote handed to one delegate is no longer a period delegate's
     return (
         user.pk in approver_ids
-        or bool(approver_ids & standing.delegator_ids)
+        or bool((approver_ids - set(handed)) & standing.delegator_ids)
+        or any(d.delegate_id == user.pk for d in handed.values())
         or any(g.pk in standing.group_ids for g in approval.groups.all())
     )
 
@@ -171,6 +186,12 @@ def approval_decide(
                 code="approval_not_pending",
             )
         vote = vote_for(approval, standing)
+        if vote is None and actor.pk in handed_over(approval):
+            raise Conflict(
+                _("You delegated this decision to %(name)s.")
+                % {"name": handed_over(approval)[actor.pk].delegate},
+                code="approval_delegated",
+            )
         if vote is None:
             raise Conflict(_("You have already decided this approval."), code="approval_already_decided")
         ApprovalDecision.objects.create(
@@ -219,8 +240,11 @@ def _tally(approval: ApprovalRequest) -> Tally:
     )
 
 
-def _settle(approval: ApprovalRequest, record, status: str, actor, *, note: str = "") -> None:
-    """Close the request as `status`, record it, tell who asked, and call back the record's kind."""
+def _settle(
+    approval: ApprovalRequest, record, status: str, actor, *, note: str = "", sync: bool = True
+) -> None:
+    """Close the request as `status`, record it, tell who asked, call back the record's kind, and re-sync
+    the record's SLA clocks (unless `sync` is False: the caller's own change of the record syncs them)."""
     now = timezone.now()
     approval.status = status
     approval.settled_at = now
@@ -238,7 +262,11 @@ def _settle(approval: ApprovalRequest, record, status: str, actor, *, note: str 
             data={"event": "approval_settled", **data},
         )
     audit_record(actor=actor, action=f"approval.{status}", target=approval, data={**data, "note": note})
-    if record is None or status == Status.CANCELLED:
+    if record is None:
+        return
+    if status == Status.CANCELLED:
+        if sync and not approval.after_the_fact:
+            sla_sync(record=record)
         return
     recipients = [u for u in (getattr(record, "requester", None), approval.created_by) if u is not None]
     notify(
@@ -258,6 +286,9 @@ def _settle(approval: ApprovalRequest, record, status: str, actor, *, note: str 
     hook = kind_of(record).on_approval
     if hook is not None:
         hook(approval, actor)
+    if sync and not approval.after_the_fact:
+        # Read again: the kind's call back may have changed the record (a rejection withdraws a request).
+        sla_sync(record=type(record)._default_manager.get(pk=record.pk))
 
 
 # Cancelling --------------------------------------------------------------------------------------------
@@ -265,11 +296,12 @@ def _settle(approval: ApprovalRequest, record, status: str, actor, *, note: str 
 
 def approval_cancel(*, approval: ApprovalRequest, actor: User | None, reason: str = "") -> ApprovalRequest:
     """Withdraw a pending request (the question no longer stands). The system (`actor=None`) and people
-    allowed to cancel approvals may; the record's kind is not called back (nothing was decided).
+    allowed to cancel approvals (`servicedesk.cancel_approval`: group and change managers,
+    administrators) may; the record's kind is not called back (nothing was decided), its clocks re-synced.
 
     Raises PermissionDenied for anyone else, Conflict when it is no longer pending.
     """
-    if actor is not SYSTEM and not (_is_person(actor) and actor.has_perm("servicedesk.cancel_approval")):
+    if actor is not SYSTEM and not may_cancel_approvals(actor):
         raise PermissionDenied(_("You may not cancel approvals."))
     with transaction.atomic():
         record = _lock_record(approval)
@@ -285,7 +317,8 @@ def approval_cancel(*, approval: ApprovalRequest, actor: User | None, reason: st
 
 def approvals_cancel_for_record(*, record, reason: str = "") -> int:
     """Cancel (as the system) every pending request on `record`, which its kind no longer needs decided (a
-    request withdrawn or fulfilled). Call inside the transaction that holds the record's lock."""
+    request withdrawn or fulfilled). Call inside the transaction that holds the record's lock, from the
+    change of the record that syncs its SLA clocks (they are not synced here)."""
     from django.contrib.contenttypes.models import ContentType
 
     pending = ApprovalRequest.objects.select_for_update().filter(
@@ -293,7 +326,7 @@ def approvals_cancel_for_record(*, record, reason: str = "") -> int:
     )
     count = 0
     for approval in pending:
-        _settle(approval, record, Status.CANCELLED, SYSTEM, note=reason.strip())
+        _settle(approval, record, Status.CANCELLED, SYSTEM, note=reason.strip(), sync=False)
         count += 1
     return count
 
@@ -342,6 +375,92 @@ def approval_delegate(
         data={"delegate": delegate.pk, "starts_at": starts_at, "ends_at": ends_at},
     )
     return delegation
+
+
+def approval_request_delegate(
+    *, approval: ApprovalRequest, actor: User, delegate: User, comment: str = ""
+) -> ApprovalRequest:
+    """`actor`, an approver of `approval` whose vote is pending, hands that vote to `delegate`, who then
+    decides in their place ("on behalf of" them); the actor no longer may. Recorded on the record's
+    timeline and in the audit; the delegate is told by e-mail with their own link.
+
+    Raises PermissionDenied for someone who is not an approver of the request, Conflict when the request
+    is no longer pending or the actor's vote is already cast or delegated, ValidationError for a delegate
+    who is the actor, inactive, an approver of the request, or who already answered it or holds another
+    vote on it.
+    """
+    comment = (comment or "").strip()
+    with transaction.atomic():
+        record = _lock_record(approval)
+        approval = _lock(approval)
+        if not _is_person(actor) or actor.pk not in {a.pk for a in approval.approvers.all()}:
+            raise PermissionDenied(_("Only an approver of this request may delegate their decision."))
+        if approval.status != Status.PENDING:
+            raise Conflict(
+                _("This approval is already %(status)s.") % {"status": approval.get_status_display().lower()},
+                code="approval_not_pending",
+            )
+        if not may_delegate(approval, actor):
+            raise Conflict(
+                _("Your decision on this approval is already given or delegated."),
+                code="approval_already_decided",
+            )
+        _check_delegate(approval, actor, delegate)
+        ApprovalDelegation.objects.create(
+            request=approval, delegator=actor, delegate=delegate, starts_at=timezone.now(), created_by=actor
+        )
+        data = {"approval": approval.pk, "delegator": str(actor), "delegate": str(delegate)}
+        if record is not None:
+            timeline_add(
+                record=record,
+                kind=TimelineEntry.Kind.SYSTEM,
+                author=actor,
+                body=comment,
+                is_public=True,
+                data={"event": "approval_delegated", **data},
+            )
+        audit_record(
+            actor=actor,
+            action="approval.delegated",
+            target=approval,
+            data={**data, "delegate_id": delegate.pk, "comment": comment},
+        )
+        approval = approval_queryset().get(pk=approval.pk)
+        if record is not None:
+            notify(
+                event=APPROVAL_DELEGATED,
+                record=record,
+                recipients=[delegate],
+                actor=actor,
+                context={
+                    "data": {
+                        "approval_url": approval_link_url(approval_id=approval.pk, user_id=delegate.pk),
+                        "approval_title": approval.title,
+                        "delegator": actor.get_full_name() or str(actor),
+                        "reason": comment or approval.reason,
+                        "due_at": approval.due_at,
+                    }
+                },
+            )
+        return approval
+
+
+def _check_delegate(approval: ApprovalRequest, actor: User, delegate: User) -> None:
+    """The delegate must be another active person, not asked already and with no answer or vote of
+    their own on this request (a person answers a request once)."""
+    message = None
+    if delegate.pk == actor.pk:
+        message = _("Choose someone else.")
+    elif not delegate.is_active:
+        message = _("This person's account is inactive.")
+    elif delegate.pk in {a.pk for a in approval.approvers.all()}:
+        message = _("This person is already an approver of this request.")
+    elif any(d.approver_id == delegate.pk for d in approval.decisions.all()):
+        message = _("This person has already decided this approval.")
+    elif any(d.delegate_id == delegate.pk for d in approval.delegations.all()):
+        message = _("This person already decides this approval for someone else.")
+    if message:
+        raise ValidationError({"delegate": message})
 
 
 # When the sweep looks next (servicedesk.approvals.sweep) ---------------------------------------------

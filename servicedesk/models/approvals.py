@@ -198,8 +198,12 @@ class ApprovalDecision(models.Model):
 
 
 class ApprovalDelegation(models.Model):
-    """A person's approvals go to another person for a period (a holiday): the delegate decides "on
-    behalf of" them. The delegator may still decide themself; one answer counts per vote."""
+    """A person's approvals go to another person, the delegate, who decides "on behalf of" them.
+
+    Without `request`: every approval of the delegator for a period (a holiday); the delegator may still
+    decide themself, one answer counts per vote. With `request`: the delegator's pending vote on that one
+    request, handed over for good (no end): the delegate decides in their place, the delegator no longer.
+    """
 
     delegator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -210,8 +214,17 @@ class ApprovalDelegation(models.Model):
     delegate = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("delegate")
     )
+    request = models.ForeignKey(
+        ApprovalRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="delegations",
+        verbose_name=_("approval request"),
+        help_text=_("Only this request's vote is delegated; empty: every approval for the period."),
+    )
     starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -228,7 +241,20 @@ class ApprovalDelegation(models.Model):
                 condition=~Q(delegate=models.F("delegator")), name="approval_delegation_not_to_self"
             ),
             models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="approval_delegation_ends_after_start"
+                condition=Q(ends_at__gt=models.F("starts_at"))
+                | Q(ends_at__isnull=True, request__isnull=False),
+                name="approval_delegation_period_or_request",
+            ),
+            # One request's vote is handed over once, and a person holds at most one vote of a request.
+            models.UniqueConstraint(
+                fields=["request", "delegator"],
+                condition=Q(request__isnull=False),
+                name="approval_delegation_one_per_vote",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "delegate"],
+                condition=Q(request__isnull=False),
+                name="approval_delegation_one_per_delegate",
             ),
         ]
 

@@ -46,7 +46,7 @@ def timeline_renderer(entry, record=None) -> str:
 
 SLA_EVENTS = ("sla_warning", "sla_breached", "sla_escalated")
 EMAIL_EVENTS = ("email_attachments_refused", "email_unverified_sender")
-APPROVAL_EVENTS = ("approval_requested", "approval_decided", "approval_settled")
+APPROVAL_EVENTS = ("approval_requested", "approval_decided", "approval_delegated", "approval_settled")
 
 
 def register_foundation_renderers() -> None:

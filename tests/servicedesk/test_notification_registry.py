@@ -99,7 +99,7 @@ def send(event, record, recipients, actor=None, **context):
 
 
 def test_the_foundation_registers_its_ten_generic_events_in_order():
-    """And then the three of approvals, a foundation service too."""
+    """And then the four of approvals, a foundation service too."""
     assert [event.code for event in notification_events()] == [
         "created",
         "assigned",
@@ -114,6 +114,7 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
         "approval_requested",
         "approval_reminder",
         "approval_decided",
+        "approval_delegated",
     ]
     assert [event.code for event in notification_events(audience=REQUESTER)] == [
         "created",
@@ -124,6 +125,7 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
         "approval_requested",
         "approval_reminder",
         "approval_decided",
+        "approval_delegated",
     ]
     assert notification_event("resolved").template_names("text") == ["servicedesk/notifications/resolved.txt"]
 
@@ -233,6 +235,7 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
                 "approval_requested",
                 "approval_reminder",
                 "approval_decided",
+                "approval_delegated",
                 "gadget_shipped",
             ],
         ),

@@ -342,6 +342,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "approval_requested",
         "approval_reminder",
         "approval_decided",
+        "approval_delegated",
     ]
     assert field.value() == [
         "created",
@@ -351,6 +352,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "approval_requested",
         "approval_reminder",
         "approval_decided",
+        "approval_delegated",
     ]
     assert "A record I filed was resolved" in response.content.decode()
 
@@ -367,7 +369,7 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     NotificationOptOut.objects.create(user=requester, event=events.CREATED)
     client.force_login(requester)
 
-    approvals = ["approval_requested", "approval_reminder", "approval_decided"]
+    approvals = ["approval_requested", "approval_reminder", "approval_decided", "approval_delegated"]
     response = client.post(
         "/profile/notifications/", {"events": ["created", "commented", "waiting", *approvals]}
     )
