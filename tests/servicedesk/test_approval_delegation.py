@@ -10,7 +10,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services as incident_services
 from servicedesk import kinds, roles
 from servicedesk.approvals.links import approval_link_read
 from servicedesk.approvals.selectors import approval_deciders, approval_queryset, approvals_pending_for_user
@@ -30,6 +29,7 @@ from servicedesk.models import (
     TimelineEntry,
 )
 from servicedesk.records.timeline import timeline_renderer
+from tests.kernelkind.services import chore_create
 
 from ..factories import SupportGroupFactory, UserFactory
 
@@ -38,21 +38,19 @@ APPROVE, REJECT = "approve", "reject"
 
 @pytest.fixture
 def settled(monkeypatch):
-    """The incident kind's call back replaced by a recorder: [(approval status, actor)]."""
+    """The chore kind's call back replaced by a recorder: [(approval status, actor)]."""
     calls = []
     registry = dict(kinds._KINDS)
-    registry["INC"] = dataclasses.replace(
-        registry["INC"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
+    registry["TST"] = dataclasses.replace(
+        registry["TST"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
     )
     monkeypatch.setattr(kinds, "_KINDS", registry)
     return calls
 
 
 @pytest.fixture
-def record(db, agent, requester, support_group, settled):
-    created = incident_services.incident_create(
-        actor=agent, requester=requester, title="Firewall rule for payroll", support_group=support_group
-    )
+def record(db, worker, requester, support_group, settled):
+    created = chore_create(actor=requester, title="Firewall rule for payroll")
     OutboxMessage.objects.all().delete()
     return created
 
@@ -151,10 +149,10 @@ def test_the_timeline_reads_who_delegated_to_whom_and_on_whose_behalf_they_decid
 
 
 @pytest.mark.parametrize("who", ["stranger", "group_member", "asker"])
-def test_only_an_approver_may_delegate(record, ann, bob, carl, agent, who):
+def test_only_an_approver_may_delegate(record, ann, bob, carl, worker, who):
     cab = SupportGroupFactory(name="CAB", members=[carl])
-    approval = approval_request_open(record=record, actor=agent, approvers=[ann], groups=[cab])
-    actor = {"stranger": bob, "group_member": carl, "asker": agent}[who]
+    approval = approval_request_open(record=record, actor=worker, approvers=[ann], groups=[cab])
+    actor = {"stranger": bob, "group_member": carl, "asker": worker}[who]
 
     with pytest.raises(PermissionDenied):
         approval_request_delegate(approval=approval, actor=actor, delegate=UserFactory())
@@ -282,11 +280,11 @@ def test_delegating_on_the_page_shows_the_services_refusals_on_the_form(client, 
 
 
 def test_delegating_from_the_page_is_403_for_who_is_not_an_approver_and_404_for_a_stranger(
-    client, record, ann, bob, agent
+    client, record, ann, bob, worker
 ):
-    approval = approval_request_open(record=record, actor=agent, approvers=[ann])
+    approval = approval_request_open(record=record, actor=worker, approvers=[ann])
     url = reverse("approval_delegate", args=[approval.pk])
-    client.force_login(agent)  # asked for it: sees the page, but has no vote
+    client.force_login(worker)  # asked for it: sees the page, but has no vote
     assert client.post(url, {"delegate": "bob"}).status_code == 403
     client.force_login(bob)
     assert client.post(url, {"delegate": "agent"}).status_code == 404

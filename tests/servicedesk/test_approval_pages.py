@@ -9,11 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services as incident_services
 from servicedesk import kinds, roles
 from servicedesk.approvals.links import approval_link_token
 from servicedesk.approvals.services import approval_decide, approval_request_open
 from servicedesk.models import ApprovalDecision
+from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
 
@@ -21,7 +21,7 @@ from ..factories import UserFactory
 @pytest.fixture(autouse=True)
 def _no_call_back(monkeypatch):
     registry = dict(kinds._KINDS)
-    registry["INC"] = dataclasses.replace(registry["INC"], on_approval=None)
+    registry["TST"] = dataclasses.replace(registry["TST"], on_approval=None)
     monkeypatch.setattr(kinds, "_KINDS", registry)
 
 
@@ -31,16 +31,14 @@ def approver(db):
 
 
 @pytest.fixture
-def record(db, agent, requester, support_group):
-    return incident_services.incident_create(
-        actor=agent, requester=requester, title="Open port 443", support_group=support_group
-    )
+def record(db, worker, requester, support_group):
+    return chore_create(actor=requester, title="Open port 443")
 
 
 @pytest.fixture
-def approval(record, approver, agent):
+def approval(record, approver, worker):
     return approval_request_open(
-        record=record, actor=agent, approvers=[approver], reason="Needed for the new web shop."
+        record=record, actor=worker, approvers=[approver], reason="Needed for the new web shop."
     )
 
 
@@ -53,10 +51,10 @@ def _detail(approval) -> str:
 
 
 def test_my_approvals_lists_what_waits_for_me_in_constant_queries(
-    client, approver, record, agent, django_assert_max_num_queries
+    client, approver, record, worker, django_assert_max_num_queries
 ):
     approvals = [
-        approval_request_open(record=record, actor=agent, approvers=[approver], title=f"Approval {i}")
+        approval_request_open(record=record, actor=worker, approvers=[approver], title=f"Approval {i}")
         for i in range(6)
     ]
     approval_decide(approval=approvals[0], actor=approver, decision="approve")
@@ -97,9 +95,9 @@ def test_the_decision_page_shows_the_record_the_reason_and_the_form(
 
 
 def test_the_asker_sees_the_page_without_the_form_and_a_stranger_gets_404(
-    client, approval, agent, other_requester
+    client, approval, worker, other_requester
 ):
-    client.force_login(agent)
+    client.force_login(worker)
     html = client.get(_detail(approval)).content.decode()
     assert 'data-testid="decision-form"' not in html
     assert "Open the record" in html
@@ -185,7 +183,7 @@ def test_an_expired_link_does_not_work(client, approver, approval, settings):
     assert 'data-testid="link-invalid"' in response.content.decode()
 
 
-def test_someone_elses_link_answers_404(client, approver, approval, agent):
-    client.force_login(agent)  # the asker: involved, but the link is the approver's
+def test_someone_elses_link_answers_404(client, approver, approval, worker):
+    client.force_login(worker)  # the asker: involved, but the link is the approver's
     assert client.get(_link(approval, approver)).status_code == 404
     assert not ApprovalDecision.objects.exists()

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents import services as incident_services
 from servicedesk import kinds, roles
 from servicedesk.approvals.links import approval_link_read
 from servicedesk.approvals.outcome import Tally, outcome
@@ -37,6 +36,7 @@ from servicedesk.models import (
     OutboxMessage,
     TimelineEntry,
 )
+from tests.kernelkind.services import chore_create
 
 from ..factories import SupportGroupFactory, UserFactory
 
@@ -45,24 +45,19 @@ APPROVE, REJECT = "approve", "reject"
 
 @pytest.fixture
 def settled(monkeypatch):
-    """The incident kind's call back replaced by a recorder: [(approval status, actor)]."""
+    """The chore kind's call back replaced by a recorder: [(approval status, actor)]."""
     calls = []
     registry = dict(kinds._KINDS)
-    registry["INC"] = dataclasses.replace(
-        registry["INC"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
+    registry["TST"] = dataclasses.replace(
+        registry["TST"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
     )
     monkeypatch.setattr(kinds, "_KINDS", registry)
     return calls
 
 
 @pytest.fixture
-def record(db, agent, requester, support_group, settled):
-    created = incident_services.incident_create(
-        actor=agent,
-        requester=requester,
-        title="Firewall rule for the payroll server",
-        support_group=support_group,
-    )
+def record(db, worker, requester, support_group, settled):
+    created = chore_create(actor=requester, title="Firewall rule for the payroll server")
     OutboxMessage.objects.all().delete()
     return created
 
@@ -254,10 +249,10 @@ def test_delegating_is_for_ones_own_approvals_and_to_someone_else(people, superu
 # Refusals
 
 
-def test_someone_not_asked_is_refused(record, people, agent):
+def test_someone_not_asked_is_refused(record, people, worker):
     approval = _open(record, people[:1])
     with pytest.raises(PermissionDenied):
-        approval_decide(approval=approval, actor=agent, decision=APPROVE)
+        approval_decide(approval=approval, actor=worker, decision=APPROVE)
     assert not ApprovalDecision.objects.exists()
 
 
