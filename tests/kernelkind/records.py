@@ -9,6 +9,7 @@ from .sla import CHORE_SLA
 from .workflow import WORKFLOW
 
 PUBLISHED = []  # (number, event, data) of every event, for the tests
+SETTLED = []  # (approval status, actor) of every approval request settled on a chore, for the tests
 
 
 def _get_for_user(*, user, number):
@@ -37,6 +38,7 @@ CHORE_KIND = RecordKind(
     policy=ChorePolicy,
     workflow=WORKFLOW,
     publish=_publish,
+    on_approval=lambda approval, actor: SETTLED.append((approval.status, actor)),
     mail=ChoreMailIntake(),
     sla=CHORE_SLA,
     sla_metrics=("resolution",),  # no response clock: the kind's metrics are the ones that run

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, Permission
 
 from servicedesk.models import AuditEvent, User
 from tests.kernelkind import workflow as chore_workflow
-from tests.kernelkind.records import PUBLISHED
+from tests.kernelkind.records import PUBLISHED, SETTLED
 from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
@@ -75,3 +75,10 @@ def chore(requester):
     PUBLISHED.clear()
     chore_workflow.AFTER_CALLS.clear()
     return chore_create(actor=requester, title="Water the plants")
+
+
+@pytest.fixture
+def settled():
+    """What the chore kind's approval call back heard: [(approval status, actor)], from now on."""
+    SETTLED.clear()
+    return SETTLED

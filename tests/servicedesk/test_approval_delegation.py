@@ -1,7 +1,6 @@
 """Delegating one approval request's decision, and cancelling requests: the service's guards, who may
 then decide, the timeline, audit and e-mail, and the decision page's forms."""
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk import kinds, roles
+from servicedesk import roles
 from servicedesk.approvals.links import approval_link_read
 from servicedesk.approvals.selectors import approval_deciders, approval_queryset, approvals_pending_for_user
 from servicedesk.approvals.services import (
@@ -34,18 +33,6 @@ from tests.kernelkind.services import chore_create
 from ..factories import SupportGroupFactory, UserFactory
 
 APPROVE, REJECT = "approve", "reject"
-
-
-@pytest.fixture
-def settled(monkeypatch):
-    """The chore kind's call back replaced by a recorder: [(approval status, actor)]."""
-    calls = []
-    registry = dict(kinds._KINDS)
-    registry["TST"] = dataclasses.replace(
-        registry["TST"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
-    )
-    monkeypatch.setattr(kinds, "_KINDS", registry)
-    return calls
 
 
 @pytest.fixture

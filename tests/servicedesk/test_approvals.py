@@ -1,7 +1,6 @@
 """The approvals kernel service: rules, required approvers, groups, delegation, refusals, the guard, the
 sweep (reminders and expiry), the e-mails and the call back to the record's kind."""
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from servicedesk import kinds, roles
+from servicedesk import roles
 from servicedesk.approvals.links import approval_link_read
 from servicedesk.approvals.outcome import Tally, outcome
 from servicedesk.approvals.selectors import (
@@ -41,18 +40,6 @@ from tests.kernelkind.services import chore_create
 from ..factories import SupportGroupFactory, UserFactory
 
 APPROVE, REJECT = "approve", "reject"
-
-
-@pytest.fixture
-def settled(monkeypatch):
-    """The chore kind's call back replaced by a recorder: [(approval status, actor)]."""
-    calls = []
-    registry = dict(kinds._KINDS)
-    registry["TST"] = dataclasses.replace(
-        registry["TST"], on_approval=lambda approval, actor: calls.append((approval.status, actor))
-    )
-    monkeypatch.setattr(kinds, "_KINDS", registry)
-    return calls
 
 
 @pytest.fixture
