@@ -44,6 +44,18 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# A PostgreSQL read replica for reads that may lag a little (API lists, reports): servicedesk/replica.py.
+ITSM_READ_REPLICA = ""
+if env("ITSM_READ_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("ITSM_READ_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    ITSM_READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["servicedesk.replica.PrimaryRouter"]
+
 # REDIS: broker, cache and result backend when set; embedded fallbacks otherwise.
 REDIS_URL = env("REDIS_URL", default="")
 
@@ -238,6 +250,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The queue every task goes to: installations (or test runs) sharing one Redis give each its own.
+CELERY_TASK_DEFAULT_QUEUE = env("ITSM_CELERY_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
@@ -254,7 +268,7 @@ CELERY_BEAT_SCHEDULE = {
     # Deliver outbox messages that are due: retries after back-off, and those whose task never ran.
     "servicedesk.outbox_sweep": {
         "task": "servicedesk.outbox_sweep",
-        "schedule": timedelta(seconds=30),
+        "schedule": timedelta(seconds=env.int("ITSM_OUTBOX_SWEEP_SECONDS", default=30)),
     },
     # Take in new mail from every active mailbox (IMAP); a message is marked only once its record is saved.
     "servicedesk.mailboxes_poll": {

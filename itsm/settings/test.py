@@ -47,6 +47,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Threads of the test process (the Celery worker, the live server) must not keep PostgreSQL sessions
 # open after their work, or the test database cannot be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A "replica" alias mirroring the test database, for the read-replica tests (tests/test_replica.py); nothing
+# reads from it unless a test sets ITSM_READ_REPLICA.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's default shared-cache in-memory database: in shared-cache mode SQLite locks whole
     # tables between connections and answers "database table is locked" at once (busy_timeout does not

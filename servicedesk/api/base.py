@@ -1,6 +1,7 @@
 """The bases of every API view: what all of them do is written once, here.
 
 - every POST honours `Idempotency-Key` (`servicedesk.api.idempotency`);
+- lists read from the read replica when there is one (`ReplicaListMixin`);
 - answers of one editable object carry its ETag, and `If-None-Match` on a read answers 304
   (`ConditionalRetrieveMixin`; writes check `If-Match` through `servicedesk.api.conditional`).
 
@@ -10,19 +11,29 @@
 from rest_framework import views, viewsets
 from rest_framework.response import Response
 
+from ..replica import on_replica
 from .conditional import not_modified, with_etag
 from .idempotency import IdempotentPostMixin
+
+
+class ReplicaListMixin:
+    """A list is read from the read replica when one is configured (`servicedesk.replica`): it may lag the
+    primary by a moment, which a list can afford; a single object, an action and a write never do."""
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return on_replica(queryset) if getattr(self, "action", None) == "list" else queryset
 
 
 class APIView(IdempotentPostMixin, views.APIView):
     pass
 
 
-class GenericViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+class GenericViewSet(ReplicaListMixin, IdempotentPostMixin, viewsets.GenericViewSet):
     pass
 
 
-class ReadOnlyModelViewSet(IdempotentPostMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyModelViewSet(ReplicaListMixin, IdempotentPostMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
