@@ -41,7 +41,22 @@ def lock(obj: M, *, expected: int | None = None) -> M:
             _("“%(name)s” has changed since you read it. Reload it and try again.") % {"name": locked},
             extra={"current_version": version_of(locked)},
         )
+    keep_related(obj, locked)
     return locked
+
+
+def keep_related(source, target) -> None:
+    """Give `target` (the same row read again) the related objects `source` already holds, so the write
+    that follows does not read them one query each: each foreign key's object where the key is unchanged,
+    and the prefetched many-to-many rows when the row's counter has not moved (every write moves it)."""
+    for field in source._meta.concrete_fields:
+        if not field.is_relation or not field.is_cached(source):
+            continue
+        if getattr(source, field.attname) == getattr(target, field.attname):
+            field.set_cached_value(target, field.get_cached_value(source))
+    prefetched = getattr(source, "_prefetched_objects_cache", None)
+    if prefetched and version_of(source) == version_of(target):
+        target._prefetched_objects_cache = dict(prefetched)
 
 
 def bump(obj) -> str:

@@ -61,11 +61,27 @@ def approvals_for_record(*, record) -> list[ApprovalRequest]:
 # The guard -------------------------------------------------------------------------------------------
 
 
+# Where `approval_pending` keeps its answer on the record instance: a request reads it once, however many
+# guards, SLA syncs and serializers ask (the approval services forget it when they open or settle one).
+PENDING_MEMO = "_approval_pending"
+
+
 def approval_pending(record) -> bool:
     """Does `record` wait for an approval? (A pending request not recorded after the fact.)"""
-    return ApprovalRequest.objects.filter(
-        **_record_filter(record), status=PENDING, after_the_fact=False
-    ).exists()
+    if PENDING_MEMO not in record.__dict__:
+        record.__dict__[PENDING_MEMO] = ApprovalRequest.objects.filter(
+            **_record_filter(record), status=PENDING, after_the_fact=False
+        ).exists()
+    return record.__dict__[PENDING_MEMO]
+
+
+def approval_pending_known(record, pending: bool | None) -> None:
+    """Tell `approval_pending` the answer for this instance (False for a record just filed: nothing can
+    await approval yet), or make it ask again (None)."""
+    if pending is None:
+        record.__dict__.pop(PENDING_MEMO, None)
+    else:
+        record.__dict__[PENDING_MEMO] = pending
 
 
 def approval_settled(record) -> bool:
