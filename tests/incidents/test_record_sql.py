@@ -75,7 +75,7 @@ def test_creating_from_the_portal_writes_in_few_statements(
 ):
     client.force_login(requester)
     client.get("/portal/new/incident/")
-    with django_assert_max_num_queries(42):
+    with django_assert_max_num_queries(45):
         answer = client.post(
             "/portal/new/incident/",
             {"title": "Printer", "description": "Jammed.", "service": service.pk, "urgency": 2},
