@@ -193,7 +193,7 @@ def incident_create(
     approval_pending_known(record, False)  # nothing awaits approval on a record filed this instant
     if affected_cis:
         record.affected_cis.set(affected_cis)
-    sla_sync(record=record, rematch=True)
+    sla_sync(record=record, rematch=True, filed=True)
     data = {"kind": kind, "channel": record.channel, "priority": record.priority}
     audit_record(actor=actor, action="incident.created", target=record, data=data)
     if uploads:

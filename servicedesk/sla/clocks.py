@@ -26,6 +26,7 @@ from .policies import (
     Schedules,
     Threshold,
     clock_time_zone,
+    policies_by_id,
     policies_with_rules,
     policy_match,
     policy_target,
@@ -53,7 +54,8 @@ class Context:
 
     def policy(self, pk: int) -> SLAPolicy:
         if pk not in self.policies:
-            self.policies[pk] = policies_with_rules().get(pk=pk)
+            policy = policies_by_id().get(pk)
+            self.policies[pk] = policy if policy is not None else policies_with_rules().get(pk=pk)
         return self.policies[pk]
 
     def schedule(self, clock: SLAClock) -> Schedule:
@@ -327,8 +329,17 @@ def refresh(clock: SLAClock, ctx: Context, thresholds: list[Threshold] | None = 
 # The service -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx: Context | None = None):
+# No savepoint of its own: nobody recovers from a failed sync inside the caller's transaction, and
+# SAVEPOINT and RELEASE are two round trips on every write.
+@transaction.atomic(savepoint=False)
+def sla_sync(
+    *,
+    record,
+    rematch: bool = False,
+    now: datetime | None = None,
+    ctx: Context | None = None,
+    filed: bool = False,
+):
     """Bring `record`'s clocks in line with its state; return them by metric.
 
     Starts the clocks of a record that has none, for the metrics its kind runs (`RecordKind.sla_metrics`)
@@ -339,13 +350,14 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
     classification) the policy is chosen again, and a running clock whose policy, priority or target
     changed is re-targeted, keeping the time it consumed. A retired policy's clocks are always re-matched.
     The caller holds the record's row lock. Its writes wait until the end, then take one statement each
-    (new clocks, changed clocks, new ledger segments), whatever a clock went through.
+    (new clocks, changed clocks, new ledger segments), whatever a clock went through. `filed`: the record
+    was created in this transaction, so it has no clocks to read yet.
     """
     with _deferred_writes():
-        return _sync(record=record, rematch=rematch, now=now, ctx=ctx)
+        return _sync(record=record, rematch=rematch, now=now, ctx=ctx, filed=filed)
 
 
-def _sync(*, record, rematch: bool, now: datetime | None, ctx: Context | None):
+def _sync(*, record, rematch: bool, now: datetime | None, ctx: Context | None, filed: bool = False):
     kind = kind_of(record)
     adapter = kind.sla
     if adapter is None:
@@ -354,12 +366,13 @@ def _sync(*, record, rematch: bool, now: datetime | None, ctx: Context | None):
     now = ctx.now
     facts = adapter.facts(record)
     content_type = ContentType.objects.get_for_model(record)
-    clocks = {
-        clock.metric: clock
-        for clock in SLAClock.objects.select_for_update(of=("self",))
-        .select_related("policy")
-        .filter(content_type=content_type, object_id=record.pk)
-    }
+    clocks = {}
+    if not filed:
+        for clock in SLAClock.objects.select_for_update(of=("self",)).filter(
+            content_type=content_type, object_id=record.pk
+        ):
+            clock.policy = ctx.policy(clock.policy_id)
+            clocks[clock.metric] = clock
     had_clocks = bool(clocks)
     ordered = sorted(clocks.values(), key=lambda clock: clock.state not in OPEN_STATES)
     current = ordered[0].policy if ordered else None
