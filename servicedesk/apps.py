@@ -35,11 +35,15 @@ def _watch_configuration():
         BusinessCalendar,
         CalendarException,
         EscalationRule,
+        NotificationTemplate,
+        PriorityRule,
         SLAPolicy,
         SLATarget,
+        WebhookSubscription,
         WorkingInterval,
     )
 
     configmemo.watch(
-        BusinessCalendar, CalendarException, EscalationRule, SLAPolicy, SLATarget, WorkingInterval
-    )
+        BusinessCalendar, CalendarException, EscalationRule, SLAPolicy, SLATarget, WorkingInterval,
+        NotificationTemplate, PriorityRule, WebhookSubscription,
+    )  # fmt: skip
