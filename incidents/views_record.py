@@ -20,7 +20,7 @@ from servicedesk.errors import ApplicationError, InvalidTransition, NotFound
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.sla.policies import Schedules
-from servicedesk.sla.status import clock_ledger, record_sla
+from servicedesk.sla.status import clock_ledger, ledgers_prefetch, record_sla
 
 from . import services
 from .forms_record import (
@@ -75,7 +75,9 @@ def _sla_clocks(record) -> list[dict]:
     """Each clock's status (time left, percentage, colour) and its ledger in lines, less the stretches
     that lasted no time at all (a resume at once re-targeted)."""
     now = timezone.now()
-    schedules = Schedules()
+    schedules = Schedules()  # one read of the calendars for the clocks and their ledgers
+    statuses = record_sla(record, now=now, schedules=schedules)
+    ledgers_prefetch(status.clock for status in statuses)
     return [
         {
             "status": status,
@@ -85,7 +87,7 @@ def _sla_clocks(record) -> list[dict]:
                 if line.wall_seconds != 0 or line.segment.ended_at is None
             ],
         }
-        for status in record_sla(record, now=now)
+        for status in statuses
     ]
 
 

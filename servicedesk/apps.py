@@ -20,8 +20,30 @@ class ServicedeskConfig(AppConfig):
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 
         strict.install()
+        _watch_configuration()
         register_foundation_menu()
         register_foundation_renderers()
         register_standard_events()
         register_approval_events()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")
+
+
+def _watch_configuration():
+    """The models whose rows `servicedesk.configmemo` keeps in memory: their edits void the copies."""
+    from . import configmemo
+    from .models import (
+        BusinessCalendar,
+        CalendarException,
+        EscalationRule,
+        NotificationTemplate,
+        PriorityRule,
+        SLAPolicy,
+        SLATarget,
+        WebhookSubscription,
+        WorkingInterval,
+    )
+
+    configmemo.watch(
+        BusinessCalendar, CalendarException, EscalationRule, SLAPolicy, SLATarget, WorkingInterval,
+        NotificationTemplate, PriorityRule, WebhookSubscription,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from servicedesk.configmemo import config_changed
 from servicedesk.models import (
     ApiToken,
     BusinessCalendar,
@@ -118,6 +119,7 @@ def seed_sla_policies() -> int:
             EscalationRule(policy=policy, metric=metric, percent=percent, **dict.fromkeys(actions, True))
             for metric, percent, actions in rules
         )
+        config_changed()  # the bulk writes send no signals
         audit_record(
             actor=None,
             action="sla_policy.created",

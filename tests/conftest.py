@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from servicedesk import roles
 from servicedesk.api.throttling import cache_breaker
+from servicedesk.configmemo import config_forget
 
 from .conformance import _api_answers_conform, openapi_schema  # noqa: F401 - fixtures
 from .factories import OrganisationFactory, SupportGroupFactory, UserFactory
@@ -53,6 +54,7 @@ def _default_language():
 def _clear_cache():
     # Transactional tests flush and re-create content types with new ids; forget the old ones.
     ContentType.objects.clear_cache()
+    config_forget()
     cache.clear()
     cache_breaker.reset()
     yield

@@ -95,7 +95,7 @@ class IncidentKindViewSet(IncidentActionsMixin, RecordViewSet):
         fields = dict(data.validated_data)
         fields.setdefault("channel", Incident.Channel.API)
         record = services.incident_create(actor=request.user, kind=self.kind, **fields)
-        response = self.render(record, status.HTTP_201_CREATED)
+        response = self.render(record, status.HTTP_201_CREATED, fetch=False)
         response["Location"] = record_api_url(record)
         return response
 

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from cmdb.models import ConfigurationItem
+from servicedesk.configmemo import config_changed
 from servicedesk.models import SLAClock, SLAPolicy, TimelineEntry
 from servicedesk.services.outbox import outbox_silenced
 from servicedesk.sla.clocks import Context, sla_sync
@@ -35,10 +36,12 @@ def policies_paused():
     and active again after it, without the retirement that would move their clocks."""
     active = list(SLAPolicy.objects.filter(is_active=True).values_list("pk", flat=True))
     SLAPolicy.objects.filter(pk__in=active).update(is_active=False)
+    config_changed()
     try:
         yield
     finally:
         SLAPolicy.objects.filter(pk__in=active).update(is_active=True)
+        config_changed()
 
 
 def rebuild_demo_clocks(record_ids: list[int], *, now: datetime | None = None) -> int:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from cmdb.models import ConfigurationItem
 from cmdb.selectors import business_service_list
+from servicedesk.approvals.selectors import approval_pending_known
 from servicedesk.approvals.services import approval_request_open
 from servicedesk.errors import PermissionDenied
 from servicedesk.models import Impact, SupportGroup, TimelineEntry, Urgency, User
@@ -189,9 +190,10 @@ def incident_create(
     )
     record.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
     record.save()
+    approval_pending_known(record, False)  # nothing awaits approval on a record filed this instant
     if affected_cis:
         record.affected_cis.set(affected_cis)
-    sla_sync(record=record, rematch=True)
+    sla_sync(record=record, rematch=True, filed=True)
     data = {"kind": kind, "channel": record.channel, "priority": record.priority}
     audit_record(actor=actor, action="incident.created", target=record, data=data)
     if uploads:

@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.approvals.api import RecordApprovalsMixin
+from servicedesk.concurrency import version_field
 from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import kind_of, parse_number, record_kind
 from servicedesk.models import Attachment, TimelineEntry
@@ -53,6 +54,13 @@ COMMENT_KINDS = [TimelineEntry.Kind.COMMENT, TimelineEntry.Kind.WORK_NOTE]
 def record_api_url(record) -> str:
     """The record's API address (`/api/v1/incidents/INC0000001/`): the route of its kind's code."""
     return reverse(f"{kind_of(record).code}-detail", kwargs={"number": record.number}).rstrip("/") + "/"
+
+
+def _version_read(record):
+    """`record` with its counter read again after a write (for the answer's ETag): one small query, not
+    the record fetched in full a second time."""
+    record.refresh_from_db(fields=[version_field(record)])
+    return record
 
 
 class TimelinePagination(CursorPagination):
@@ -177,9 +185,12 @@ class RecordViewSet(
         data = self.get_serializer_class()(rows, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
-    def render(self, record, status_code=status.HTTP_200_OK, *, headers=None) -> Response:
-        """The record in full, fetched again as the caller sees it, with its ETag."""
-        record = self.record_from_number(record.number)
+    def render(self, record, status_code=status.HTTP_200_OK, *, headers=None, fetch=True) -> Response:
+        """The record in full, with its ETag: fetched again as the caller sees it, or, with `fetch=False`,
+        the row in hand (just read through `get_object`, or just written by a service that read it so
+        and kept its related objects) rather than reading it twice."""
+        if fetch:
+            record = self.record_from_number(record.number)
         context = {
             **self.get_serializer_context(),
             "allowed_transitions": transitions_allowed(record=record, user=self.request.user),
@@ -190,7 +201,7 @@ class RecordViewSet(
         return with_etag(Response(data, status=status_code, headers=headers), record)
 
     def retrieve(self, request, *args, **kwargs):
-        return not_modified(request, self.render(self.get_object()))
+        return not_modified(request, self.render(self.get_object(), fetch=False))
 
     def refuse_agent_fields(self, names, *, allowed: bool) -> None:
         """Refuse the agents' fields among `names` that the caller sent, before validating them: the
@@ -273,7 +284,7 @@ class RecordViewSet(
             )
         entry = self.timeline_of(record).get(pk=entry.pk)
         rows = shapes.TimelineEntrySerializer(entry, context=self._entries_context(record))
-        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), self.get_object())
+        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), _version_read(record))
 
     @extend_schema(
         summary="The whole timeline you may see, oldest first",
@@ -321,7 +332,7 @@ class RecordViewSet(
             )
         files = Attachment.objects.filter(entry=entry).select_related("entry").order_by("id")
         rows = shapes.AttachmentSerializer(files, many=True, context=self._entries_context(record))
-        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), self.get_object())
+        return with_etag(Response(rows.data, status=status.HTTP_201_CREATED), _version_read(record))
 
     @extend_schema(
         summary="Download a file",
@@ -393,4 +404,4 @@ class RecordViewSet(
         record = self.transition(
             record=record, to=to, expected_version=expected_version(request, record), **inputs
         )
-        return self.render(record)
+        return self.render(record, fetch=False)

@@ -1,5 +1,6 @@
 """Reads of approvals: a record's requests, what a person may decide, and the guard of transitions."""
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,11 +62,34 @@ def approvals_for_record(*, record) -> list[ApprovalRequest]:
 # The guard -------------------------------------------------------------------------------------------
 
 
+# Where `approval_pending` keeps its answer on the record instance: a request reads it once, however many
+# guards, SLA syncs and serializers ask. Every approval opened or settled in this process moves
+# `_approval_changes` on, which voids every answer kept before it (on any instance of any record).
+PENDING_MEMO = "_approval_pending"
+_approval_changes = itertools.count()
+_last_change = [next(_approval_changes)]
+
+
 def approval_pending(record) -> bool:
     """Does `record` wait for an approval? (A pending request not recorded after the fact.)"""
-    return ApprovalRequest.objects.filter(
-        **_record_filter(record), status=PENDING, after_the_fact=False
-    ).exists()
+    memo = record.__dict__.get(PENDING_MEMO)
+    if memo is None or memo[0] != _last_change[0]:
+        pending = ApprovalRequest.objects.filter(
+            **_record_filter(record), status=PENDING, after_the_fact=False
+        ).exists()
+        memo = record.__dict__[PENDING_MEMO] = (_last_change[0], pending)
+    return memo[1]
+
+
+def approval_pending_known(record, pending: bool | None) -> None:
+    """Tell `approval_pending` the answer for this instance (False for a record just filed: nothing can
+    await approval yet), or, with None, that an approval of `record` opened or settled: every answer
+    kept so far is read again."""
+    if pending is None:
+        _last_change[0] = next(_approval_changes)
+        record.__dict__.pop(PENDING_MEMO, None)
+    else:
+        record.__dict__[PENDING_MEMO] = (_last_change[0], pending)
 
 
 def approval_settled(record) -> bool:

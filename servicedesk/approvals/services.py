@@ -38,6 +38,7 @@ from .outcome import Tally, outcome
 from .selectors import (
     Standing,
     approval_deciders,
+    approval_pending_known,
     approval_queryset,
     handed_over,
     may_cancel_approvals,
@@ -137,6 +138,7 @@ def approval_request_open(
         actor=actor, action="approval.requested", target=approval, data={"record": record.number, **data}
     )
     if not after_the_fact:
+        approval_pending_known(record, None)
         sla_sync(record=record)  # its kind may pause the clocks while the record awaits approval
     approval = approval_queryset().get(pk=approval.pk)
     _notify_deciders(approval, record, APPROVAL_REQUESTED, actor)
@@ -264,6 +266,7 @@ def _settle(
     audit_record(actor=actor, action=f"approval.{status}", target=approval, data={**data, "note": note})
     if record is None:
         return
+    approval_pending_known(record, None)
     if status == Status.CANCELLED:
         if sync and not approval.after_the_fact:
             sla_sync(record=record)

@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import mailthreads
+from servicedesk.configmemo import config_memo
 from servicedesk.kinds import kind_of, parse_number
 from servicedesk.markdown import render_markdown
 from servicedesk.models import NotificationOptOut, NotificationTemplate, OutboxMessage, TimelineEntry, User
@@ -329,8 +330,14 @@ def _engine():
 def _overrides(event: str, languages: set[str]) -> dict[tuple[str, str], Template | None]:
     """The administrator's compiled templates for `event`, by (language, part): None for an empty HTML
     body (plain text only); broken ones left out, so the default takes their place."""
+    every = config_memo(f"notifications.templates:{event}", lambda: _compile_overrides(event))
+    return {key: template for key, template in every.items() if key[0] in languages}
+
+
+def _compile_overrides(event: str) -> dict[tuple[str, str], Template | None]:
+    """Every language's compiled templates for `event`, read once per process until an edit."""
     compiled = {}
-    for row in NotificationTemplate.objects.filter(event=event, language__in=languages):
+    for row in NotificationTemplate.objects.filter(event=event):
         for part, field in _OVERRIDE_FIELDS.items():
             source = getattr(row, field)
             if not source.strip():

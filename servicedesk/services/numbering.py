@@ -14,12 +14,14 @@ def number_allocate(*, prefix: str, count: int = 1) -> list[str]:
         raise ValueError("count must be at least 1")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("number_allocate must run inside a transaction")
-    NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix)], ignore_conflicts=True)
+    # One statement creates the counter on first use or moves it on (PostgreSQL and SQLite 3.35+ alike).
     table = connection.ops.quote_name(NumberSequence._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_value = last_value + %s WHERE prefix = %s RETURNING last_value",  # noqa: S608
-            [count, prefix],
+            f"INSERT INTO {table} (prefix, last_value) VALUES (%s, %s) "  # noqa: S608
+            f"ON CONFLICT (prefix) DO UPDATE SET last_value = {table}.last_value + excluded.last_value "
+            "RETURNING last_value",
+            [prefix, count],
         )
         last = cursor.fetchone()[0]
     return [format_number(prefix, value) for value in range(last - count + 1, last + 1)]

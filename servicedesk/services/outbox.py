@@ -57,24 +57,49 @@ def outbox_enqueue(
     Must run inside `transaction.atomic`: a delivery exists exactly when the change that caused it does.
     Returns None, writing nothing, inside `outbox_silenced()`.
     """
+    messages = outbox_enqueue_many(
+        [
+            {
+                "channel": channel,
+                "event": event,
+                "recipient": recipient,
+                "payload": payload,
+                "record": record,
+                "event_id": event_id,
+            }
+        ]
+    )
+    return messages[0] if messages else None
+
+
+def outbox_enqueue_many(deliveries: list[dict]) -> list[OutboxMessage]:
+    """`outbox_enqueue` for several deliveries (each a dict of its keyword arguments) in one insert;
+    the messages in the same order, or [] inside `outbox_silenced()`."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change it reports")
-    if _SILENCED.get():
-        return None
-    now = timezone.now()
-    message = OutboxMessage.objects.create(
-        channel=channel,
-        event=event,
-        recipient=recipient,
-        payload=payload,
-        content_type=ContentType.objects.get_for_model(record) if record is not None else None,
-        object_id=record.pk if record is not None else None,
-        # The task sent on commit goes first; the sweep takes over if it never runs.
-        next_attempt_at=now + timedelta(seconds=settings.ITSM_OUTBOX_SWEEP_GRACE_SECONDS),
-        **({"event_id": event_id} if event_id is not None else {}),
-    )
-    transaction.on_commit(lambda: _send_task(message.pk))
-    return message
+    if _SILENCED.get() or not deliveries:
+        return []
+    # The task sent on commit goes first; the sweep takes over if it never runs.
+    next_attempt_at = timezone.now() + timedelta(seconds=settings.ITSM_OUTBOX_SWEEP_GRACE_SECONDS)
+    messages = []
+    for delivery in deliveries:
+        record, event_id = delivery.get("record"), delivery.get("event_id")
+        messages.append(
+            OutboxMessage(
+                channel=delivery["channel"],
+                event=delivery["event"],
+                recipient=delivery["recipient"],
+                payload=delivery["payload"],
+                content_type=ContentType.objects.get_for_model(record) if record is not None else None,
+                object_id=record.pk if record is not None else None,
+                next_attempt_at=next_attempt_at,
+                **({"event_id": event_id} if event_id is not None else {}),
+            )
+        )
+    OutboxMessage.objects.bulk_create(messages)
+    for message in messages:
+        transaction.on_commit(lambda pk=message.pk: _send_task(pk))
+    return messages
 
 
 def _send_task(message_id: int) -> None:

@@ -1,3 +1,4 @@
+from servicedesk.configmemo import config_memo
 from servicedesk.models import PriorityRule
 
 # DESIGN.md §4; used when a cell is missing from the editable matrix.
@@ -10,10 +11,8 @@ DEFAULT_MATRIX = {
 
 def priority_for(*, impact: int, urgency: int) -> int:
     """The priority (1-5) the matrix gives for impact x urgency; the design's default for a missing cell."""
-    value = (
-        PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
-    )
-    return value if value is not None else DEFAULT_MATRIX[(impact, urgency)]
+    matrix = config_memo("priority.matrix", priority_matrix)  # read once per process until an edit
+    return matrix.get((impact, urgency)) or DEFAULT_MATRIX[(impact, urgency)]
 
 
 def priority_matrix() -> dict[tuple[int, int], int]:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from servicedesk.configmemo import config_changed
 from servicedesk.models import BusinessCalendar, CalendarException, User, WorkingInterval
 from servicedesk.services.audit import audit_record
 
@@ -84,6 +85,7 @@ def calendar_set_hours(
         for weekday, spans in sorted(checked.items())
         for start, end in spans
     )
+    config_changed()  # the bulk writes send no signals
     audit_record(
         actor=actor,
         action="calendar.hours_set",
@@ -155,6 +157,7 @@ def calendar_load_holidays(
         if day not in taken
     ]
     CalendarException.objects.bulk_create(rows)
+    config_changed()  # the bulk write sends no signal
     audit_record(
         actor=actor,
         action="calendar.holidays_loaded",

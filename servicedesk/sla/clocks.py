@@ -9,7 +9,9 @@ clock consumed is the sum of its closed running segments plus the open one's tim
 recomputes it from the ledger alone.
 """
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +26,7 @@ from .policies import (
     Schedules,
     Threshold,
     clock_time_zone,
+    policies_by_id,
     policies_with_rules,
     policy_match,
     policy_target,
@@ -51,11 +54,53 @@ class Context:
 
     def policy(self, pk: int) -> SLAPolicy:
         if pk not in self.policies:
-            self.policies[pk] = policies_with_rules().get(pk=pk)
+            policy = policies_by_id().get(pk)
+            self.policies[pk] = policy if policy is not None else policies_with_rules().get(pk=pk)
         return self.policies[pk]
 
     def schedule(self, clock: SLAClock) -> Schedule:
         return self.schedules.get(self.policy(clock.policy_id).calendar, clock.time_zone)
+
+
+@dataclass
+class _Writes:
+    """What one `sla_sync` changes, written at its end in as few statements as the changes allow: the
+    new clocks in one insert, the changed ones in one update, the ledger's new segments in one insert."""
+
+    clocks: dict = field(default_factory=dict)  # id(clock) -> clock, in the order they changed
+    segments: list = field(default_factory=list)
+    closed: set = field(default_factory=set)  # clocks whose stored open segment is closed already
+
+    def flush(self) -> None:
+        new = [clock for clock in self.clocks.values() if clock.pk is None]
+        changed = [clock for clock in self.clocks.values() if clock.pk is not None]
+        if new:
+            SLAClock.objects.bulk_create(new)
+        if changed:
+            now = timezone.now()
+            for clock in changed:
+                clock.updated_at = now  # auto_now, which bulk_update does not fill
+            names = [f.name for f in SLAClock._meta.concrete_fields if not f.primary_key]
+            SLAClock.objects.bulk_update(changed, names)
+        if self.segments:
+            for segment in self.segments:
+                segment.clock_id = segment.clock.pk
+            SLASegment.objects.bulk_create(self.segments)
+
+
+# The writes of the `sla_sync` under way; None elsewhere (the sweep and the edits write as they go).
+_writes: ContextVar[_Writes | None] = ContextVar("sla_writes", default=None)
+
+
+@contextmanager
+def _deferred_writes():
+    writes = _Writes()
+    token = _writes.set(writes)
+    try:
+        yield writes
+    finally:
+        _writes.reset(token)
+    writes.flush()
 
 
 # Reading a clock ---------------------------------------------------------------------------------------
@@ -149,19 +194,45 @@ def ledger_consumed(clock: SLAClock, schedule: Schedule, moment: datetime) -> fl
 # Changing a clock --------------------------------------------------------------------------------------
 
 
+def _add_segment(segment: SLASegment) -> None:
+    writes = _writes.get()
+    if writes is None:
+        segment.save()
+    else:
+        writes.segments.append(segment)
+
+
 def _open(clock: SLAClock, kind: str, at: datetime, reason: str = "", data: dict | None = None) -> None:
-    SLASegment.objects.create(
-        clock=clock, cycle=clock.cycle, kind=kind, started_at=at, reason=reason, data=data or {}
+    _add_segment(
+        SLASegment(clock=clock, cycle=clock.cycle, kind=kind, started_at=at, reason=reason, data=data or {})
     )
 
 
 def _point(clock: SLAClock, kind: str, at: datetime, reason: str = "", data: dict | None = None) -> None:
-    SLASegment.objects.create(
-        clock=clock, cycle=clock.cycle, kind=kind, started_at=at, ended_at=at, reason=reason, data=data or {}
+    _add_segment(
+        SLASegment(
+            clock=clock,
+            cycle=clock.cycle,
+            kind=kind,
+            started_at=at,
+            ended_at=at,
+            reason=reason,
+            data=data or {},
+        )
     )
 
 
 def _close(clock: SLAClock, at: datetime, business_seconds: float = 0) -> None:
+    """Close the clock's open segment: one not written yet (this sync opened it), else the stored one."""
+    writes = _writes.get()
+    if writes is not None:
+        for segment in writes.segments:
+            if segment.clock is clock and segment.ended_at is None:
+                segment.ended_at, segment.business_seconds = at, business_seconds
+                return
+        if clock.pk is None or clock.pk in writes.closed:
+            return
+        writes.closed.add(clock.pk)
     SLASegment.objects.filter(clock=clock, ended_at__isnull=True).update(
         ended_at=at, business_seconds=business_seconds
     )
@@ -248,14 +319,27 @@ def refresh(clock: SLAClock, ctx: Context, thresholds: list[Threshold] | None = 
         clock.next_check_at = check
     else:
         clock.next_check_at = None
-    clock.save()
+    writes = _writes.get()
+    if writes is None:
+        clock.save()
+    else:
+        writes.clocks[id(clock)] = clock
 
 
 # The service -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx: Context | None = None):
+# No savepoint of its own: nobody recovers from a failed sync inside the caller's transaction, and
+# SAVEPOINT and RELEASE are two round trips on every write.
+@transaction.atomic(savepoint=False)
+def sla_sync(
+    *,
+    record,
+    rematch: bool = False,
+    now: datetime | None = None,
+    ctx: Context | None = None,
+    filed: bool = False,
+):
     """Bring `record`'s clocks in line with its state; return them by metric.
 
     Starts the clocks of a record that has none, for the metrics its kind runs (`RecordKind.sla_metrics`)
@@ -265,8 +349,15 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
     (or starts a new cycle, as its policy says). With `rematch` (filing; a new priority, service or
     classification) the policy is chosen again, and a running clock whose policy, priority or target
     changed is re-targeted, keeping the time it consumed. A retired policy's clocks are always re-matched.
-    The caller holds the record's row lock.
+    The caller holds the record's row lock. Its writes wait until the end, then take one statement each
+    (new clocks, changed clocks, new ledger segments), whatever a clock went through. `filed`: the record
+    was created in this transaction, so it has no clocks to read yet.
     """
+    with _deferred_writes():
+        return _sync(record=record, rematch=rematch, now=now, ctx=ctx, filed=filed)
+
+
+def _sync(*, record, rematch: bool, now: datetime | None, ctx: Context | None, filed: bool = False):
     kind = kind_of(record)
     adapter = kind.sla
     if adapter is None:
@@ -275,12 +366,13 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
     now = ctx.now
     facts = adapter.facts(record)
     content_type = ContentType.objects.get_for_model(record)
-    clocks = {
-        clock.metric: clock
-        for clock in SLAClock.objects.select_for_update(of=("self",))
-        .select_related("policy")
-        .filter(content_type=content_type, object_id=record.pk)
-    }
+    clocks = {}
+    if not filed:
+        for clock in SLAClock.objects.select_for_update(of=("self",)).filter(
+            content_type=content_type, object_id=record.pk
+        ):
+            clock.policy = ctx.policy(clock.policy_id)
+            clocks[clock.metric] = clock
     had_clocks = bool(clocks)
     ordered = sorted(clocks.values(), key=lambda clock: clock.state not in OPEN_STATES)
     current = ordered[0].policy if ordered else None
@@ -320,7 +412,7 @@ def sla_sync(*, record, rematch: bool = False, now: datetime | None = None, ctx:
 
 
 def _start(record, content_type, metric, policy, priority, target, time_zone, ctx) -> SLAClock:
-    clock = SLAClock.objects.create(
+    clock = SLAClock(
         content_type=content_type,
         object_id=record.pk,
         metric=metric,

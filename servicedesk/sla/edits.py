@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from servicedesk.configmemo import config_changed
 from servicedesk.models import BusinessCalendar, SLAClock, SLAPolicy, SLASegment
 
 from .calendar import Schedule
@@ -30,6 +31,7 @@ def sla_policy_changed(
 ) -> int:
     """Apply an edited (or retired) policy to its open clocks; `before` is its calendar's schedule before
     the edit when the calendar changed. Returns the number of records synced."""
+    config_changed()
     clocks = SLAClock.objects.filter(policy=policy, state__in=OPEN_STATES)
     banks = {policy.pk: before} if before is not None else {}
     return _resync(clocks, Context.create(now), banks=banks, rematch=not policy.is_active)
@@ -38,6 +40,7 @@ def sla_policy_changed(
 @transaction.atomic
 def sla_calendar_changed(*, calendar: BusinessCalendar, before: Schedule, now: datetime | None = None) -> int:
     """Apply an edited calendar (hours, holidays, time zone) to the open clocks counted through it."""
+    config_changed()
     policies = list(SLAPolicy.objects.filter(calendar=calendar).values_list("pk", flat=True))
     clocks = SLAClock.objects.filter(policy__in=policies, state__in=OPEN_STATES)
     return _resync(clocks, Context.create(now), banks=dict.fromkeys(policies, before), rematch=False)

@@ -6,7 +6,8 @@ from functools import cache
 
 from django.db.models import Prefetch, QuerySet
 
-from servicedesk.models import EscalationRule, SLAPolicy, SLATarget
+from servicedesk.configmemo import config_memo
+from servicedesk.models import BusinessCalendar, EscalationRule, SLAPolicy, SLATarget
 
 from .adapters import SLAFacts
 from .calendar import Schedule
@@ -35,6 +36,17 @@ def policies_with_rules() -> QuerySet[SLAPolicy]:
     )
 
 
+def policies_by_id() -> dict[int, SLAPolicy]:
+    """Every policy with its rules (`policies_with_rules`), by id: read once per process until an edit of
+    the SLA configuration (`servicedesk.configmemo`). Shared: never change what it returns."""
+    return config_memo("sla.policies", lambda: {policy.pk: policy for policy in policies_with_rules()})
+
+
+def calendar_schedules_all() -> dict[int, Schedule]:
+    """Every calendar's `Schedule` by id, read once per process until an edit of the configuration."""
+    return config_memo("sla.schedules", lambda: calendar_schedules(BusinessCalendar.objects.all()))
+
+
 def policy_applies(policy: SLAPolicy, facts: SLAFacts) -> bool:
     """Whether the policy's criteria (kind, priority, organisation) cover the record; empty ones do."""
     if policy.kinds and facts.kind not in policy.kinds:
@@ -49,7 +61,7 @@ def policy_match(facts: SLAFacts, policies: list[SLAPolicy] | None = None) -> SL
     """The policy for a record: its service's (if active and applicable), else the first active policy by
     order that applies and is not reserved for the services that name it; None when nothing applies."""
     if policies is None:
-        policies = list(policies_with_rules().filter(is_active=True).order_by("order", "id"))
+        policies = list(policies_by_id().values())
     by_id = {policy.pk: policy for policy in policies if policy.is_active}
     named = by_id.get(facts.service_policy_id) if facts.service_policy_id else None
     if named is not None and policy_applies(named, facts):
@@ -103,7 +115,11 @@ class Schedules:
     def load(self, calendars) -> None:
         missing = {calendar.pk: calendar for calendar in calendars if calendar.pk not in self._base}
         if missing:
-            self._base.update(calendar_schedules(missing.values()))
+            known = calendar_schedules_all()
+            self._base.update({pk: known[pk] for pk in missing if pk in known})
+            unknown = [calendar for pk, calendar in missing.items() if pk not in known]
+            if unknown:  # created since the configuration was read, in a transaction not yet committed
+                self._base.update(calendar_schedules(unknown))
 
     def get(self, calendar, time_zone: str = "") -> Schedule:
         self.load([calendar])

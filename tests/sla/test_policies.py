@@ -217,7 +217,7 @@ def test_the_time_zone_comes_from_the_policys_source_or_the_calendar(office, sou
 
 def test_schedules_are_read_once_per_calendar_and_zone(office, django_assert_num_queries):
     schedules = Schedules()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the calendars, their hours, their exceptions: all calendars at once
         london = schedules.get(office)
         assert schedules.get(office) is london
         tokyo = schedules.get(office, "Asia/Tokyo")
@@ -226,6 +226,8 @@ def test_schedules_are_read_once_per_calendar_and_zone(office, django_assert_num
     assert tokyo.weekly == london.weekly
     assert schedules.get(office, "Asia/Tokyo") is tokyo
     assert schedules.get(office, "Europe/London") is london
+    with django_assert_num_queries(0):  # the process keeps them until a calendar is edited
+        assert Schedules().get(office).weekly == london.weekly
 
 
 def test_the_time_zone_source_is_checked_by_the_database(always):

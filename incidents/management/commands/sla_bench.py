@@ -23,6 +23,7 @@ from django.utils import timezone
 from incidents import workflow as wf
 from incidents.models import Incident
 from incidents.selectors import QUEUE_ORDER
+from servicedesk.configmemo import config_changed
 from servicedesk.models import (
     BusinessCalendar,
     SLAClock,
@@ -122,6 +123,7 @@ class Command(BaseCommand):
                 for metric in ("response", "resolution")
                 for priority in range(1, 6)
             )
+            config_changed()  # the bulk write sends no signal
         return policy, always, office
 
     def _data(self, policy, *, running: int, reset: bool) -> None:

@@ -6,6 +6,7 @@ import uuid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from servicedesk.configmemo import config_memo
 from servicedesk.kinds import parse_number, record_kinds
 from servicedesk.models import (
     OutboxMessage,
@@ -15,7 +16,7 @@ from servicedesk.models import (
 )
 from servicedesk.records.links import link_events
 
-from ..outbox import outbox_enqueue
+from ..outbox import outbox_enqueue_many
 
 # Events and bodies
 
@@ -61,31 +62,37 @@ def webhooks_publish(
     # A handful of rows: filtering the JSON list in Python works the same on SQLite and PostgreSQL.
     subscriptions = [
         subscription
-        for subscription in WebhookSubscription.objects.filter(is_active=True).defer("secret")
+        for subscription in config_memo("webhooks.subscriptions", _active_subscriptions)
         if event in subscription.events
     ]
     if not subscriptions:
         return []
     event_id = uuid.uuid4()
     body = _body(event_id=event_id, event=event, record=record, actor=actor, data=data)
-    deliveries = []
-    for subscription in subscriptions:
-        message = outbox_enqueue(
-            channel=OutboxMessage.Channel.WEBHOOK,
-            event=event,
-            recipient=subscription.url,
-            payload={"body": body, "subscription": subscription.pk},
-            record=record,
-            event_id=event_id,
-        )
-        if message is None:
-            return []
-        deliveries.append(
-            WebhookDelivery.objects.create(
-                subscription=subscription, message=message, event=event, event_id=event_id
-            )
-        )
-    return deliveries
+    messages = outbox_enqueue_many(
+        [
+            {
+                "channel": OutboxMessage.Channel.WEBHOOK,
+                "event": event,
+                "recipient": subscription.url,
+                "payload": {"body": body, "subscription": subscription.pk},
+                "record": record,
+                "event_id": event_id,
+            }
+            for subscription in subscriptions
+        ]
+    )
+    if not messages:
+        return []
+    return WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(subscription_id=subscription.pk, message=message, event=event, event_id=event_id)
+        for subscription, message in zip(subscriptions, messages, strict=True)
+    )
+
+
+def _active_subscriptions() -> list[WebhookSubscription]:
+    """The active subscriptions without their secrets (signing reads the secret when it sends)."""
+    return list(WebhookSubscription.objects.filter(is_active=True).defer("secret").order_by("pk"))
 
 
 # Signatures
