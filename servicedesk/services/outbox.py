@@ -77,6 +77,24 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(*, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Write unsaved deliveries (channel, event, recipient, payload and record set) in one statement, in the
+    current transaction; each is sent after the commit, or by the sweep. The bulk form of
+    `outbox_enqueue`, for work done to many records at once (the SLA sweep): the same rules apply (inside
+    `transaction.atomic`; nothing inside `outbox_silenced()`, where it returns [])."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue_many must run inside the transaction of the change it reports")
+    if _SILENCED.get() or not messages:
+        return []
+    next_attempt_at = timezone.now() + timedelta(seconds=settings.ITSM_OUTBOX_SWEEP_GRACE_SECONDS)
+    for message in messages:
+        message.next_attempt_at = next_attempt_at
+    saved = OutboxMessage.objects.bulk_create(messages)
+    ids = [message.pk for message in saved]
+    transaction.on_commit(lambda: [_send_task(pk) for pk in ids])
+    return saved
+
+
 def _send_task(message_id: int) -> None:
     from servicedesk.tasks import outbox_deliver_task
 
