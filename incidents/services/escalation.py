@@ -7,6 +7,7 @@ the system (None); each action is on the record's timeline and told through the 
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
+from servicedesk.kinds import kind_of
 from servicedesk.models import Metric, TimelineEntry
 from servicedesk.notifications import audiences
 from servicedesk.notifications.standard import ESCALATED
@@ -15,6 +16,7 @@ from servicedesk.records.services import record_note_changes, record_save, relat
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.notifications import notify
 from servicedesk.services.timeline import timeline_add, timeline_add_many, timeline_entry
+from servicedesk.services.webhooks import webhook_listened
 from servicedesk.sla.adapters import Announcement
 from servicedesk.sla.clocks import sla_sync
 
@@ -49,13 +51,14 @@ def incident_sla_announce(*, record: Incident, event: str, clock, data: dict) ->
 def incident_sla_announce_many(*, announcements: list[Announcement]) -> None:
     """`incident_sla_announce` for a batch of the sweep: the timeline entries in one insert, the webhooks
     in a constant number of statements; the e-mail as the kind's rules say, from relations read once."""
-    # What the e-mail's recipients and the webhook's body (the record as the API shows it) read, once.
-    prefetch_related_objects(
-        [item.record for item in announcements],
-        *DETAIL_RELATED,
-        "support_group__manager",
-        "affected_cis__ci_class",
-    )
+    # Read once what the e-mail's recipients and the webhook's body (the record as the API shows it) read,
+    # and only for the records that have them: most announcements in a large sweep need neither.
+    kind = kind_of(announcements[0].record).code
+    listened = webhook_listened({f"{kind}.{item.event}" for item in announcements})
+    represented = [item.record for item in announcements if f"{kind}.{item.event}" in listened]
+    prefetch_related_objects(represented, *DETAIL_RELATED, "affected_cis__ci_class")
+    worked = [r for r in (item.record for item in announcements) if r.assignee_id or r.support_group_id]
+    prefetch_related_objects(worked, "assignee", "support_group__manager")
     published, entries = [], []
     for item in announcements:
         data = _public_data(item.clock, item.data)

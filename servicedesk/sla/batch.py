@@ -58,6 +58,8 @@ def check_batch(pairs: list[tuple[SLAClock, object]], ctx: Context) -> list[tupl
     the caller rolls the batch back and checks its clocks one by one."""
     now = ctx.now
     slow, closed, checks, breaches = [], [], [], []
+    schedules: dict[tuple[int, str], Schedule] = {}
+    targets: dict[tuple[int, str, int], list[Threshold]] = {}
     for clock, record in pairs:
         policy = ctx.policy(clock.policy_id)
         if not policy.is_active or clock.state not in OPEN_STATES:
@@ -65,8 +67,14 @@ def check_batch(pairs: list[tuple[SLAClock, object]], ctx: Context) -> list[tupl
             clock.next_check_at = None
             closed.append(clock)
             continue
-        schedule = ctx.schedule(clock)
-        thresholds = policy_thresholds(policy, clock.metric, clock.target_seconds)
+        key = (clock.policy_id, clock.time_zone)
+        if key not in schedules:
+            schedules[key] = ctx.schedule(clock)
+        schedule = schedules[key]
+        target = (clock.policy_id, clock.metric, clock.target_seconds)
+        if target not in targets:
+            targets[target] = policy_thresholds(policy, clock.metric, clock.target_seconds)
+        thresholds = targets[target]
         consumed = consumed_at(clock, schedule, now)
         crossed = [t for t in thresholds if clock.checked_seconds + EPSILON < t.seconds <= consumed + EPSILON]
         if any(t.kind == "rule" for t in crossed):

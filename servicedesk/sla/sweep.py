@@ -45,21 +45,25 @@ def sla_sweep(
     deadline = time.monotonic() + budget
     skipped: set[int] = set()
     checked = 0
+    ctx = Context.create(now)  # the policies and calendars, read once for the whole sweep
     while True:
         with transaction.atomic():
-            done, taken = sla_sweep_batch(now=now, batch_size=batch_size, exclude=skipped)
+            done, taken = sla_sweep_batch(now=now, batch_size=batch_size, exclude=skipped, ctx=ctx)
         checked += done
         if taken < batch_size or time.monotonic() > deadline:
             return checked
 
 
-def sla_sweep_batch(*, now: datetime, batch_size: int, exclude: set[int] | None = None) -> tuple[int, int]:
+def sla_sweep_batch(
+    *, now: datetime, batch_size: int, exclude: set[int] | None = None, ctx: Context | None = None
+) -> tuple[int, int]:
     """Check one batch of due clocks in the caller's transaction: (clocks checked, clocks taken).
 
     The batch is checked in bulk (`batch.check_batch`), in a constant number of statements; if that
     fails (one record an adapter cannot announce), it is rolled back and its clocks are checked one by
     one, each in its own savepoint, so the others still fire and the broken one is retried later.
-    Clocks whose record is locked by someone else are added to `exclude` and left due.
+    Clocks whose record is locked by someone else are added to `exclude` and left due. `ctx` (the
+    sweep's, shared by its batches) holds the policies and calendars read so far.
     """
     exclude = exclude if exclude is not None else set()
     clocks = list(
@@ -70,7 +74,7 @@ def sla_sweep_batch(*, now: datetime, batch_size: int, exclude: set[int] | None 
     )
     if not clocks:
         return 0, 0
-    ctx = Context.create(now)
+    ctx = ctx or Context.create(now)
     load_policies(ctx, clocks)
     records = _lock_records(clocks)
     _leave_missing([clock for clock in clocks if _key(clock) not in records], exclude)

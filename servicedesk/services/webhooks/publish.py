@@ -89,6 +89,15 @@ def webhooks_publish(
     return deliveries
 
 
+def webhook_listened(events: set[str]) -> set[str]:
+    """Those of `events` that an active subscription asks for: whether a body is worth building."""
+    wanted = set()
+    active = WebhookSubscription.objects.filter(is_active=True)
+    for subscribed in active.values_list("events", flat=True):
+        wanted.update(events.intersection(subscribed or ()))
+    return wanted
+
+
 def webhooks_publish_many(
     *, events: list[tuple[str, object, User | None, dict | None]]
 ) -> list[WebhookDelivery]:
