@@ -33,7 +33,7 @@ def _group_agents(group) -> list:
         return list(support_group_agents(group=group))
     if group.pk not in memo:
         memo[group.pk] = list(support_group_agents(group=group))
-    return memo[group.pk]
+    return list(memo[group.pk])
 
 
 def reads_internal(user, record) -> bool:

@@ -3,6 +3,8 @@
 It reads only clocks whose `next_check_at` has passed (a partial index), in batches locked with
 `FOR UPDATE SKIP LOCKED`, so its cost follows the clocks due, and several workers can sweep at once. Each
 batch is one transaction: a worker killed mid-batch leaves the clocks due, and the next sweep takes them.
+A batch is checked in bulk (`batch.py`: a constant number of statements whatever its size), falling back
+to one clock at a time when that fails; a clock that crossed an escalation rule is always checked alone.
 A threshold fires by inserting its `SLAFiring` row, unique per clock, cycle and threshold, before acting:
 whatever happens, it acts once per cycle. That claim decides only announcing and escalating: a clock past
 its target without a breach stamp is stamped at the crossing every time (a target lowered then raised
