@@ -18,7 +18,7 @@ from servicedesk.models import (
 from servicedesk.sla.sweep import RETRY_AFTER
 
 from .conftest import clocks_of, firings, sweep_at
-from .test_sweep import T, _concurrent_sweeps, file_at, mails, system_events
+from .test_sweep import T, _breaks_announcing, _concurrent_sweeps, file_at, mails, system_events
 
 MINUTES = timedelta(minutes=1)
 # Statements of one batch, whatever its size (37 at 50 clocks): lock the clocks, the policies (targets,
@@ -75,14 +75,7 @@ def test_a_batch_runs_the_same_statements_whatever_its_size(
 def test_a_broken_record_in_a_batch_costs_the_others_nothing(policy, requester, service, monkeypatch):
     records = [file_at(T, requester, service) for _ in range(5)]
     broken = records[2]
-    original = escalation._public_data
-
-    def fails_for_one(clock, data):
-        if clock.object_id == broken.pk:
-            raise RuntimeError("the mail template is broken")
-        return original(clock, data)
-
-    monkeypatch.setattr(escalation, "_public_data", fails_for_one)
+    original = _breaks_announcing(monkeypatch, broken)
     assert sweep_at(T + 30 * MINUTES, batch_size=10) == 4
 
     for record in records:
