@@ -60,6 +60,11 @@ class IncidentSLA:
 
         incident_sla_announce(record=record, event=event, clock=clock, data=data)
 
+    def announce_many(self, announcements) -> None:
+        from .services.escalation import incident_sla_announce_many
+
+        incident_sla_announce_many(announcements=announcements)
+
     def escalate(self, record, *, clock, rule) -> dict:
         from .services.escalation import incident_escalate
 

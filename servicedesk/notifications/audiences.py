@@ -6,8 +6,34 @@ not work the record. Who works a record, and so may read its work notes, is one 
 kind's policy (`reads_internal`).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from servicedesk.kinds import kind_of
 from servicedesk.selectors import support_group_agents
+
+_GROUP_AGENTS: ContextVar[dict | None] = ContextVar("group_agents", default=None)
+
+
+@contextmanager
+def audiences_memo() -> Iterator[None]:
+    """Inside this block, a group's agents are read once (and are the same people each time): for work on
+    many records at once (the SLA sweep's batch), where who is in a group does not change."""
+    token = _GROUP_AGENTS.set({})
+    try:
+        yield
+    finally:
+        _GROUP_AGENTS.reset(token)
+
+
+def _group_agents(group) -> list:
+    memo = _GROUP_AGENTS.get()
+    if memo is None:
+        return list(support_group_agents(group=group))
+    if group.pk not in memo:
+        memo[group.pk] = list(support_group_agents(group=group))
+    return list(memo[group.pk])
 
 
 def reads_internal(user, record) -> bool:
@@ -38,7 +64,7 @@ def workers(record, actor=None, entry=None, data=None) -> list:
         return []
     if group.email:
         return [group.email]
-    return list(support_group_agents(group=group))
+    return _group_agents(group)
 
 
 def group_manager(record, actor=None, entry=None, data=None) -> list:

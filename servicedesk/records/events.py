@@ -2,8 +2,10 @@
 the kind's notification rules), inside the transaction of the change: both are outbox rows."""
 
 from servicedesk.kinds import kind_of
+from servicedesk.notifications.audiences import audiences_memo
 from servicedesk.services.notifications import record_event_notify
-from servicedesk.services.webhooks import webhooks_publish
+from servicedesk.services.notifications_batch import record_event_notify_many
+from servicedesk.services.webhooks import webhooks_publish, webhooks_publish_many
 
 
 def record_publish(*, record, event: str, actor, entry=None, data: dict | None = None) -> None:
@@ -16,3 +18,22 @@ def record_publish(*, record, event: str, actor, entry=None, data: dict | None =
 def publisher(record):
     """The kind's own `publish`, or the kernel's."""
     return kind_of(record).publish or record_publish
+
+
+def record_publish_many(*, events: list[tuple[object, str, dict]]) -> None:
+    """Publish many (record, event, data) of the system (no actor), as `publisher(record)` would one by
+    one. The records whose kind publishes through the kernel are published together in a constant number
+    of statements (`webhooks_publish_many`, `record_event_notify_many`, each group's agents read once); a
+    kind with its own `publish` is called with each of its events."""
+    kernel = []
+    for record, event, data in events:
+        publish = kind_of(record).publish
+        if publish is not None:
+            publish(record=record, event=event, actor=None, data=data)
+        else:
+            kernel.append((record, event, data))
+    webhooks_publish_many(
+        events=[(f"{kind_of(record).code}.{event}", record, None, data) for record, event, data in kernel]
+    )
+    with audiences_memo():
+        record_event_notify_many(events=kernel)

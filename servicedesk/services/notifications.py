@@ -227,7 +227,11 @@ def _enqueue(*, event: str, address: str, payload: dict, record) -> OutboxMessag
 
 
 def _targets(
-    event_type: NotificationEventType, record, recipients: Iterable[User | str], actor: User | None
+    event_type: NotificationEventType,
+    record,
+    recipients: Iterable[User | str],
+    actor: User | None,
+    opted_out: set[int] | None = None,
 ) -> list[tuple]:
     """Who gets a message: (address, user, language), one per address, in the given order.
 
@@ -239,11 +243,12 @@ def _targets(
     event = event_type.code
     recipients = [r for r in recipients if r]
     users = [r for r in recipients if isinstance(r, User)]
-    opted_out = set(
-        NotificationOptOut.objects.filter(user__in=[u.pk for u in users], event=event).values_list(
-            "user_id", flat=True
+    if opted_out is None:
+        opted_out = set(
+            NotificationOptOut.objects.filter(user__in=[u.pk for u in users], event=event).values_list(
+                "user_id", flat=True
+            )
         )
-    )
     actor_address = (getattr(actor, "email", "") or "").strip().lower()
     seen = set()
     targets = []

@@ -58,48 +58,42 @@ def outbox_enqueue(
     Returns None, writing nothing, inside `outbox_silenced()`.
     """
     messages = outbox_enqueue_many(
-        [
-            {
-                "channel": channel,
-                "event": event,
-                "recipient": recipient,
-                "payload": payload,
-                "record": record,
-                "event_id": event_id,
-            }
-        ]
+        messages=[outbox_message(channel, event, recipient, payload, record=record, event_id=event_id)]
     )
     return messages[0] if messages else None
 
 
-def outbox_enqueue_many(deliveries: list[dict]) -> list[OutboxMessage]:
-    """`outbox_enqueue` for several deliveries (each a dict of its keyword arguments) in one insert;
-    the messages in the same order, or [] inside `outbox_silenced()`."""
+def outbox_message(
+    channel: str, event: str, recipient: str, payload: dict, *, record=None, event_id=None
+) -> OutboxMessage:
+    """An unsaved delivery for `outbox_enqueue_many`."""
+    return OutboxMessage(
+        channel=channel,
+        event=event,
+        recipient=recipient,
+        payload=payload,
+        content_type=ContentType.objects.get_for_model(record) if record is not None else None,
+        object_id=record.pk if record is not None else None,
+        **({"event_id": event_id} if event_id is not None else {}),
+    )
+
+
+def outbox_enqueue_many(*, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Write unsaved deliveries (channel, event, recipient, payload and record set) in one statement, in the
+    current transaction; each is sent after the commit, or by the sweep. The bulk form of
+    `outbox_enqueue`, for work done to many records at once (the SLA sweep): the same rules apply (inside
+    `transaction.atomic`; nothing inside `outbox_silenced()`, where it returns [])."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_enqueue must run inside the transaction of the change it reports")
-    if _SILENCED.get() or not deliveries:
+        raise RuntimeError("outbox_enqueue_many must run inside the transaction of the change it reports")
+    if _SILENCED.get() or not messages:
         return []
-    # The task sent on commit goes first; the sweep takes over if it never runs.
     next_attempt_at = timezone.now() + timedelta(seconds=settings.ITSM_OUTBOX_SWEEP_GRACE_SECONDS)
-    messages = []
-    for delivery in deliveries:
-        record, event_id = delivery.get("record"), delivery.get("event_id")
-        messages.append(
-            OutboxMessage(
-                channel=delivery["channel"],
-                event=delivery["event"],
-                recipient=delivery["recipient"],
-                payload=delivery["payload"],
-                content_type=ContentType.objects.get_for_model(record) if record is not None else None,
-                object_id=record.pk if record is not None else None,
-                next_attempt_at=next_attempt_at,
-                **({"event_id": event_id} if event_id is not None else {}),
-            )
-        )
-    OutboxMessage.objects.bulk_create(messages)
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: _send_task(pk))
-    return messages
+        message.next_attempt_at = next_attempt_at
+    saved = OutboxMessage.objects.bulk_create(messages)
+    ids = [message.pk for message in saved]
+    transaction.on_commit(lambda: [_send_task(pk) for pk in ids])
+    return saved
 
 
 def _send_task(message_id: int) -> None:

@@ -63,3 +63,23 @@ def attachment_add(*, entry: TimelineEntry, upload, actor) -> Attachment:
     attachment.file.save(info.storage_name, upload, save=False)
     attachment.save()
     return attachment
+
+
+def timeline_add_many(*, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Add unsaved entries (files are not taken here) to their records' timelines in one statement: for
+    work done to many records at once (the SLA sweep's warnings and breaches)."""
+    for entry in entries:
+        if entry.data is None:
+            entry.data = {}
+    return TimelineEntry.objects.bulk_create(entries)
+
+
+def timeline_entry(*, record: models.Model, kind: str, is_public: bool = False, data: dict | None = None):
+    """An unsaved system entry of `record`'s timeline, for `timeline_add_many`."""
+    return TimelineEntry(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        is_public=is_public,
+        data=data or {},
+    )

@@ -2,7 +2,9 @@
 
 The kernel never imports a process app. Each app gives its record kinds an `SLAAdapter` (the `sla` of its
 `RecordKind`); the clocks read records only through `facts()` and act on them only through `escalate()`
-and `announce()`, which the app implements with its own services.
+and `announce()`, which the app implements with its own services. The sweep announces a batch of clocks
+at once through `announce_many()` where the adapter has it (`announce_all`), so a kind can write its
+timeline entries and outbox rows in a few statements whatever the batch's size.
 """
 
 from dataclasses import dataclass
@@ -21,6 +23,16 @@ class SLAFacts:
     responded: bool  # an agent answered or took the record on
     resolved: bool  # resolved or closed: the resolution clock stops
     cancelled: bool  # cancelled or merged away: its clocks stop without counting
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One clock that crossed a threshold, as `announce` takes it: "sla_warning" or "sla_breached"."""
+
+    record: Any
+    event: str
+    clock: Any
+    data: dict
 
 
 class SLAAdapter(Protocol):
@@ -44,3 +56,19 @@ class SLAAdapter(Protocol):
     def escalate(self, record, *, clock, rule) -> dict:
         """Carry out an `EscalationRule`'s actions on the record (notify, reassign, raise priority);
         return what was done, for the ledger. Called in the sweep's transaction, with the record locked."""
+
+    # Optional: `announce_many(self, announcements: list[Announcement]) -> None` announces a batch (records
+    # of this kind, each locked) as `announce` would one by one, in a number of statements that does not
+    # grow with the batch. Raising fails the whole batch: the sweep then checks its clocks one by one.
+
+
+def announce_all(adapter, announcements: list[Announcement]) -> None:
+    """Announce a batch through the adapter's `announce_many`, or one by one where it has none."""
+    if not announcements:
+        return
+    many = getattr(adapter, "announce_many", None)
+    if many is not None:
+        many(announcements)
+        return
+    for item in announcements:
+        adapter.announce(item.record, event=item.event, clock=item.clock, data=item.data)

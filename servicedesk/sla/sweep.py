@@ -3,6 +3,8 @@
 It reads only clocks whose `next_check_at` has passed (a partial index), in batches locked with
 `FOR UPDATE SKIP LOCKED`, so its cost follows the clocks due, and several workers can sweep at once. Each
 batch is one transaction: a worker killed mid-batch leaves the clocks due, and the next sweep takes them.
+A batch is checked in bulk (`batch.py`: a constant number of statements whatever its size), falling back
+to one clock at a time when that fails; a clock that crossed an escalation rule is always checked alone.
 A threshold fires by inserting its `SLAFiring` row, unique per clock, cycle and threshold, before acting:
 whatever happens, it acts once per cycle. That claim decides only announcing and escalating: a clock past
 its target without a breach stamp is stamped at the crossing every time (a target lowered then raised
@@ -12,19 +14,19 @@ Lock order: a service changing a record locks the record, then its clocks. The s
 their records with SKIP LOCKED: a record someone is changing is left for the next sweep, never waited on.
 """
 
-import json
 import logging
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from servicedesk.kinds import kind_of
 from servicedesk.models import SLAClock, SLAFiring
 
+from .batch import check_batch, claim_many, load_policies
 from .clocks import EPSILON, OPEN_STATES, Context, consumed_at, refresh, stamp_breach
 from .policies import Threshold, policy_thresholds
 
@@ -45,18 +47,25 @@ def sla_sweep(
     deadline = time.monotonic() + budget
     skipped: set[int] = set()
     checked = 0
+    ctx = Context.create(now)  # the policies and calendars, read once for the whole sweep
     while True:
         with transaction.atomic():
-            done, taken = sla_sweep_batch(now=now, batch_size=batch_size, exclude=skipped)
+            done, taken = sla_sweep_batch(now=now, batch_size=batch_size, exclude=skipped, ctx=ctx)
         checked += done
         if taken < batch_size or time.monotonic() > deadline:
             return checked
 
 
-def sla_sweep_batch(*, now: datetime, batch_size: int, exclude: set[int] | None = None) -> tuple[int, int]:
+def sla_sweep_batch(
+    *, now: datetime, batch_size: int, exclude: set[int] | None = None, ctx: Context | None = None
+) -> tuple[int, int]:
     """Check one batch of due clocks in the caller's transaction: (clocks checked, clocks taken).
 
-    Clocks whose record is locked by someone else are added to `exclude` and left due.
+    The batch is checked in bulk (`batch.check_batch`), in a constant number of statements; if that
+    fails (one record an adapter cannot announce), it is rolled back and its clocks are checked one by
+    one, each in its own savepoint, so the others still fire and the broken one is retried later.
+    Clocks whose record is locked by someone else are added to `exclude` and left due. `ctx` (the
+    sweep's, shared by its batches) holds the policies and calendars read so far.
     """
     exclude = exclude if exclude is not None else set()
     clocks = list(
@@ -67,17 +76,24 @@ def sla_sweep_batch(*, now: datetime, batch_size: int, exclude: set[int] | None 
     )
     if not clocks:
         return 0, 0
-    ctx = Context.create(now)
+    ctx = ctx or Context.create(now)
+    load_policies(ctx, clocks)
     records = _lock_records(clocks)
-    checked = 0
-    for clock in clocks:
-        record = records.get((clock.content_type_id, clock.object_id))
-        if record is None:
-            if _record_exists(clock):
-                exclude.add(clock.pk)  # being changed right now: next sweep
-            else:
-                SLAClock.objects.filter(pk=clock.pk).update(next_check_at=None)
-            continue
+    _leave_missing([clock for clock in clocks if _key(clock) not in records], exclude)
+    pairs = [(clock, records[_key(clock)]) for clock in clocks if _key(clock) in records]
+    try:
+        with transaction.atomic():
+            one_by_one = check_batch(pairs, ctx)
+    except Exception:  # one broken record must not stop the others: check them one by one
+        logger.exception("sla: checking a batch of %s clocks failed; checking them one by one", len(pairs))
+        fresh = SLAClock.objects.in_bulk([clock.pk for clock, _record in pairs])
+        one_by_one = [(fresh[clock.pk], record) for clock, record in pairs]
+    checked = len(pairs) - len(one_by_one)
+    seen: set[tuple[int, int]] = set()
+    for clock, record in one_by_one:
+        if _key(clock) in seen:
+            clock.refresh_from_db()  # an escalation of its record's other clock may have re-targeted it
+        seen.add(_key(clock))
         try:
             with transaction.atomic():
                 check_clock(clock, record, ctx)
@@ -86,6 +102,10 @@ def sla_sweep_batch(*, now: datetime, batch_size: int, exclude: set[int] | None 
             logger.exception("sla: checking clock %s failed", clock.pk)
             SLAClock.objects.filter(pk=clock.pk).update(next_check_at=now + RETRY_AFTER)
     return checked, len(clocks)
+
+
+def _key(clock: SLAClock) -> tuple[int, int]:
+    return clock.content_type_id, clock.object_id
 
 
 def _lock_records(clocks) -> dict[tuple[int, int], object]:
@@ -101,9 +121,20 @@ def _lock_records(clocks) -> dict[tuple[int, int], object]:
     return records
 
 
-def _record_exists(clock: SLAClock) -> bool:
-    model = ContentType.objects.get_for_id(clock.content_type_id).model_class()
-    return model.objects.filter(pk=clock.object_id).exists()
+def _leave_missing(clocks: list[SLAClock], exclude: set[int]) -> None:
+    """Clocks whose record was not locked: being changed right now (left for the next sweep), or gone
+    (never checked again). One query per kind of record, one update."""
+    by_type: dict[int, set[int]] = {}
+    for clock in clocks:
+        by_type.setdefault(clock.content_type_id, set()).add(clock.object_id)
+    existing = set()
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        existing.update((type_id, pk) for pk in model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    gone = [clock.pk for clock in clocks if _key(clock) not in existing]
+    exclude.update(clock.pk for clock in clocks if _key(clock) in existing)
+    if gone:
+        SLAClock.objects.filter(pk__in=gone).update(next_check_at=None)
 
 
 def check_clock(clock: SLAClock, record, ctx: Context) -> list[str]:
@@ -149,26 +180,10 @@ def check_clock(clock: SLAClock, record, ctx: Context) -> list[str]:
 
 
 def _claim(clock: SLAClock, thresholds: list[Threshold], now: datetime) -> set[str]:
-    """Record that the thresholds fired in this cycle, in one statement; return the keys that had not
-    fired before (any worker, any time): the unique constraint decides, `ON CONFLICT DO NOTHING` skips."""
+    """Record that the thresholds fired in this cycle; return the keys that had not fired before."""
     if not thresholds:
         return set()
-    table = connection.ops.quote_name(SLAFiring._meta.db_table)
-    fired_at = connection.ops.adapt_datetimefield_value(now)
-    rows, params = [], []
-    for threshold in thresholds:
-        rows.append("(%s, %s, %s, %s, %s, %s)")
-        data = json.dumps({"percent": threshold.percent, "seconds": threshold.seconds})
-        params += [clock.pk, clock.cycle, threshold.key, getattr(threshold.rule, "pk", None), fired_at, data]
-    # Only the table name (from the model) and placeholders are formatted in; every value is a parameter.
-    values = ", ".join(rows)
-    sql = (
-        f"INSERT INTO {table} (clock_id, cycle, threshold, rule_id, fired_at, data) VALUES {values} "  # noqa: S608
-        "ON CONFLICT (clock_id, cycle, threshold) DO NOTHING RETURNING threshold"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return {key for _pk, key in claim_many([(clock, thresholds)], now)}
 
 
 def _act(clock, record, adapter, fired: list[Threshold], ctx: Context) -> None:

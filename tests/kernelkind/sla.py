@@ -6,7 +6,7 @@ doing it: the test kind's stand-in for an incident waiting on hold.
 
 from servicedesk.models import Metric
 from servicedesk.notifications.standard import ESCALATED
-from servicedesk.records.events import publisher
+from servicedesk.records.events import publisher, record_publish_many
 from servicedesk.records.services import record_note_changes, record_save
 from servicedesk.services.audit import apply_changes
 from servicedesk.services.notifications import notify
@@ -44,6 +44,15 @@ class ChoreSLA:
         """The kind's event (`chore.sla_warning`, `chore.sla_breached`): webhooks, and e-mail by its rules."""
         data = {**data, "target": str(Metric(clock.metric).label)}
         publisher(record)(record=record, event=event, actor=None, data=data)
+
+    def announce_many(self, announcements) -> None:
+        """A batch of the sweep: the kernel publishes them together (the kind's `publish` for each)."""
+        record_publish_many(
+            events=[
+                (item.record, item.event, {**item.data, "target": str(Metric(item.clock.metric).label)})
+                for item in announcements
+            ]
+        )
 
     def escalate(self, record, *, clock, rule) -> dict:
         """Raise the priority (the clock is re-targeted) and tell the assignee, as the rule says."""

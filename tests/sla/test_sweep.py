@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import Incident
+from incidents.services import escalation
 from incidents.sla import IncidentSLA
 from servicedesk import roles
 from servicedesk.models import (
@@ -345,23 +346,30 @@ def test_a_sweep_killed_mid_batch_loses_nothing(escalating, requester, service, 
         assert mails(record, "escalated") == [("notification.escalated", "manager@example.com")]
 
 
+def _breaks_announcing(monkeypatch, broken):
+    """Announcing fails for the clocks of `broken` (alone or in a batch), as a broken template would."""
+    original = escalation._public_data
+
+    def fails_for_one(clock, data):
+        if clock.object_id == broken.pk:
+            raise RuntimeError("the mail template is broken")
+        return original(clock, data)
+
+    monkeypatch.setattr(escalation, "_public_data", fails_for_one)
+    return original
+
+
 def test_a_clock_whose_check_fails_is_retried_and_the_others_go_on(policy, requester, service, monkeypatch):
     broken, healthy = file_at(T, requester, service), file_at(T, requester, service)
-    original = IncidentSLA.announce
+    original = _breaks_announcing(monkeypatch, broken)
 
-    def fails_for_one(self, record, **kwargs):
-        if record.pk == broken.pk:
-            raise RuntimeError("the mail template is broken")
-        return original(self, record, **kwargs)
-
-    monkeypatch.setattr(IncidentSLA, "announce", fails_for_one)
     sweep_at(T + 30 * MINUTES)
 
     assert firings(healthy) == [("response", "warning:50", 1)]
     assert firings(broken) == []
     assert clocks_of(broken)["response"].next_check_at == T + 30 * MINUTES + RETRY_AFTER
 
-    monkeypatch.setattr(IncidentSLA, "announce", original)
+    monkeypatch.setattr(escalation, "_public_data", original)
     sweep_at(T + 30 * MINUTES + RETRY_AFTER)
     assert firings(broken) == [("response", "warning:50", 1)]
 
@@ -407,22 +415,24 @@ def test_a_record_being_changed_is_skipped_and_taken_by_the_next_sweep(policy, r
     assert firings(record) == [("response", "warning:50", 1)]
 
 
-def _concurrent_sweeps(moment, *, batch_size, hold_first_check=False):
-    """Two workers, each on its own connection, starting together; returns what each checked."""
+def _concurrent_sweeps(moment, *, batch_size, hold_first_check=False, hold="check_clock"):
+    """Two workers, each on its own connection, starting together; returns what each checked. With
+    `hold_first_check`, each waits for the other inside its first call of `hold` (`check_clock`, or
+    `check_batch` for the bulk check)."""
     start = threading.Barrier(2, timeout=30)
     inside = threading.Barrier(2, timeout=10)
     checked = {}
     errors = []
-    original = sweep_module.check_clock
+    original = getattr(sweep_module, hold)
     first = threading.local()
 
-    def check_clock(clock, record, ctx):
+    def check(*args):
         if hold_first_check and not getattr(first, "done", False):
             # Both workers hold a batch at the same time: neither may take the other's clocks.
             first.done = True
             with contextlib.suppress(threading.BrokenBarrierError):
                 inside.wait()
-        return original(clock, record, ctx)
+        return original(*args)
 
     def worker(name):
         def run():
@@ -431,7 +441,7 @@ def _concurrent_sweeps(moment, *, batch_size, hold_first_check=False):
 
         return run
 
-    sweep_module.check_clock = check_clock
+    setattr(sweep_module, hold, check)
     try:
         with time_machine.travel(moment, tick=False):
             threads = [_in_thread(worker(name), errors) for name in ("a", "b")]
@@ -440,7 +450,7 @@ def _concurrent_sweeps(moment, *, batch_size, hold_first_check=False):
             for thread in threads:
                 thread.join(timeout=120)
     finally:
-        sweep_module.check_clock = original
+        setattr(sweep_module, hold, original)
     assert not errors, errors
     return checked
 

@@ -12,7 +12,7 @@ Receivers check `X-ITSM-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t
 `webhook_verify` does, and drop duplicates by `X-ITSM-Event-Id` (the body's `id`).
 """
 
-from .publish import webhook_events, webhooks_publish
+from .publish import webhook_events, webhook_listened, webhooks_publish, webhooks_publish_many
 from .signing import webhook_signature, webhook_signature_header, webhook_verify
 from .subscriptions import (
     webhook_delivery_log,
@@ -31,6 +31,7 @@ __all__ = [
     "send_webhook",
     "webhook_delivery_log",
     "webhook_events",
+    "webhook_listened",
     "webhook_redeliver",
     "webhook_secret_rotate",
     "webhook_signature",
@@ -40,4 +41,5 @@ __all__ = [
     "webhook_subscription_update",
     "webhook_verify",
     "webhooks_publish",
+    "webhooks_publish_many",
 ]
