@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
+from servicedesk.records.search import records_search
 from servicedesk.roles import ROLE_PERMISSIONS
 
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -158,6 +159,31 @@ class WordsFilter(django_filters.CharFilter):
                 condition |= Q(**{f"{field}__icontains": word})
             queryset = queryset.filter(condition)
         return queryset
+
+
+class RecordWordsFilter(django_filters.CharFilter):
+    """`q` on a list of records: a number, or words searched as the kind declares
+    (`servicedesk.records.search`: full text, best match first, on PostgreSQL)."""
+
+    def __init__(self, *args, kind: str = "", **kwargs):
+        self.kind = kind
+        kwargs.setdefault("label", _("Words or number"))
+        kwargs.setdefault("method", self.filter_words)
+        super().__init__(*args, **kwargs)
+
+    def filter_words(self, queryset, name, value):
+        kind = None
+        if self.kind:
+            from servicedesk.kinds import record_kind
+
+            kind = record_kind(self.kind)
+        return records_search(queryset, value, kind=kind)
+
+
+class RecordFilter(FilterSet):
+    """The lists of a record kind that declares no filters of its own: words or a number."""
+
+    q = RecordWordsFilter()
 
 
 def _visible(policy):
