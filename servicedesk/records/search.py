@@ -7,7 +7,7 @@ indexed with GIN. Each text goes in twice: stemmed with the `english` configurat
 function created by the kernel's migration), because Chinese has no spaces: PostgreSQL's parser reads a
 run of Chinese as one word, and pg_trgm's trigrams of a two-character word never match inside a longer run.
 A query is read as `websearch_to_tsquery` reads it (quotes, `-word`, `or`), its Chinese runs turned into
-their pairs, ANDed. A title containing every word of three letters or more also matches (a trigram GIN
+their pairs, ANDed. A title containing every word of four letters or more also matches (a trigram GIN
 index on the title: partial words, "netw" or "work" in "network"). Matches come best first (`ts_rank`: a
 title match before a description match), then newest first.
 
@@ -34,8 +34,9 @@ CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 # The most words a query is read for: a query is a few words, never a document.
 MAX_WORDS = 10
-# The shortest word the title's trigram index can find inside another (two letters have no trigram).
-TRIGRAM_MIN_LENGTH = 3
+# The shortest word the title's trigram index finds inside another: two letters have no trigram, and
+# three ("the", "net") match too much to be worth it; shorter words are matched as whole words only.
+TRIGRAM_MIN_LENGTH = 4
 # `ts_rank`'s weights for D, C, B, A: a title match well above a description match, above a comment's.
 RANK_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"
 # The most text of public comments kept for search (a tsvector holds at most 1 MB).
