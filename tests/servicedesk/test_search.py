@@ -93,7 +93,8 @@ def test_the_comment_adds_no_statement_for_search(chores, worker):
         record_comment(record=chore, actor=worker, body="A note.", is_public=False)
     updates = [q["sql"] for q in public.captured_queries if q["sql"].startswith('UPDATE "kernelkind_chore"')]
     assert len(updates) == 1
-    assert '"search_comments"' in updates[0] and '"version"' in updates[0]
+    assert '"search_comments"' in updates[0]
+    assert '"version"' in updates[0]
     updates = [q["sql"] for q in note.captured_queries if q["sql"].startswith('UPDATE "kernelkind_chore"')]
     assert len(updates) == 1
     assert '"search_comments"' not in updates[0]
