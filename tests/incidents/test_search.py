@@ -92,7 +92,7 @@ def test_the_portal_searches_my_records(client, requester, found_by_words):
     page = client.get(reverse("incidents:portal"), {"tab": "all", "q": "网络故障"})
     assert page.status_code == 200
     assert numbers(page.context["page"]) == [found_by_words["chinese"].number]
-    assert dict((key, count) for key, _label, count in page.context["tabs"])["all"] == 1
+    assert {key: count for key, _label, count in page.context["tabs"]}["all"] == 1
     assert 'name="q" value="网络故障"' in page.content.decode()
     empty = client.get(reverse("incidents:portal"), {"tab": "all", "q": "photocopier"})
     assert "No record matches these words." in empty.content.decode()
