@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cmdb.models import ConfigurationItem
-from servicedesk.api.filters import BooleanFilter, DateTimeFilter, FilterSet, RecordWordsFilter
+from servicedesk.api.filters import BooleanFilter, DateTimeFilter, RecordFilter, RecordWordsFilter
 from servicedesk.models import Priority, SupportGroup, User
 
 from .models import Category, Incident, RequestType
@@ -40,7 +40,7 @@ class MinutesFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
-class IncidentFilter(FilterSet):
+class IncidentFilter(RecordFilter):
     """Filters by status, priority, group, assignee, service, CI, dates, SLA (breached; falling due
     within N minutes) and words (`q`, or a number). Given a request from someone who may not see
     internal data (a requester), the `AGENT_ONLY_FILTERS` are left out."""

@@ -140,12 +140,24 @@ def test_the_sql_pairs_match_the_python_pairs(db):
 
 
 def test_the_search_uses_the_indexes_of_a_kind_that_has_them(chores):
-    """Incidents have the GIN indexes (the chore has none): the plan reads them, not the table."""
+    """Incidents have the GIN indexes (the chore has none), on the expressions the search compares: with
+    the table and the key's order ruled out (a tiny table would be read whole), the plan reads them."""
     from incidents.models import Incident
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    plan = search.records_search(Incident.objects.all(), "printer").explain()
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    plan = search.records_search(Incident.objects.all(), "printer", ranked=False).explain()
     assert "incidents_incident_search_gin" in plan
-    plan = search.records_search(Incident.objects.all(), "etwor").explain()
     assert "incidents_incident_trigram_gin" in plan
+
+
+@pytest.mark.parametrize("window", [1, 100])
+def test_ranking_reads_the_newest_matches_only(chores, requester, monkeypatch, window):
+    """Among the newest matches: from the newest records in key order, then older ones by the index."""
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    monkeypatch.setattr(search, "RECENT_WINDOW", window)
+    newest = [chore_create(actor=requester, title=f"Printer cable {n}") for n in range(2)]
+    ranked = search.records_search(Chore.objects.all(), "printer")
+    # The three newest of five matches, titles first: the oldest title match is left out.
+    assert [c.pk for c in ranked] == [newest[1].pk, newest[0].pk, chores["toner"].pk]
