@@ -2,14 +2,12 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cmdb.models import ConfigurationItem
-from servicedesk.api.filters import BooleanFilter, DateTimeFilter, FilterSet, WordsFilter
-from servicedesk.kinds import parse_number
+from servicedesk.api.filters import BooleanFilter, DateTimeFilter, RecordFilter, RecordWordsFilter
 from servicedesk.models import Priority, SupportGroup, User
 
 from .models import Category, Incident, RequestType
@@ -42,7 +40,7 @@ class MinutesFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
-class IncidentFilter(FilterSet):
+class IncidentFilter(RecordFilter):
     """Filters by status, priority, group, assignee, service, CI, dates, SLA (breached; falling due
     within N minutes) and words (`q`, or a number). Given a request from someone who may not see
     internal data (a requester), the `AGENT_ONLY_FILTERS` are left out."""
@@ -87,7 +85,7 @@ class IncidentFilter(FilterSet):
         label=_("SLA due within (minutes)"),
         help_text=_("Open records whose SLA falls due within this many minutes, not yet breached."),
     )
-    q = WordsFilter(search_fields=("title", "description"), method="filter_q", label=_("Words or number"))
+    q = RecordWordsFilter(kind="incident")
 
     class Meta:
         model = Incident
@@ -100,14 +98,6 @@ class IncidentFilter(FilterSet):
             # requester learns neither SLA state nor whether a person, group or CI id exists.
             for name in AGENT_ONLY_FILTERS:
                 self.filters.pop(name, None)
-
-    def filter_q(self, queryset, name, value):
-        parsed = parse_number(value)
-        if parsed is not None:
-            return queryset.filter(number=parsed[1])
-        for word in value.split()[:10]:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
-        return queryset
 
     def filter_sla_breached(self, queryset, name, value):
         return incidents_sla_breached(queryset, breached=value)

@@ -98,7 +98,10 @@ class GroupAssigneeMixin:
 
 
 class QueueFilter(IncidentFilter):
-    """The API's filters, plus the record kind, with widgets that suit a page (no list of every CI)."""
+    """The API's filters, plus the record kind, with widgets that suit a page (no list of every CI);
+    words list the best matches first."""
+
+    search_ranked = True
 
     kind = django_filters.ChoiceFilter(
         choices=Incident.Kind.choices, label=_("Kind"), empty_label=_("Any kind")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind, kind_of
 from servicedesk.models import Metric
+from servicedesk.records.search import TICKET_SEARCH
 
 from .intake import IncidentMailIntake
 from .notifications import NOTIFICATION_RULES
@@ -88,6 +89,8 @@ _SHARED = {
     "entry_host": _merged_into,
     "notifications": NOTIFICATION_RULES,
     "on_approval": _on_approval,
+    # title, description and public comments, weighted in that order (the column is the Ticket's)
+    "search": TICKET_SEARCH,
 }
 INCIDENT_KIND = RecordKind(
     code="incident",

@@ -5,6 +5,7 @@ a message on the page, a ValidationError becomes form errors (status 400), never
 """
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_POST
 from servicedesk.approvals.selectors import record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
-from servicedesk.kinds import parse_number
+from servicedesk.kinds import parse_number, record_kind
+from servicedesk.records.search import records_search
 
 from . import workflow as wf
 from .forms_portal import (
@@ -80,6 +82,10 @@ def portal_context(request) -> dict:
     if tab not in dict(TABS):
         tab = "open"
     records = incident_portal_list_for_user(user=request.user)
+    words = request.GET.get("q", "").strip()[:200]
+    if words:
+        # Best match first, within what the person follows (servicedesk.records.search).
+        records = records_search(records, words, kind=record_kind("incident"))
     counts = records.order_by().aggregate(
         open=Count("pk", filter=Q(status__in=wf.OPEN_STATUSES)),
         resolved=Count("pk", filter=Q(status__in=RESOLVED_TAB)),
@@ -92,6 +98,8 @@ def portal_context(request) -> dict:
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "tab": tab,
+        "q": words,
+        "page_query": urlencode({"tab": tab, **({"q": words} if words else {})}),
         "tabs": [(key, label, counts[key]) for key, label in TABS],
         "page": page,
         "shares_records": IncidentPolicy.shared_organisation(request.user) is not None,

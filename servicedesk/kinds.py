@@ -70,6 +70,10 @@ class RecordKind:
     # which of its events e-mail whom (servicedesk.notifications.registry.NotificationRule), in order
     notifications: tuple = ()
 
+    # what word search reads (servicedesk.records.search.RecordSearch): the Ticket's title, description
+    # and public comments when not given
+    search: Any = None
+
     # (approval request, actor) -> None: an approval request on a record of this kind settled (approved,
     # rejected or expired); the owning app decides what happens to its record (servicedesk.approvals)
     on_approval: Callable[[Any, Any], None] | None = None

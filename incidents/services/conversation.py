@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk.models import TimelineEntry, User
-from servicedesk.records.services import comment_add, files_add, record_lock, record_save
+from servicedesk.records.services import (
+    comment_add,
+    comment_search_fields,
+    files_add,
+    record_lock,
+    record_save,
+)
 from servicedesk.records.transitions import SYSTEM, transition_fire
 from servicedesk.sla.clocks import sla_sync
 
@@ -40,7 +46,7 @@ def incident_comment(
         ):
             record.responded_at = entry.created_at
             fields.append("responded_at")
-        record_save(record, fields)
+        record_save(record, [*fields, *comment_search_fields(is_public)])
         if fields:
             sla_sync(record=record)  # the first response stops the response clock
         incident_event(

@@ -18,8 +18,10 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.utils import extend_schema_field
 
+from servicedesk.kinds import record_kind
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
+from servicedesk.records.search import records_search
 from servicedesk.roles import ROLE_PERMISSIONS
 
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -157,6 +159,39 @@ class WordsFilter(django_filters.CharFilter):
             for field in self.search_fields:
                 condition |= Q(**{f"{field}__icontains": word})
             queryset = queryset.filter(condition)
+        return queryset
+
+
+class RecordWordsFilter(django_filters.CharFilter):
+    """`q` on a list of records: a number, or words searched as the kind declares
+    (`servicedesk.records.search`). Applied by `RecordFilter` after every other filter, since a ranked
+    search narrows to its best candidates among what the others leave."""
+
+    def __init__(self, *args, kind: str = "", **kwargs):
+        self.kind = kind
+        kwargs.setdefault("label", _("Words or number"))
+        kwargs.setdefault("method", self.keep_words)
+        super().__init__(*args, **kwargs)
+
+    def keep_words(self, queryset, name, value):
+        self.parent.search_words = value
+        return queryset
+
+
+class RecordFilter(FilterSet):
+    """The lists of a record kind: words or a number (`q`), and what a kind's subclass adds. Listed in
+    the order the API's cursor keeps (newest first) unless `search_ranked` (pages): best match first."""
+
+    search_ranked = False
+    q = RecordWordsFilter()
+
+    def filter_queryset(self, queryset):
+        self.search_words = ""
+        queryset = super().filter_queryset(queryset)
+        if self.search_words:
+            words = self.filters["q"]
+            kind = record_kind(words.kind) if words.kind else None
+            queryset = records_search(queryset, self.search_words, kind=kind, ranked=self.search_ranked)
         return queryset
 
 

@@ -35,7 +35,7 @@ from servicedesk.sla.status import clock_ledger, records_sla
 from . import records_serializers as shapes
 from .base import GenericViewSet
 from .conditional import expected_version, locked_if_match, not_modified, with_etag
-from .filters import BooleanFilter, FilterSet
+from .filters import BooleanFilter, FilterSet, RecordFilter
 from .pagination import CursorPagination
 from .parsers import JSONParser
 from .record_links import RecordLinksMixin
@@ -104,7 +104,7 @@ class RecordViewSet(
     kind: str = ""  # the RecordKind code, also the route's basename
     detail_serializer_class = None  # the record in full
     transition_input_serializer_class = TransitionInputSerializer
-    filterset_class = None  # the kind's list filters
+    filterset_class = RecordFilter  # the kind's list filters (words or a number, unless it has its own)
     conditional_reads = ("retrieve", "transitions")
     conditional_writes = ("partial_update", "transitions", "comments", "attachments")
     lookup_field = "number"

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.records.fields import StatusProtected
+from servicedesk.records.search import search_document_field
 from servicedesk.storage import attachment_storage
 
 PRIORITIES = [1, 2, 3, 4, 5]
@@ -101,6 +102,12 @@ class Ticket(StatusProtected, models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Word search (servicedesk.records.search): the text of the public comments, appended by the comment
+    # service, and the weighted tsvector PostgreSQL keeps of the title, description and that text.
+    search_comments = models.TextField(
+        _("text of the public comments"), blank=True, default="", editable=False
+    )
+    search_document = search_document_field()
 
     class Meta:
         abstract = True

@@ -15,6 +15,7 @@ from servicedesk.services.audit import audit_record
 from servicedesk.services.timeline import timeline_add
 
 from .events import publisher
+from .search import comments_text_append
 
 
 def record_lock(record, *, expected_version: int | None = None):
@@ -81,9 +82,11 @@ def comment_add(
     *, record, actor, body: str, is_public: bool = True, uploads=(), data: dict | None = None
 ) -> TimelineEntry:
     """A public comment or an internal work note on a record the caller has locked, with its files, as
-    the kind's policy allows; audited. The kind's service adds what follows (its events, its response
-    rule). Raises PermissionDenied (a work note by someone who may not write one, a final record) and
-    ValidationError (no text and no file, too many files, a refused file)."""
+    the kind's policy allows; audited. A public comment's text is added to the record's search text in
+    memory: the caller saves `search_comments` with the version (`comment_search_fields`). The kind's
+    service adds what follows (its events, its response rule). Raises PermissionDenied (a work note by
+    someone who may not write one, a final record) and ValidationError (no text and no file, too many
+    files, a refused file)."""
     body = (body or "").strip()
     uploads = list(uploads)
     if not body and not uploads:
@@ -98,6 +101,8 @@ def comment_add(
     entry = timeline_add(
         record=record, kind=kind, author=actor, body=body, is_public=is_public, uploads=uploads, data=data
     )
+    if is_public and body:
+        comments_text_append(record, body)
     model = record._meta.model_name
     audit_record(
         actor=actor,
@@ -106,6 +111,11 @@ def comment_add(
         data={"entry": entry.pk, "attachments": len(uploads)},
     )
     return entry
+
+
+def comment_search_fields(is_public: bool) -> list[str]:
+    """The fields a comment's save writes besides the caller's: a public comment's search text."""
+    return ["search_comments"] if is_public else []
 
 
 def files_add(*, record, actor, uploads, is_public: bool = True) -> TimelineEntry:
@@ -140,7 +150,7 @@ def record_comment(
         entry = comment_add(
             record=record, actor=actor, body=body, is_public=is_public, uploads=uploads, data=data
         )
-        record_save(record, [])
+        record_save(record, comment_search_fields(is_public))
         publisher(record)(
             record=record,
             event="commented" if is_public else "work_noted",
