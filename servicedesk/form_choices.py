@@ -31,5 +31,18 @@ class ListedChoices(ModelChoiceIterator):
 
 
 def list_choices(field, rows) -> None:
-    """Let `field` (a ModelChoiceField) offer `rows`, read once for every field sharing them."""
+    """Let `field` (a ModelChoiceField) offer `rows`, read once for every field sharing them. A posted
+    choice found among them is taken from them (no query); any other is looked up by the field's own
+    queryset, which decides what is valid."""
     field.widget.choices = ListedChoices(field, rows)
+    looked_up = field.to_python
+    key = field.to_field_name or "pk"
+
+    def to_python(value):
+        if value not in field.empty_values and not hasattr(value, "_meta"):
+            for obj in rows:
+                if str(getattr(obj, key)) == str(value):
+                    return obj
+        return looked_up(value)
+
+    field.to_python = to_python

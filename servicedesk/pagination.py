@@ -110,8 +110,7 @@ class CappedPaginator(Paginator):
         rows = rows[: self.per_page]
         if not has_more and (rows or number == 1) and self._counted is None:
             # This page holds the end of the list: its size is known without a query.
-            total = bottom + len(rows)
-            self._counted = (min(total, self.cap), total > self.cap)
+            self._counted = (bottom + len(rows), False)
         if not rows and number > 1:
             raise InvalidPage(_("That page contains no results"))
         return CappedPage(rows, number, self, has_more=has_more)
