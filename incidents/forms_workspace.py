@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from servicedesk.form_choices import list_choices
 from servicedesk.models import SupportGroup, User
 from servicedesk.selectors import agent_list
+from servicedesk.widgets import quick_selects
 
 from .filters import IncidentFilter
 from .models import Category, Incident
@@ -147,6 +148,7 @@ class QueueFilter(IncidentFilter):
         form = super().form
         list_choices(form.fields["assignee"], self.queue_choices.agents)
         list_choices(form.fields["support_group"], self.queue_choices.groups)
+        quick_selects(form)
         for field in form.fields.values():
             if isinstance(field.widget, forms.Select | forms.SelectMultiple):
                 field.widget.attrs.setdefault("class", "form-select form-select-sm")
@@ -214,6 +216,7 @@ class BulkForm(GroupAssigneeMixin, forms.Form):
         list_choices(self.fields["support_group"], choices.groups)
         list_choices(self.fields["assignee"], choices.agents)
         self.offer_group_members()
+        quick_selects(self)
 
     def clean_records(self):
         records = self.cleaned_data["records"]
