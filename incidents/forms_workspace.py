@@ -15,8 +15,10 @@ from django.forms.models import ModelChoiceIterator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.form_choices import list_choices
 from servicedesk.models import SupportGroup, User
 from servicedesk.selectors import agent_list
+from servicedesk.widgets import quick_selects
 
 from .filters import IncidentFilter
 from .models import Category, Incident
@@ -40,6 +42,26 @@ def agents(group: SupportGroup | None = None):
 
 def active_groups():
     return SupportGroup.objects.filter(is_active=True).order_by("name")
+
+
+class QueueChoices:
+    """The agents and active groups the queue's filters and bulk actions both list: read once per
+    request (one query each), shared by the two forms."""
+
+    def __init__(self):
+        self._agents = self._groups = None
+
+    @property
+    def agents(self) -> list[User]:
+        if self._agents is None:
+            self._agents = list(agents())
+        return self._agents
+
+    @property
+    def groups(self) -> list[SupportGroup]:
+        if self._groups is None:
+            self._groups = list(active_groups())
+        return self._groups
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -107,8 +129,9 @@ class QueueFilter(IncidentFilter):
         choices=Incident.Kind.choices, label=_("Kind"), empty_label=_("Any kind")
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, choices: QueueChoices | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.queue_choices = choices or QueueChoices()
         self.filters["assignee"].queryset = agents()
         self.filters["support_group"].queryset = active_groups()
         self.filters["category"].queryset = Category.objects.filter(parent__isnull=True)
@@ -123,7 +146,12 @@ class QueueFilter(IncidentFilter):
 
     @property
     def form(self):
+        if hasattr(self, "_form"):
+            return self._form
         form = super().form
+        list_choices(form.fields["assignee"], self.queue_choices.agents)
+        list_choices(form.fields["support_group"], self.queue_choices.groups)
+        quick_selects(form)
         for field in form.fields.values():
             if isinstance(field.widget, forms.Select | forms.SelectMultiple):
                 field.widget.attrs.setdefault("class", "form-select form-select-sm")
@@ -182,12 +210,16 @@ class BulkForm(GroupAssigneeMixin, forms.Form):
     prefix = "bulk"  # the queue's filter form has fields of the same names
     assignee_form = "bulk"
 
-    def __init__(self, *args, records=None, **kwargs):
+    def __init__(self, *args, records=None, choices: QueueChoices | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        choices = choices or QueueChoices()
         self.fields["records"].queryset = records if records is not None else Incident.objects.none()
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
+        list_choices(self.fields["support_group"], choices.groups)
+        list_choices(self.fields["assignee"], choices.agents)
         self.offer_group_members()
+        quick_selects(self)
 
     def clean_records(self):
         records = self.cleaned_data["records"]

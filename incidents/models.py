@@ -293,6 +293,41 @@ class Incident(Ticket):
             models.Index(
                 fields=["resolved_at"], condition=Q(status=wf.RESOLVED), name="incidents_resolved_due_idx"
             ),
+            # The queue's tabs and the API's usual questions, each read in its order by a LIMIT rather than
+            # sorting every matching row (issue 14; decisions: "Indexes for each queue tab").
+            # The queue page, the most urgent SLA first: "all", "mine", "unassigned", one group's open.
+            models.Index(fields=["sla_due_at", "priority", "created_at", "id"], name="incidents_all_sla_idx"),
+            models.Index(
+                fields=["assignee", "sla_due_at", "priority", "created_at", "id"],
+                condition=Q(status__in=wf.ACTIVE_STATUSES),
+                name="incidents_mine_sla_idx",
+            ),
+            models.Index(
+                fields=["sla_due_at", "priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES, assignee__isnull=True),
+                name="incidents_unassigned_sla_idx",
+            ),
+            models.Index(
+                fields=["support_group", "sla_due_at", "priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES),
+                name="incidents_group_open_sla_idx",
+            ),
+            # The API, by priority then age: one group's open records, mine, the unassigned ones.
+            models.Index(
+                fields=["support_group", "priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES),
+                name="incidents_group_open_idx",
+            ),
+            models.Index(
+                fields=["assignee", "priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES),
+                name="incidents_assignee_open_idx",
+            ),
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=Q(status__in=wf.OPEN_STATUSES, assignee__isnull=True),
+                name="incidents_unassigned_open_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=wf.STATUSES), name="incidents_status_valid"),

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from servicedesk.approvals.selectors import record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.kinds import parse_number, record_kind
+from servicedesk.pagination import CappedPaginator
 from servicedesk.records.search import records_search
 
 from . import workflow as wf
@@ -95,7 +95,8 @@ def portal_context(request) -> dict:
         records = records.filter(status__in=wf.OPEN_STATUSES)
     elif tab == "resolved":
         records = records.filter(status__in=RESOLVED_TAB)
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The tab's size is already counted: the paginator needs no count query of its own.
+    page = CappedPaginator(records, PAGE_SIZE, count=counts[tab]).get_page(request.GET.get("page"))
     return {
         "tab": tab,
         "q": words,

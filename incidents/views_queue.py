@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.errors import ApplicationError, NotFound
+from servicedesk.pagination import CappedPaginator
 from servicedesk.redirects import safe_next
 from servicedesk.services.saved_views import saved_view_create, saved_view_delete, saved_view_list
 from servicedesk.sla.status import Level, records_sla
@@ -22,6 +22,7 @@ from .forms_workspace import (
     DEFAULT_QUEUE_VIEW,
     QUEUE_VIEWS,
     BulkForm,
+    QueueChoices,
     QueueFilter,
     SavedViewForm,
 )
@@ -72,20 +73,24 @@ def _filter_errors(form) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _queue_context(request, params: QueryDict, *, bulk_form=None, selected=()) -> dict:
+def _queue_context(request, params: QueryDict, *, bulk_form=None, selected=(), choices=None) -> dict:
     """The queue for `params` (the queue's own query: tab, filters, page): one tab's rows, filtered with
     the API's filters, the most urgent SLA first (then priority and age), paginated in SQL, each row with
     its SLA clocks (read for the whole page at once). An invalid filter lists nothing and says why, as the
-    API answers 400 rather than ignoring it."""
+    API answers 400 rather than ignoring it. The filters and the bulk actions list the same agents and
+    groups, read once (`choices`)."""
+    choices = choices or QueueChoices()
     view = params.get("view", DEFAULT_QUEUE_VIEW)
     if view not in QUEUE_VIEWS:
         view = DEFAULT_QUEUE_VIEW
-    filterset = QueueFilter(params or None, queryset=incident_queue(user=request.user, view=view))
+    filterset = QueueFilter(
+        params or None, queryset=incident_queue(user=request.user, view=view), choices=choices
+    )
     valid = not filterset.is_bound or filterset.is_valid()
     per_page = _page_size(params)
     rows = filterset.qs if valid else filterset.queryset.none()
-    page = Paginator(rows, per_page).get_page(params.get("page"))
-    page.object_list = list(page.object_list)
+    # Counted up to a cap ("1,000+"): an exact count of a large tab would read all of it.
+    page = CappedPaginator(rows, per_page).get_page(params.get("page"))
     clocks = records_sla(page.object_list)
     for record in page.object_list:
         record.sla_clocks = _row_clocks(clocks.get(record.pk, []))
@@ -104,7 +109,7 @@ def _queue_context(request, params: QueryDict, *, bulk_form=None, selected=()) -
         # The queue's own address (the bulk action re-renders the queue from another one).
         "queue_url": reverse("incidents:queue"),
         "queue_path": f"{reverse('incidents:queue')}?{params.urlencode()}" if params else "",
-        "bulk_form": bulk_form or BulkForm(),
+        "bulk_form": bulk_form or BulkForm(choices=choices),
         "selected": set(selected),
         "more_filters_used": any(params.get(name) for name in MORE_FILTERS),
     }
@@ -208,11 +213,11 @@ def _report_failures(request, form: BulkForm, failed: list) -> None:
         messages.error(request, _("%(records)s: %(reason)s") % {"records": _numbers(numbers), "reason": text})
 
 
-def _bulk_answer(request, back: str, form: BulkForm, *, selected, status: int):
+def _bulk_answer(request, back: str, form: BulkForm, *, selected, status: int, choices=None):
     """The queue again, as it was (tab, filters, page), with the form's errors and the rows to retry
     still ticked."""
     params = QueryDict(urlsplit(back).query)
-    context = _queue_context(request, params, bulk_form=form, selected=selected)
+    context = _queue_context(request, params, bulk_form=form, selected=selected, choices=choices)
     return _render_queue(request, context, status=status)
 
 
@@ -222,10 +227,11 @@ def bulk(request):
     """Assign or transition the selected records one by one through the services. A refused form, or
     records that were not updated, show the queue again with the reasons and those rows still selected."""
     back = safe_next(request, reverse("incidents:queue"))
-    form = BulkForm(request.POST, records=incident_list_for_user(user=request.user))
+    choices = QueueChoices()
+    form = BulkForm(request.POST, records=incident_list_for_user(user=request.user), choices=choices)
     if not form.is_valid():
         selected = {int(pk) for pk in request.POST.getlist("bulk-records") if pk.isdigit()}
-        return _bulk_answer(request, back, form, selected=selected, status=400)
+        return _bulk_answer(request, back, form, selected=selected, status=400, choices=choices)
     done, failed = 0, []
     for record in form.cleaned_data["records"]:
         try:
@@ -244,4 +250,4 @@ def bulk(request):
         return redirect(back)
     _report_failures(request, form, failed)
     selected = {record.pk for record, _exc in failed}
-    return _bulk_answer(request, back, form, selected=selected, status=200 if done else 400)
+    return _bulk_answer(request, back, form, selected=selected, status=200 if done else 400, choices=choices)

@@ -1,8 +1,67 @@
-"""Who may see and change people, organisations, support groups and tokens."""
+"""Who may see and change people, organisations, support groups and tokens; and how a user's rights
+are read, once per request.
 
+Every policy of every kind asks `user.has_perm(...)` many times a request (is this an agent? may they
+resolve?). `PermissionBackend` reads all of the user's permissions, their own and their roles', in one
+query, kept on the user object: that object is loaded anew for each request (session or token), so the
+answers last one request and are never shared between requests or users. A service that changes a
+user's roles forgets them (`forget_permissions`).
+"""
+
+from django.contrib.auth.models import Permission
 from django.db.models import QuerySet
 
 from .models import ApiToken, Organisation, SupportGroup, User
+
+PERMISSION_CACHES = ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_role_cache")
+
+
+class PermissionBackend:
+    """Reads a user's own and roles' permissions in one query (Django's ModelBackend takes two), into
+    the cache ModelBackend reads too (`_perm_cache`): listed before it, it answers every permission
+    question and leaves ModelBackend only the sign-in (and the sessions naming it). It signs nobody in
+    and loads no user (no `get_user`: test clients and sessions keep naming ModelBackend)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return any(perm.startswith(f"{app_label}.") for perm in self.get_all_permissions(user_obj))
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            fields = ("content_type__app_label", "codename")
+            if user_obj.is_superuser:
+                rows = Permission.objects.values_list(*fields).order_by()
+            else:
+                own = Permission.objects.filter(user=user_obj).values_list(*fields).order_by()
+                rows = own.union(
+                    Permission.objects.filter(group__user=user_obj).values_list(*fields).order_by()
+                )
+            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in rows}
+        return user_obj._perm_cache
+
+
+def user_roles(user) -> frozenset[str]:
+    """The names of the user's roles (Django groups), read once per request (kept with the
+    permissions)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_role_cache"):
+        user._role_cache = frozenset(user.groups.values_list("name", flat=True))
+    return user._role_cache
+
+
+def forget_permissions(*users) -> None:
+    """Drop what was read of these users' rights (after changing their roles or permissions)."""
+    for user in users:
+        for name in PERMISSION_CACHES:
+            user.__dict__.pop(name, None)
 
 
 def _is_anonymous(user) -> bool:

@@ -1,6 +1,7 @@
 """Incident labels for templates: statuses and other coded values in words, and a badge colour."""
 
 from django import template
+from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from incidents import workflow as wf
@@ -57,3 +58,29 @@ def field_label(field: str):
         return capfirst(Incident._meta.get_field(field).verbose_name)
     except LookupError:
         return field
+
+
+PRIORITY_BADGES = {1: "text-bg-danger", 2: "text-bg-warning", 3: "text-bg-primary"}
+
+
+@register.simple_tag
+def priority_badge(record):
+    """`{% priority_badge record %}`: the record's priority as a badge, built here rather than by an
+    included template (a queue renders it on every row)."""
+    return format_html(
+        '<span class="badge {}" title="{}">P{}</span>',
+        PRIORITY_BADGES.get(record.priority, "text-bg-light border"),
+        record.get_priority_display(),
+        record.priority,
+    )
+
+
+@register.simple_tag
+def record_status_badge(record):
+    """`{% record_status_badge record %}`: the record's status as a badge, coloured as everywhere."""
+    return format_html(
+        '<span class="badge {}" data-testid="status-badge" data-status="{}">{}</span>',
+        status_badge(record.status),
+        record.status,
+        record.get_status_display(),
+    )

@@ -162,6 +162,8 @@ STORAGES = {
 AUTH_USER_MODEL = "servicedesk.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Answers permission questions from one query per request; ModelBackend keeps the sign-in.
+    "servicedesk.permissions.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

@@ -1,8 +1,13 @@
+"""The API's pagination: cursor pages, and for record lists their capped count."""
+
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+
+from servicedesk.pagination import capped_count, count_cap
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -57,3 +62,50 @@ class CursorPagination(pagination.CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
         return parameters
+
+
+class CountedCursorPagination(CursorPagination):
+    """Cursor pages of a record list, with the list's size: `count` is exact up to `ITSM_LIST_COUNT_CAP`
+    (`servicedesk.pagination`) and `count_is_capped` says the list holds more than that. When one page
+    holds the whole list, its size is counted from the page, without a query."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.counted_queryset = queryset
+        return super().paginate_queryset(queryset, request, view)
+
+    def list_count(self, page: list) -> tuple[int, bool]:
+        if not self.has_next and not self.has_previous:
+            return len(page), False
+        return capped_count(self.counted_queryset)
+
+    def get_paginated_response(self, data):
+        count, capped = self.list_count(data)
+        return Response(
+            {
+                "count": count,
+                "count_is_capped": capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"] = {
+            "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": (
+                    f"How many records the list holds, exact up to {count_cap()} (setting "
+                    "`ITSM_LIST_COUNT_CAP`); past that, the cap itself, with `count_is_capped` true."
+                ),
+            },
+            "count_is_capped": {
+                "type": "boolean",
+                "description": "True when the list holds more records than `count` says (shown as “1000+”).",
+            },
+            **answer["properties"],
+        }
+        answer["required"] = ["count", "count_is_capped", "results"]
+        return answer

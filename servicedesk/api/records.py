@@ -36,7 +36,7 @@ from . import records_serializers as shapes
 from .base import GenericViewSet
 from .conditional import expected_version, locked_if_match, not_modified, with_etag
 from .filters import BooleanFilter, FilterSet, RecordFilter
-from .pagination import CursorPagination
+from .pagination import CountedCursorPagination, CursorPagination
 from .parsers import JSONParser
 from .record_links import RecordLinksMixin
 from .schema import RECORD_DETAIL, TRANSITION_INPUT, error_responses_for
@@ -105,6 +105,7 @@ class RecordViewSet(
     detail_serializer_class = None  # the record in full
     transition_input_serializer_class = TransitionInputSerializer
     filterset_class = RecordFilter  # the kind's list filters (words or a number, unless it has its own)
+    pagination_class = CountedCursorPagination  # the list says how many records it holds (capped)
     conditional_reads = ("retrieve", "transitions")
     conditional_writes = ("partial_update", "transitions", "comments", "attachments")
     lookup_field = "number"

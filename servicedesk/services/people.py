@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.models import Organisation, SupportGroup, User
-from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
+from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy, forget_permissions
 from servicedesk.roles import ROLE_PERMISSIONS
 
 from .audit import apply_changes, audit_record
@@ -316,9 +316,7 @@ def user_set_roles(*, user: User, actor: User | None, roles, expected_version: i
         user.groups.add(*Group.objects.filter(name__in=added))
         user.groups.remove(*Group.objects.filter(name__in=removed))
         save_changed(user, [])
-        for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-            original.__dict__.pop(cache, None)
-            user.__dict__.pop(cache, None)
+        forget_permissions(original, user)
         audit_record(
             actor=actor, action="user.roles_changed", target=user, data={"added": added, "removed": removed}
         )
