@@ -34,7 +34,11 @@ class Migration(migrations.Migration):
             model_name="incident",
             name="search_comments",
             field=models.TextField(
-                blank=True, default="", editable=False, verbose_name="text of the public comments"
+                blank=True,
+                db_default="",
+                default="",
+                editable=False,
+                verbose_name="text of the public comments",
             ),
         ),
         # The public comments written so far, in one UPDATE over the timeline.

@@ -22,7 +22,7 @@ from servicedesk.sla.clocks import sla_sync
 
 from .. import workflow as wf
 from ..models import Incident
-from ..selectors import DETAIL_RELATED
+from ..selectors import DETAIL_PREFETCH, DETAIL_RELATED
 from .events import incident_event
 
 
@@ -56,7 +56,7 @@ def incident_sla_announce_many(*, announcements: list[Announcement]) -> None:
     kind = kind_of(announcements[0].record).code
     listened = webhook_listened({f"{kind}.{item.event}" for item in announcements})
     represented = [item.record for item in announcements if f"{kind}.{item.event}" in listened]
-    prefetch_related_objects(represented, *DETAIL_RELATED, "affected_cis__ci_class")
+    prefetch_related_objects(represented, *DETAIL_RELATED, *DETAIL_PREFETCH)
     worked = [r for r in (item.record for item in announcements) if r.assignee_id or r.support_group_id]
     prefetch_related_objects(worked, "assignee", "support_group__manager")
     published, entries = [], []

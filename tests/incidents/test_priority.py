@@ -44,22 +44,29 @@ def test_records_take_the_default_cells(agent, service, impact, urgency, priorit
     assert record.priority == priority
 
 
+def _edit_cell(*, impact, urgency, priority):
+    """As the admin edits a cell: a save, which tells every process to read the matrix again."""
+    rule = PriorityRule.objects.get(impact=impact, urgency=urgency)
+    rule.priority = priority
+    rule.save()
+
+
 def test_edited_cell_changes_new_records_priority(agent, service):
     before = services.incident_create(actor=agent, title="before", service=service, impact=3, urgency=3)
-    PriorityRule.objects.filter(impact=3, urgency=3).update(priority=2)
+    _edit_cell(impact=3, urgency=3, priority=2)
     after = services.incident_create(actor=agent, title="after", service=service, impact=3, urgency=3)
     before.refresh_from_db()
     assert (before.priority, after.priority) == (5, 2)
 
 
 def test_edited_cell_applies_when_impact_or_urgency_changes(agent, incident):
-    PriorityRule.objects.filter(impact=2, urgency=2).update(priority=1)
+    _edit_cell(impact=2, urgency=2, priority=1)
     record = services.incident_update(record=incident, actor=agent, impact=2, urgency=2)
     assert record.priority == 1
 
 
 def test_other_edits_keep_the_priority_even_if_the_matrix_moved(agent, incident):
-    PriorityRule.objects.filter(impact=incident.impact, urgency=incident.urgency).update(priority=1)
+    _edit_cell(impact=incident.impact, urgency=incident.urgency, priority=1)
     record = services.incident_update(record=incident, actor=agent, title="New title")
     assert record.priority == 4
 
@@ -101,7 +108,7 @@ def test_the_matrix_lists_every_cell_with_the_default_where_one_is_missing():
     from servicedesk.services.priority import DEFAULT_MATRIX, priority_matrix
 
     PriorityRule.objects.filter(impact=1, urgency=1).delete()
-    PriorityRule.objects.filter(impact=3, urgency=3).update(priority=4)
+    _edit_cell(impact=3, urgency=3, priority=4)
 
     matrix = priority_matrix()
 

@@ -162,7 +162,8 @@ def test_the_list_reads_clocks_of_two_calendars_in_constant_queries(
     client = api_as(agent)
     client.get(INCIDENTS, {"page_size": 1})  # warm the permission and content-type caches
     counts = []
-    for page_size in (3, 30):
+    # Both pages end before the list does (a page holding the end costs no count: servicedesk.pagination).
+    for page_size in (3, 29):
         with django_assert_max_num_queries(9), CaptureQueriesContext(connection) as queries:
             response = client.get(INCIDENTS, {"page_size": page_size})
         counts.append(len(queries))

@@ -15,7 +15,11 @@ class Migration(migrations.Migration):
             model_name="chore",
             name="search_comments",
             field=models.TextField(
-                blank=True, default="", editable=False, verbose_name="text of the public comments"
+                blank=True,
+                db_default="",
+                default="",
+                editable=False,
+                verbose_name="text of the public comments",
             ),
         ),
         migrations.AddField(
