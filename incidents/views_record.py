@@ -66,6 +66,7 @@ def _impacts(user, record) -> tuple[list[dict], list]:
                 "is_service": ci.ci_class.path.startswith(SERVICE_CLASS_PATH),
                 "services": [node.ci for node in nodes if node.is_service],
                 "reached": len(nodes),
+                "truncated": getattr(nodes, "truncated", False),
             }
         )
     return rows, cis[IMPACT_CI_LIMIT:]
