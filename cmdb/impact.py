@@ -5,8 +5,8 @@ for the relationships at the ends of the frontier (the CIs reached at the level 
 CIs not reached yet form the next frontier. So each CI is expanded once, the walk ends on cycles, and
 diamonds never multiply rows: the work grows with the CIs and relationships reached, not with the paths
 between them (a recursive CTE without a visited set re-expands every CI once per depth it is reached
-at, ~15 s at depth 10 on 100,000 CIs). Statements: one for the relationship types, at most one per
-level, one for the CI rows and one for their classes, whatever the graph.
+at, ~15 s at depth 10 on 100,000 CIs). Statements: at most one per level, then one for the CI rows
+and one for their classes, whatever the graph; several start CIs share them (`ci_impact_many`).
 
 Two limits keep an answer cheap and readable: the depth (`ITSM_IMPACT_MAX_DEPTH`) and the number of
 CIs reached (`ITSM_IMPACT_MAX_CIS`); a walk stopped by the second says so (`truncated`).
@@ -85,52 +85,111 @@ class _Reached:
     via: str
 
 
-def _walk(
-    *, start: int, direction: str, max_depth: int, limit: int | None
-) -> tuple[dict[int, _Reached], bool]:
-    """The reached CI ids, each at its shortest depth with one predecessor at the depth before (the
-    lowest id, then the first relationship name) and the relationship name read on the way; and
-    whether the walk stopped at `limit` CIs."""
-    types = {t.pk: t for t in RelationshipType.objects.exclude(impact=Impact.NONE)}
-    from_target = [pk for pk, t in types.items() if t.impact in _FROM_TARGET[direction]]
-    from_source = [pk for pk, t in types.items() if t.impact in _FROM_SOURCE[direction]]
-    reached: dict[int, _Reached] = {}
-    seen = {start}
-    frontier = [start]
-    depth = 0
-    while frontier and depth < max_depth:
-        depth += 1
-        frontier_set = set(frontier)
-        # One statement per level: the relationships at the frontier's ends that carry a failure the
-        # way of the walk (PostgreSQL answers it with a BitmapOr of the source and target indexes).
-        rows = CIRelationship.objects.filter(
-            Q(AnyOf(F("target_id"), frontier), type_id__in=from_target)
-            | Q(AnyOf(F("source_id"), frontier), type_id__in=from_source)
-        ).values_list("source_id", "target_id", "type_id")
-        found: dict[int, tuple[int, str]] = {}
-        for source, target, type_id in rows:
-            for node, pred, via in (
-                (source, target, types[type_id].reverse_name),  # walked target -> source: "hosts"
-                (target, source, types[type_id].name),  # walked source -> target: "runs on"
-            ):
-                if (
-                    pred in frontier_set
-                    and node not in seen
-                    and type_id in (from_target if pred == target else from_source)
-                ):
-                    best = found.get(node)
-                    if best is None or (pred, via) < best:
+@dataclass
+class _Walk:
+    """One start's walk: what it reached, the CIs it has seen, its frontier, whether it stopped."""
+
+    reached: dict[int, _Reached] = field(default_factory=dict)
+    seen: set[int] = field(default_factory=set)
+    frontier: list[int] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _steps(frontier: set[int], direction: str) -> dict[int, list[tuple[int, str]]]:
+    """One statement: for each CI of `frontier`, the CIs one step further and the relationship name
+    read on the way ("hosts" walking target -> source, "runs on" walking source -> target)."""
+    # The relationships at the frontier's ends that carry a failure the way of the walk, with their
+    # type joined (a few rows): PostgreSQL answers it with a BitmapOr of the source and target indexes.
+    rows = CIRelationship.objects.filter(
+        Q(AnyOf(F("target_id"), frontier), type__impact__in=_FROM_TARGET[direction])
+        | Q(AnyOf(F("source_id"), frontier), type__impact__in=_FROM_SOURCE[direction])
+    ).values_list("source_id", "target_id", "type__impact", "type__name", "type__reverse_name")
+    steps: dict[int, list[tuple[int, str]]] = {}
+    for source, target, impact, name, reverse_name in rows:
+        if target in frontier and impact in _FROM_TARGET[direction]:
+            steps.setdefault(target, []).append((source, reverse_name))
+        if source in frontier and impact in _FROM_SOURCE[direction]:
+            steps.setdefault(source, []).append((target, name))
+    return steps
+
+
+def _walk(*, starts: list[int], direction: str, max_depth: int, limit: int | None) -> dict[int, _Walk]:
+    """Each start's walk, breadth first and together: one statement per level for all of them.
+
+    A walk reaches each CI once, at its shortest depth, with one predecessor at the depth before (the
+    lowest id, then the first relationship name), and stops at `limit` CIs: whole levels first, the
+    last one cut by id, `truncated` set."""
+    walks = {start: _Walk(seen={start}, frontier=[start]) for start in starts}
+    for depth in range(1, max_depth + 1):
+        active = [walk for walk in walks.values() if walk.frontier]
+        if not active:
+            break
+        steps = _steps({pk for walk in active for pk in walk.frontier}, direction)
+        for walk in active:
+            found: dict[int, tuple[int, str]] = {}
+            for pred in walk.frontier:
+                for node, via in steps.get(pred, ()):
+                    if node not in walk.seen and (node not in found or (pred, via) < found[node]):
                         found[node] = (pred, via)
-        new = sorted(found)
-        if limit is not None and len(reached) + len(new) > limit:
-            for node in new[: limit - len(reached)]:
-                reached[node] = _Reached(depth, *found[node])
-            return reached, True
-        for node in new:
-            reached[node] = _Reached(depth, *found[node])
-        seen.update(new)
-        frontier = new
-    return reached, False
+            new = sorted(found)
+            if limit is not None and len(walk.reached) + len(new) > limit:
+                new, walk.truncated = new[: limit - len(walk.reached)], True
+            for node in new:
+                walk.reached[node] = _Reached(depth, *found[node])
+            walk.seen.update(new)
+            walk.frontier = [] if walk.truncated else new
+    return walks
+
+
+def _validate(direction: str, max_depth: int) -> None:
+    if direction not in DIRECTIONS:
+        raise InvalidImpactQuery(fields={"direction": [_("Must be “up” or “down”.")]})
+    deepest = max_depth_allowed()
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or not 1 <= max_depth <= deepest:
+        raise InvalidImpactQuery(
+            fields={"depth": [_("Must be an integer from 1 to %(max)s.") % {"max": deepest}]}
+        )
+
+
+def _result(start: int, walk: _Walk, items: dict[int, ConfigurationItem], limit: int | None) -> ImpactResult:
+    # Predecessors sit one level up: going by depth, each CI's predecessor has its path already.
+    paths: dict[int, tuple[list[int], list[str]]] = {start: ([start], [])}
+    nodes = []
+    for node in sorted(walk.reached, key=lambda pk: walk.reached[pk].depth):
+        step = walk.reached[node]
+        ids, names = paths[step.pred]
+        paths[node] = ([*ids, node], [*names, step.via])
+        item = items[node]
+        is_service = item.ci_class.path.startswith(SERVICE_CLASS_PATH)
+        nodes.append(
+            ImpactNode(
+                ci=item, depth=step.depth, path=paths[node][0], via=paths[node][1], is_service=is_service
+            )
+        )
+    nodes.sort(key=lambda n: (not n.is_service, n.depth, n.ci.name.lower(), n.ci.pk))
+    return ImpactResult(nodes, truncated=walk.truncated, limit=limit)
+
+
+def ci_impact_many(
+    *,
+    cis: list[ConfigurationItem],
+    direction: str = UP,
+    max_depth: int = DEFAULT_DEPTH,
+    limit: int | object | None = SETTING,
+) -> dict[int, ImpactResult]:
+    """`ci_impact` for several CIs at once, by CI id: the same answers in the same statements (one per
+    level for all of them, then the CIs and their classes), for a page that shows several CIs' impact."""
+    _validate(direction, max_depth)
+    if limit is SETTING:
+        limit = max_cis()
+    walks = _walk(starts=[ci.pk for ci in cis], direction=direction, max_depth=max_depth, limit=limit)
+    ids = {pk for walk in walks.values() for pk in walk.reached}
+    items = {item.pk: item for item in ConfigurationItem.objects.filter(AnyOf(F("id"), ids))} if ids else {}
+    # The few classes once, shared by their CIs (a join would build and decode one class row per CI).
+    classes = CIClass.objects.in_bulk({item.ci_class_id for item in items.values()}) if items else {}
+    for item in items.values():
+        item.ci_class = classes[item.ci_class_id]
+    return {start: _result(start, walk, items, limit) for start, walk in walks.items()}
 
 
 def ci_impact(
@@ -148,40 +207,8 @@ def ci_impact(
     name. The walk stops after `limit` CIs (default `ITSM_IMPACT_MAX_CIS`; `None`: no limit, for callers
     that need every CI, such as a baseline's scope) and the result's `truncated` says so.
 
-    Statements: at most `max_depth + 3`, never more with the number of paths. Raises
-    `InvalidImpactQuery` for a bad direction or depth.
+    Statements: at most `max_depth + 2` (one per level, the CIs, their classes), never more with the
+    number of paths; one for a CI with nothing to walk to. Raises `InvalidImpactQuery` for a bad
+    direction or depth.
     """
-    if direction not in DIRECTIONS:
-        raise InvalidImpactQuery(fields={"direction": [_("Must be “up” or “down”.")]})
-    deepest = max_depth_allowed()
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or not 1 <= max_depth <= deepest:
-        raise InvalidImpactQuery(
-            fields={"depth": [_("Must be an integer from 1 to %(max)s.") % {"max": deepest}]}
-        )
-    if limit is SETTING:
-        limit = max_cis()
-
-    reached, truncated = _walk(start=ci.pk, direction=direction, max_depth=max_depth, limit=limit)
-    items = {ci.pk: ci for ci in ConfigurationItem.objects.filter(AnyOf(F("id"), reached))} if reached else {}
-    # The few classes once, shared by their CIs (a join would build and decode one class row per CI).
-    classes = CIClass.objects.in_bulk({item.ci_class_id for item in items.values()})
-    for item in items.values():
-        item.ci_class = classes[item.ci_class_id]
-    paths: dict[int, tuple[list[int], list[str]]] = {ci.pk: ([ci.pk], [])}
-
-    def path_to(node: int) -> tuple[list[int], list[str]]:
-        # Predecessors sit one level up and their paths are built first (nodes go by depth).
-        ids, names = paths[reached[node].pred]
-        paths[node] = ([*ids, node], [*names, reached[node].via])
-        return paths[node]
-
-    nodes = []
-    for node in sorted(reached, key=lambda pk: reached[pk].depth):
-        ids, names = path_to(node)
-        item = items[node]
-        is_service = item.ci_class.path.startswith(SERVICE_CLASS_PATH)
-        nodes.append(
-            ImpactNode(ci=item, depth=reached[node].depth, path=ids, via=names, is_service=is_service)
-        )
-    nodes.sort(key=lambda n: (not n.is_service, n.depth, n.ci.name.lower(), n.ci.pk))
-    return ImpactResult(nodes, truncated=truncated, limit=limit)
+    return ci_impact_many(cis=[ci], direction=direction, max_depth=max_depth, limit=limit)[ci.pk]
