@@ -98,12 +98,17 @@ class _Walk:
 def _steps(frontier: set[int], direction: str) -> dict[int, list[tuple[int, str]]]:
     """One statement: for each CI of `frontier`, the CIs one step further and the relationship name
     read on the way ("hosts" walking target -> source, "runs on" walking source -> target)."""
-    # The relationships at the frontier's ends that carry a failure the way of the walk, with their
-    # type joined (a few rows): PostgreSQL answers it with a BitmapOr of the source and target indexes.
-    rows = CIRelationship.objects.filter(
-        Q(AnyOf(F("target_id"), frontier), type__impact__in=_FROM_TARGET[direction])
-        | Q(AnyOf(F("source_id"), frontier), type__impact__in=_FROM_SOURCE[direction])
-    ).values_list("source_id", "target_id", "type__impact", "type__name", "type__reverse_name")
+    # The relationships at either end of the frontier (a BitmapOr of the source and target indexes) whose
+    # type carries failures at all, with the type joined (a few rows); the direction is checked below.
+    # Unordered: the model's ordering would sort every row.
+    impacts = {*_FROM_TARGET[direction], *_FROM_SOURCE[direction]}
+    rows = (
+        CIRelationship.objects.filter(
+            Q(AnyOf(F("target_id"), frontier)) | Q(AnyOf(F("source_id"), frontier)), type__impact__in=impacts
+        )
+        .order_by()
+        .values_list("source_id", "target_id", "type__impact", "type__name", "type__reverse_name")
+    )
     steps: dict[int, list[tuple[int, str]]] = {}
     for source, target, impact, name, reverse_name in rows:
         if target in frontier and impact in _FROM_TARGET[direction]:
@@ -184,7 +189,11 @@ def ci_impact_many(
         limit = max_cis()
     walks = _walk(starts=[ci.pk for ci in cis], direction=direction, max_depth=max_depth, limit=limit)
     ids = {pk for walk in walks.values() for pk in walk.reached}
-    items = {item.pk: item for item in ConfigurationItem.objects.filter(AnyOf(F("id"), ids))} if ids else {}
+    items = (
+        {item.pk: item for item in ConfigurationItem.objects.filter(AnyOf(F("id"), ids)).order_by()}
+        if ids
+        else {}
+    )
     # The few classes once, shared by their CIs (a join would build and decode one class row per CI).
     classes = CIClass.objects.in_bulk({item.ci_class_id for item in items.values()}) if items else {}
     for item in items.values():

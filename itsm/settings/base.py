@@ -390,7 +390,7 @@ ITSM_CMDB_IMPORT_INLINE_ROWS = env.int("ITSM_CMDB_IMPORT_INLINE_ROWS", default=1
 # Impact analysis: the deepest walk a user may ask for, and how many CIs a walk reaches before it stops
 # and says "more…" (a page and the API stay fast and readable; a baseline's scope walks without a cap).
 ITSM_IMPACT_MAX_DEPTH = env.int("ITSM_IMPACT_MAX_DEPTH", default=10)
-ITSM_IMPACT_MAX_CIS = env.int("ITSM_IMPACT_MAX_CIS", default=1000)
+ITSM_IMPACT_MAX_CIS = env.int("ITSM_IMPACT_MAX_CIS", default=500)
 # Attachments live outside MEDIA_ROOT and are served only through a view that checks access.
 ITSM_ATTACHMENT_ROOT = env.path("ITSM_ATTACHMENT_ROOT", default=VAR_DIR / "attachments")
 ITSM_ATTACHMENT_MAX_BYTES = env.int("ITSM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -326,7 +326,7 @@ def test_api_defaults_to_up_and_depth_five(estate, agent, api_as):
     body = api_as(agent).get(f"/api/v1/cis/{estate['svc_mail'].pk}/impact/").json()
 
     assert (body["direction"], body["depth"], body["results"]) == ("up", 5, [])
-    assert (body["truncated"], body["limit"]) == (False, 1000)
+    assert (body["truncated"], body["limit"]) == (False, 500)
 
 
 def test_api_says_when_the_breadth_limit_truncated_the_answer(estate, agent, api_as, settings):
