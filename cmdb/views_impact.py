@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.validators import MaxValueValidator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .impact import DEFAULT_DEPTH, DOWN, MAX_DEPTH, UP, ImpactNode, ci_impact
+from .impact import DEFAULT_DEPTH, DOWN, UP, ImpactNode, ci_impact, max_depth_allowed
 
 # Graph layout, in SVG user units.
 NODE_WIDTH = 180
@@ -28,9 +29,15 @@ class ImpactForm(forms.Form):
         initial=UP,
         required=False,
     )
-    depth = forms.IntegerField(
-        label=_("Depth"), min_value=1, max_value=MAX_DEPTH, initial=DEFAULT_DEPTH, required=False
-    )
+    depth = forms.IntegerField(label=_("Depth"), min_value=1, initial=DEFAULT_DEPTH, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The setting is read per request, never at import.
+        deepest = max_depth_allowed()
+        self.fields["depth"].max_value = deepest
+        self.fields["depth"].validators.append(MaxValueValidator(deepest))
+        self.fields["depth"].widget.attrs["max"] = deepest
 
     def clean_direction(self):
         return self.cleaned_data["direction"] or UP
@@ -123,10 +130,20 @@ def _tree(ci, nodes: list[ImpactNode]) -> list[dict]:
 
 @login_required
 def ci_impact_view(request, pk):
-    """A CI's impact, up or down to a chosen depth. Agents only: anyone else gets 404."""
+    """A CI's impact, up or down to a chosen depth. Agents only: anyone else gets 404.
+
+    A walk stopped at `ITSM_IMPACT_MAX_CIS` shows what it reached and says "more…"."""
     ci = selectors.ci_get_for_user(user=request.user, pk=pk)
     form = ImpactForm(request.GET or None)
-    context = {"ci": ci, "form": form, "levels": [], "graph": None, "count": 0, "services": 0}
+    context = {
+        "ci": ci,
+        "form": form,
+        "levels": [],
+        "graph": None,
+        "count": 0,
+        "services": 0,
+        "truncated": False,
+    }
     if form.is_bound and not form.is_valid():
         return render(request, "cmdb/impact.html", context)
     params = form.cleaned_data if form.is_bound else {"direction": UP, "depth": DEFAULT_DEPTH}
@@ -138,5 +155,6 @@ def ci_impact_view(request, pk):
         graph=_graph(ci, nodes) if nodes else None,
         count=len(nodes),
         services=sum(node.is_service for node in nodes),
+        truncated=nodes.truncated,
     )
     return render(request, "cmdb/impact.html", context)

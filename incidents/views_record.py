@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cmdb.impact import SERVICE_CLASS_PATH, ci_impact
+from cmdb.impact import SERVICE_CLASS_PATH, ImpactResult, ci_impact_many
 from cmdb.permissions import CMDBPolicy
 from servicedesk.approvals.selectors import record_approval_context
 from servicedesk.errors import ApplicationError, InvalidTransition, NotFound
@@ -39,7 +39,8 @@ from .selectors import incident_children, incident_timeline, timeline_escalation
 from .views_workspace import agent_required, record_for
 from .workflow import FINAL_STATUSES
 
-# Impact analysis runs one statement per CI: show it for the first few, link the rest to the CMDB.
+# Impact analysis walks the first few CIs together (one statement per level for all of them); link
+# the rest to the CMDB.
 IMPACT_CI_LIMIT = 10
 PARTS = {
     "header": "incidents/workspace/_record_header.html",
@@ -55,17 +56,19 @@ def _impacts(user, record) -> tuple[list[dict], list]:
     cis = list(record.affected_cis.all())
     can_view_cmdb = CMDBPolicy.can_view(user)
     rows = []
+    try:
+        impacts = ci_impact_many(cis=cis[:IMPACT_CI_LIMIT]) if can_view_cmdb else {}
+    except ApplicationError:
+        impacts = {}
     for ci in cis[:IMPACT_CI_LIMIT]:
-        try:
-            nodes = ci_impact(ci=ci) if can_view_cmdb else []
-        except ApplicationError:
-            nodes = []
+        nodes = impacts.get(ci.pk, ImpactResult())
         rows.append(
             {
                 "ci": ci,
                 "is_service": ci.ci_class.path.startswith(SERVICE_CLASS_PATH),
                 "services": [node.ci for node in nodes if node.is_service],
                 "reached": len(nodes),
+                "truncated": nodes.truncated,
             }
         )
     return rows, cis[IMPACT_CI_LIMIT:]

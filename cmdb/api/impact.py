@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from cmdb.impact import DEFAULT_DEPTH, DIRECTIONS, MAX_DEPTH, UP, ci_impact
+from cmdb.impact import DEFAULT_DEPTH, DIRECTIONS, UP, ci_impact, max_depth_allowed
 from cmdb.selectors import ci_get_for_user
 from servicedesk.api.base import APIView
 
@@ -23,8 +23,19 @@ class ImpactQueryInputSerializer(serializers.Serializer):
         help_text=_("`up`: what a failure of the CI hits; `down`: what the CI depends on."),
     )
     depth = serializers.IntegerField(
-        min_value=1, max_value=MAX_DEPTH, default=DEFAULT_DEPTH, help_text=_("How many steps to follow.")
+        min_value=1,
+        default=DEFAULT_DEPTH,
+        help_text=_(
+            "How many steps to follow, up to the site's limit (`ITSM_IMPACT_MAX_DEPTH`, 10 by default)."
+        ),
     )
+
+    def validate_depth(self, value):
+        # The setting is read per request, never at import.
+        deepest = max_depth_allowed()
+        if value > deepest:
+            self.fields["depth"].fail("max_value", max_value=deepest)
+        return value
 
 
 class ImpactCISerializer(_RenameClassMixin, serializers.Serializer):
@@ -53,10 +64,16 @@ class CIImpactSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=[(d, d) for d in DIRECTIONS])
     depth = serializers.IntegerField()
     results = ImpactNodeSerializer(many=True)
+    truncated = serializers.BooleanField(
+        help_text=_("True when the analysis stopped at `limit` CIs while more were within the depth.")
+    )
+    limit = serializers.IntegerField(help_text=_("How many CIs an analysis reaches at most."))
 
 
 class CIImpactView(APIView):
-    """The CIs a CI's failure hits (`up`) or that it depends on (`down`), business services first."""
+    """The CIs a CI's failure hits (`up`) or that it depends on (`down`), business services first.
+
+    At most `ITSM_IMPACT_MAX_CIS` CIs: past them the answer says `truncated`."""
 
     @extend_schema(
         summary="Impact analysis of a CI",
@@ -75,5 +92,12 @@ class CIImpactView(APIView):
         query.is_valid(raise_exception=True)
         direction, depth = query.validated_data["direction"], query.validated_data["depth"]
         nodes = ci_impact(ci=ci, direction=direction, max_depth=depth)
-        body = {"ci": ci, "direction": direction, "depth": depth, "results": nodes}
+        body = {
+            "ci": ci,
+            "direction": direction,
+            "depth": depth,
+            "results": nodes,
+            "truncated": nodes.truncated,
+            "limit": nodes.limit,
+        }
         return Response(CIImpactSerializer(body).data)

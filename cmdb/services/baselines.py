@@ -38,11 +38,14 @@ def scope_cis(scope: dict):
     if scope.get("cis"):
         condition |= Q(pk__in=scope["cis"])
     if scope.get("service"):
-        from cmdb.impact import ci_impact
+        from cmdb.impact import ci_impact, max_depth_allowed
 
         service = ConfigurationItem.objects.filter(pk=scope["service"]).first()
         if service is not None:
-            downstream = [node.ci.pk for node in ci_impact(ci=service, direction="down", max_depth=10)]
+            downstream = [
+                node.ci.pk
+                for node in ci_impact(ci=service, direction="down", max_depth=max_depth_allowed(), limit=None)
+            ]
             condition |= Q(pk__in=[service.pk, *downstream])
     if not condition:
         return ConfigurationItem.objects.none()

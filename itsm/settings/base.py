@@ -403,6 +403,10 @@ ITSM_PASSWORD_RESET_PER_ADDRESS = env.int("ITSM_PASSWORD_RESET_PER_ADDRESS", def
 ITSM_PASSWORD_RESET_PER_CLIENT = env.int("ITSM_PASSWORD_RESET_PER_CLIENT", default=10)
 ITSM_PASSWORD_RESET_WINDOW_MINUTES = env.int("ITSM_PASSWORD_RESET_WINDOW_MINUTES", default=60)
 ITSM_CMDB_IMPORT_INLINE_ROWS = env.int("ITSM_CMDB_IMPORT_INLINE_ROWS", default=1000)
+# Impact analysis: the deepest walk a user may ask for, and how many CIs a walk reaches before it stops
+# and says "more…" (a page and the API stay fast and readable; a baseline's scope walks without a cap).
+ITSM_IMPACT_MAX_DEPTH = env.int("ITSM_IMPACT_MAX_DEPTH", default=10)
+ITSM_IMPACT_MAX_CIS = env.int("ITSM_IMPACT_MAX_CIS", default=500)
 # Attachments live outside MEDIA_ROOT and are served only through a view that checks access.
 ITSM_ATTACHMENT_ROOT = env.path("ITSM_ATTACHMENT_ROOT", default=VAR_DIR / "attachments")
 ITSM_ATTACHMENT_MAX_BYTES = env.int("ITSM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
