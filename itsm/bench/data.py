@@ -257,7 +257,9 @@ def _clocks() -> None:
                    i.created_at, i.created_at, 0, i.created_at + make_interval(secs => t.target), 0,
                    i.created_at + make_interval(secs => t.target * {WARNINGS[0]} / 100), now()
             FROM {table} i CROSS JOIN LATERAL (SELECT CASE i.priority {targets} END AS target) t
-            WHERE i.status = ANY(%(open)s)
+            WHERE i.status = ANY(%(open)s) AND NOT EXISTS (
+                SELECT 1 FROM servicedesk_slaclock o
+                WHERE o.content_type_id = %(type)s AND o.object_id = i.id AND o.metric = 'resolution')
             """,  # noqa: S608 (the table name comes from the model, the targets are integers)
             {
                 "type": ContentType.objects.get_for_model(Incident).pk,

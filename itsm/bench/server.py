@@ -51,9 +51,15 @@ def gunicorn(*, database_url: str, redis_url: str, workers: int, worker_class: s
         "--graceful-timeout", "5",
     ]  # fmt: skip
     log.parent.mkdir(parents=True, exist_ok=True)
+    env = server_env(database_url=database_url, redis_url=redis_url)
     with log.open("ab") as out:
+        # The production settings serve static files from the manifest `collectstatic` writes.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, check=True,
+        )  # fmt: skip
         process = subprocess.Popen(  # noqa: S603 (our own command line)
-            command, cwd=settings.BASE_DIR, env=server_env(database_url=database_url, redis_url=redis_url),
+            command, cwd=settings.BASE_DIR, env=env,
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from itsm.bench import data, inprocess, load, operations, report, server
@@ -63,7 +64,9 @@ class Command(BaseCommand):
         redis_url = options["redis_url"] or settings.REDIS_URL
         if not redis_url:
             raise CommandError("The production settings need Redis: set REDIS_URL or --redis-url.")
-        self._run(name, scale, selected, redis_url, options)
+        # Sessions are signed (and their auth hash salted) with the server's key: make them with it.
+        with override_settings(SECRET_KEY=server.BENCH_SECRET_KEY):
+            self._run(name, scale, selected, redis_url, options)
 
     # The data -------------------------------------------------------------------------------------
 
