@@ -4,7 +4,6 @@ import time
 
 from django.db import connection, transaction
 from django.db.models import Count
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cmdb.impact import ci_impact
@@ -13,7 +12,7 @@ from servicedesk.models import SLAClock, SLAFiring, SLAPolicy
 from servicedesk.sla.sweep import sla_sweep
 
 from . import data
-from .report import percentile
+from .report import percentile, statements
 
 DUE = 10_000
 
@@ -22,7 +21,8 @@ DUE = 10_000
 def _rebase(policy, *, due: int, now) -> int:
     """Put the bench policy's running clocks back to running without a check, relative to `now`: `due`
     of them (by id) past their first warning and short of the second, the others before their first;
-    forget the firings and SLA entries of earlier sweeps. Returns how many clocks run."""
+    forget the firings and SLA entries of earlier sweeps; no other clock is due. Returns how many clocks
+    run."""
     SLAFiring.objects.filter(clock__policy=policy).delete()
     low, high = data.WARNINGS[0] / 100, data.WARNINGS[1] / 100
     with connection.cursor() as cursor:
@@ -54,7 +54,14 @@ def _rebase(policy, *, due: int, now) -> int:
             """,
             {"policy": policy.pk, "due": due, "now": now, "low": low, "high": high},
         )
-        return cursor.rowcount
+        rebased = cursor.rowcount
+        # Only the bench's clocks are due: the demo's and those of records the writes created wait.
+        cursor.execute(
+            "UPDATE servicedesk_slaclock SET next_check_at = NULL "
+            "WHERE policy_id <> %s AND next_check_at <= %s",
+            [policy.pk, now],
+        )
+        return rebased
 
 
 def sweep(*, due: int = DUE) -> dict:
@@ -62,10 +69,12 @@ def sweep(*, due: int = DUE) -> dict:
     due clock fired exactly once and no other did."""
     policy = SLAPolicy.objects.get(name=data.POLICY)
     now = timezone.now()
-    running = _rebase(policy, due=due, now=now)
-    due = min(due, running)
+    running = SLAClock.objects.filter(policy=policy, state__in=["running", "breached"]).count()
+    # 10,000 due, or a fifth of the running clocks on a smaller desk (100k records have ~7,000 open).
+    due = min(due, max(1, running // 5))
+    _rebase(policy, due=due, now=now)
     due_before = SLAClock.objects.filter(next_check_at__lte=now).count()
-    with CaptureQueriesContext(connection) as captured:
+    with statements() as captured:
         started = time.perf_counter()
         checked = sla_sweep(now=now, time_budget=3600)
         seconds = time.perf_counter() - started
@@ -81,8 +90,8 @@ def sweep(*, due: int = DUE) -> dict:
         "checked": checked,
         "fired_once": once,
         "exactly_once": exact,
-        "sql": len(captured.captured_queries),
-        "sql_per_clock": round(len(captured.captured_queries) / max(checked, 1), 2),
+        "sql": captured[0],
+        "sql_per_clock": round(captured[0] / max(checked, 1), 2),
     }
 
 
@@ -106,22 +115,22 @@ def impact(*, depth: int = 10, budget: float = 60.0, minimum: int = 3, maximum: 
     starts = densest()
     if not starts:
         return {"calls": 0}
-    times, statements, reached = [], [], []
+    times, counts, reached = [], [], []
     began = time.perf_counter()
     while len(times) < maximum and (len(times) < minimum or time.perf_counter() - began < budget):
         ci = starts[len(times) % len(starts)]
-        with CaptureQueriesContext(connection) as captured:
+        with statements() as captured:
             started = time.perf_counter()
             nodes = ci_impact(ci=ci, direction="up", max_depth=depth)
             times.append(time.perf_counter() - started)
-        statements.append(len(captured.captured_queries))
+        counts.append(captured[0])
         reached.append(len(nodes))
     return {
         "calls": len(times),
         "p50_ms": round(1000 * percentile(times, 50), 1),
         "p95_ms": round(1000 * percentile(times, 95), 1),
         "p99_ms": round(1000 * percentile(times, 99), 1),
-        "sql": max(statements),
+        "sql": max(counts),
         "reached": max(reached),
         "starts": [ci.pk for ci in starts],
     }

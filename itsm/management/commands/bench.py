@@ -64,8 +64,9 @@ class Command(BaseCommand):
         redis_url = options["redis_url"] or settings.REDIS_URL
         if not redis_url:
             raise CommandError("The production settings need Redis: set REDIS_URL or --redis-url.")
-        # Sessions are signed (and their auth hash salted) with the server's key: make them with it.
-        with override_settings(SECRET_KEY=server.BENCH_SECRET_KEY):
+        # Sessions are signed (and their auth hash salted) with the server's key: make them with it. No
+        # DEBUG here either: the in-process timings (sweep, impact) would pay for logging every query.
+        with override_settings(SECRET_KEY=server.BENCH_SECRET_KEY, DEBUG=False):
             self._run(name, scale, selected, redis_url, options)
 
     # The data -------------------------------------------------------------------------------------
