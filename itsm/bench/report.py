@@ -188,7 +188,7 @@ def markdown(result: dict) -> str:
 def compare(a: dict, b: dict) -> str:
     """Both runs side by side, with the change in req/s (or time) and p95."""
     lines = [
-        f"A: {a.get('meta', {}).get('started', '?')}   B: {b.get('meta', {}).get('started', '?')}",
+        f"A: {_run(a)}   B: {_run(b)}",
         "",
         "| operation | req/s A | req/s B | change | p95 ms A | p95 ms B | change | SQL A | SQL B "
         "| goal A | goal B |",
@@ -198,13 +198,21 @@ def compare(a: dict, b: dict) -> str:
     for name in names:
         ra, rb = a["operations"].get(name, {}), b["operations"].get(name, {})
         speed = "seconds" if name == "sla_sweep" else "req_s"
+        sql = "sql_per_clock" if name == "sla_sweep" else "sql"
         cells = []
-        for key in (speed, "p95_ms", "sql"):
+        for key in (speed, "p95_ms", sql):
             cells += [_fmt(ra.get(key)), _fmt(rb.get(key))]
-            if key != "sql":
+            if key != sql:
                 cells.append(_change(ra.get(key), rb.get(key)))
         lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {_met(ra)} | {_met(rb)} |")
     return "\n".join(lines)
+
+
+def _run(result: dict) -> str:
+    meta = result.get("meta", {})
+    return (
+        f"{meta.get('started', '?')} ({meta.get('scale', 0):,} records, commit {meta.get('commit') or '?'})"
+    )
 
 
 def _change(before, after) -> str:
