@@ -214,3 +214,12 @@ def test_compare_shows_both_runs_and_the_change(tmp_path):
 
     assert "| `queue_api` | 11.0 | 440.0 | +3900% |" in table
     assert "| `sla_sweep` | 33.0 | 4.0 | -88% |" in table
+
+
+def test_an_operation_slower_than_the_window_is_not_met_nor_an_error():
+    row = report.http_figures(load.Outcome(seconds=1.0), None, sql=4, duration=1)
+    results = report.judge({"floor": {"req_s": 100.0}, "search_page": row})
+
+    assert "failed" not in results["search_page"]
+    assert results["search_page"]["met"] is False
+    assert "longer --duration" in report.markdown({"meta": {}, "operations": results})
