@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "servicedesk",
     "cmdb",
     "incidents",
+    # The site itself: its management commands (`bench`).
+    "itsm",
 ]
 
 # MIDDLEWARE

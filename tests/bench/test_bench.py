@@ -1,0 +1,225 @@
+"""The benchmark's instrument (`manage.py bench`): its data at a tiny scale, its load generator's error
+counting, its report and comparison. Nothing here is timed."""
+
+import http.server
+import threading
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import CommandError
+from django.db import connection
+
+from incidents import workflow as wf
+from incidents.models import Incident
+from itsm.bench import data, inprocess, load, operations, report
+from servicedesk.models import Attachment, SLAClock, SLAFiring, TimelineEntry
+
+# The data
+
+
+@pytest.fixture
+def tiny(db, requester):
+    data.generate(
+        scale=60, cis=60, relationships=150, groups=2, agents_per_group=2, demo=False, out=lambda _: None
+    )
+
+
+def test_generates_records_timelines_clocks_and_a_cmdb_at_a_tiny_scale(tiny):
+    assert Incident.objects.count() == 60
+    assert len(data.bench_groups()) == 2
+    assert len(data.bench_agents()) == 4
+    assert set(Incident.objects.values_list("support_group__name", flat=True)) <= {
+        "Bench group 01",
+        "Bench group 02",
+    }
+    entries = TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(Incident))
+    assert 2.5 <= entries.count() / 60 <= 3.5
+    assert Attachment.objects.count() == entries.filter(kind="attachment").count() > 0
+    open_records = Incident.objects.filter(status__in=wf.OPEN_STATUSES)
+    clocks = SLAClock.objects.filter(policy__name=data.POLICY)
+    assert clocks.count() == open_records.count()
+    assert not open_records.filter(sla_due_at__isnull=True).exists()
+    assert data.meta_read()["scale"] == 60
+
+
+def test_the_sweep_operation_fires_each_due_clock_once(tiny):
+    running = SLAClock.objects.filter(policy__name=data.POLICY).count()
+    if running < 2:
+        pytest.skip("too few open records drawn")
+
+    result = inprocess.sweep(due=1)
+
+    assert result["exactly_once"] is True
+    assert (result["due"], result["checked"], result["fired_once"]) == (1, 1, 1)
+    assert SLAFiring.objects.count() == 1
+    assert inprocess.sweep(due=1)["exactly_once"] is True  # again: the previous firing is forgotten
+
+
+def test_refuses_a_database_not_named_bench(db, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "NAME", "itsm")
+    with pytest.raises(CommandError, match="bench"):
+        data.check_database()
+
+
+@pytest.mark.parametrize(("text", "records"), [("100k", 100_000), ("1m", 1_000_000), ("250", 250)])
+def test_scales(text, records):
+    assert data.parse_scale(text) == records
+
+
+def test_sql_is_counted_in_process_with_a_signed_in_session(agent):
+    key = data.sessions([agent])[agent.pk]
+    request = load.Request(
+        "GET", "/api/v1/me/", headers={"Cookie": f"{data.cookie_name()}={key}"}, marker=b'"username"'
+    )
+    sql, error = operations.count_sql([(request,)])
+    assert error == ""
+    assert 1 <= sql <= 10
+
+
+# The load generator
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        status, body = {"/ok": (200, b"<p>MARK</p>"), "/error": (500, b"MARK"), "/plain": (200, b"<p></p>")}[
+            self.path
+        ]
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _drive(address, paths, **options):
+    host, port = address
+    items = [(load.Request("GET", path, marker=b"MARK"),) for path in paths]
+    return load.drive(
+        host=host, port=port, per_worker=[items], warmup=0, duration=0.3, processes=False, **options
+    )
+
+
+def test_the_load_generator_counts_an_error_status_as_an_error(http_server):
+    outcome = _drive(http_server, ["/ok", "/error"])
+
+    assert outcome.done > 0
+    assert outcome.errors > 0
+    assert abs(outcome.done - outcome.errors) <= 1  # one in two, timed only when right
+    assert "500" in outcome.error_sample
+
+
+def test_the_load_generator_counts_a_missing_marker_as_an_error(http_server):
+    outcome = _drive(http_server, ["/plain"])
+
+    assert (outcome.done, outcome.errors > 0) == (0, True)
+    assert "without" in outcome.error_sample
+
+
+def test_writes_are_used_once_and_running_out_is_said(http_server):
+    outcome = _drive(http_server, ["/ok", "/ok"], cycle=False)
+
+    assert outcome.done == 2
+    assert outcome.exhausted
+
+
+def test_an_operation_with_errors_is_reported_failed_never_met():
+    outcome = load.Outcome(latencies=[0.01] * 100, errors=3, error_sample="GET /x: 500", seconds=1.0)
+    row = report.http_figures(outcome, load.Outcome(latencies=[0.005], seconds=1.0), sql=4, duration=1)
+    results = report.judge({"floor": {"req_s": 100.0}, "queue_api": row})
+
+    assert results["queue_api"]["failed"] == "GET /x: 500"
+    assert results["queue_api"]["met"] is False
+    assert "FAILED" in report.markdown({"meta": {}, "operations": results})
+
+
+# The report
+
+
+def _result(queue_req_s, queue_sql, sweep_seconds):
+    return {
+        "meta": {
+            "started": "2026-01-01T00:00:00+00:00",
+            "scale": 1_000_000,
+            "concurrency": 8,
+            "duration": 20,
+        },
+        "operations": {
+            "floor": {"label": "floor", "req_s": 800.0, "p50_ms": 9.0, "p95_ms": 15.0, "sql": 3},
+            "queue_api": {
+                "label": "queue API",
+                "req_s": queue_req_s,
+                "p50_ms": 20.0,
+                "p95_ms": 40.0,
+                "sql": queue_sql,
+            },
+            "search_api": {
+                "label": "search",
+                "req_s": 50.0,
+                "p95_ms": 150.0,
+                "unloaded_p50_ms": 25.0,
+                "sql": 6,
+            },
+            "sla_sweep": {
+                "label": "sweep",
+                "seconds": sweep_seconds,
+                "exactly_once": True,
+                "due": 10,
+                "running": 99,
+            },
+        },
+    }
+
+
+def test_goals_are_judged_against_the_floor_of_the_same_run():
+    results = report.judge(_result(440.0, 9, 4.2)["operations"])
+
+    assert results["queue_api"]["ratio"] == 0.55
+    assert results["queue_api"]["met"] is True
+    assert results["search_api"]["met"] is False  # p95 met, unloaded p50 not
+    assert results["sla_sweep"]["met"] is True
+    assert results["floor"]["met"] is None
+    assert report.judge(_result(440.0, 11, 6.0)["operations"])["queue_api"]["met"] is False
+
+
+def test_the_markdown_table_has_a_row_per_operation_with_its_goal():
+    result = _result(11.0, 8, 33.0)
+    result["operations"] = report.judge(result["operations"])
+    table = report.markdown(result)
+
+    assert "| `queue_api` queue API | 11.0 |" in table
+    assert "≥ 50% of floor, ≤ 10 SQL | not met |" in table
+    assert "33.00 s" in table
+
+
+def test_compare_shows_both_runs_and_the_change(tmp_path):
+    before, after = _result(11.0, 8, 33.0), _result(440.0, 6, 4.0)
+    for result in (before, after):
+        result["operations"] = report.judge(result["operations"])
+    path = report.write(after, tmp_path, "b")
+    table = report.compare(before, report.read(str(path)))
+
+    assert "| `queue_api` | 11.0 | 440.0 | +3900% |" in table
+    assert "| `sla_sweep` | 33.0 | 4.0 | -88% |" in table
+
+
+def test_an_operation_slower_than_the_window_is_not_met_nor_an_error():
+    row = report.http_figures(load.Outcome(seconds=1.0), None, sql=4, duration=1)
+    results = report.judge({"floor": {"req_s": 100.0}, "search_page": row})
+
+    assert "failed" not in results["search_page"]
+    assert results["search_page"]["met"] is False
+    assert "longer --duration" in report.markdown({"meta": {}, "operations": results})
