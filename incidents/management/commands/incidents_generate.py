@@ -317,7 +317,8 @@ def _write(rows: list[Incident]) -> None:
     if connection.vendor != "postgresql":
         Incident.objects.bulk_create(rows, batch_size=len(rows))
         return
-    fields = [f for f in Incident._meta.concrete_fields if not f.primary_key]
+    # A generated column (the search document) is PostgreSQL's to compute: COPY must not name it.
+    fields = [f for f in Incident._meta.concrete_fields if not f.primary_key and not f.generated]
     buffer = io.StringIO()
     for row in rows:
         buffer.write("\t".join(_copy_value(getattr(row, f.attname)) for f in fields))
