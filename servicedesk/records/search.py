@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import connection
-from django.db.models import Expression, F, FloatField, Func, Q, QuerySet, Value
+from django.db.models import Expression, F, FloatField, Func, Max, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils.deconstruct import deconstructible
@@ -216,8 +216,10 @@ def _newest_matches(walked: QuerySet, matches: QuerySet) -> tuple[str, list]:
     key (a common word fills the list there, and the second part never runs); then, only if fewer were
     found, among the older ones through the GIN index (ordered by an expression, so the planner cannot
     walk the whole primary key for a word it wrongly thinks common: a rare or absent word)."""
-    table = connection.ops.quote_name(matches.model._meta.db_table)
-    floor = RawSQL(f"(SELECT max(id) FROM {table}) - %s", [RECENT_WINDOW])  # noqa: S608, S611 (a table name)
+    # The window's floor is read first (one index probe) and passed as a value: as a subquery it would be a
+    # parameter the planner cannot see, and it would guess a third of the table and scan all of it.
+    newest = matches.model._base_manager.aggregate(newest=Max("pk"))["newest"] or 0
+    floor = newest - RECENT_WINDOW
     recent = walked.filter(pk__gt=floor).order_by("-pk").values("pk")[:MAX_RANKED]
     older = (
         matches.filter(pk__lte=floor)
