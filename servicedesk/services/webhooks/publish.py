@@ -59,35 +59,7 @@ def webhooks_publish(
     All deliveries of the event share one event id and one body. Must run inside the transaction of the
     change (as `outbox_enqueue` requires); writes nothing inside `outbox_silenced()`.
     """
-    # A handful of rows: filtering the JSON list in Python works the same on SQLite and PostgreSQL.
-    subscriptions = [
-        subscription
-        for subscription in config_memo("webhooks.subscriptions", _active_subscriptions)
-        if event in subscription.events
-    ]
-    if not subscriptions:
-        return []
-    event_id = uuid.uuid4()
-    body = _body(event_id=event_id, event=event, record=record, actor=actor, data=data)
-    messages = outbox_enqueue_many(
-        messages=[
-            outbox_message(
-                OutboxMessage.Channel.WEBHOOK,
-                event,
-                subscription.url,
-                {"body": body, "subscription": subscription.pk},
-                record=record,
-                event_id=event_id,
-            )
-            for subscription in subscriptions
-        ]
-    )
-    if not messages:
-        return []
-    return WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(subscription_id=subscription.pk, message=message, event=event, event_id=event_id)
-        for subscription, message in zip(subscriptions, messages, strict=True)
-    )
+    return webhooks_publish_many(events=[(event, record, actor, data)])
 
 
 def _active_subscriptions() -> list[WebhookSubscription]:
@@ -115,6 +87,7 @@ def webhooks_publish_many(
     subscriptions = config_memo("webhooks.subscriptions", _active_subscriptions)
     messages, pending = [], []
     for event, record, actor, data in events:
+        # A handful of rows: filtering the JSON list in Python works the same on SQLite and PostgreSQL.
         listening = [subscription for subscription in subscriptions if event in subscription.events]
         if not listening:
             continue
