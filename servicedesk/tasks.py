@@ -47,6 +47,16 @@ def outbox_deliver_task(message_id: int) -> str | None:
     return outbox_deliver(message_id=message_id)
 
 
+@shared_task(name="servicedesk.outbox_deliver_many")
+def outbox_deliver_many_task(message_ids: list[int]) -> int:
+    """Deliver the messages written together, one after the other; each is claimed and recorded on its own
+    (a failure is retried with back-off like any other), and one left over is the sweep's. Safe to run
+    twice. Returns how many were delivered now."""
+    from .services.outbox import outbox_deliver
+
+    return sum(outbox_deliver(message_id=pk) == "delivered" for pk in message_ids)
+
+
 @shared_task(name="servicedesk.outbox_sweep")
 def outbox_sweep_task() -> int:
     """Deliver what is due: retries after back-off, and messages whose task was lost (beat)."""

@@ -10,6 +10,7 @@ from django.utils import translation
 from servicedesk.kinds import kind_of
 from servicedesk.models import NotificationOptOut, OutboxMessage, User
 from servicedesk.notifications.registry import notification_event
+from servicedesk.permissions import permissions_prefetch
 
 from .notifications import PARTS, _context, _headers, _overrides, _render, _subject, _targets
 from .outbox import outbox_enqueue_many
@@ -45,6 +46,8 @@ def notify_many(*, sends: list[tuple[str, object, list, dict]]) -> list[OutboxMe
             user__in=user_ids, event__in={event for event, *_rest in sends}
         ).values_list("event", "user_id")
     )
+    # Whether each recipient works the record is a permission question: ask it of everyone at once.
+    permissions_prefetch(r for _e, _r, recipients, _d in sends for r in recipients if isinstance(r, User))
     planned, languages = [], {}
     for event, record, recipients, data in sends:
         event_type = notification_event(event)

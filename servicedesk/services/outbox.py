@@ -92,8 +92,29 @@ def outbox_enqueue_many(*, messages: list[OutboxMessage]) -> list[OutboxMessage]
         message.next_attempt_at = next_attempt_at
     saved = OutboxMessage.objects.bulk_create(messages)
     ids = [message.pk for message in saved]
-    transaction.on_commit(lambda: [_send_task(pk) for pk in ids])
+    transaction.on_commit(lambda: _send_tasks(ids))
     return saved
+
+
+# Messages written together (a sweep's batch: hundreds of e-mails) go to the workers in tasks of this many,
+# not one task each: queuing a task costs a broker round trip, which was most of a large sweep's time.
+TASK_CHUNK = 50
+
+
+def _send_tasks(message_ids: list[int]) -> None:
+    if len(message_ids) == 1:
+        _send_task(message_ids[0])
+        return
+    from servicedesk.tasks import outbox_deliver_many_task
+
+    for start in range(0, len(message_ids), TASK_CHUNK):
+        chunk = message_ids[start : start + TASK_CHUNK]
+        try:
+            outbox_deliver_many_task.delay(chunk)
+        except Exception:  # a broker outage must not fail the change that already committed
+            logger.warning(
+                "outbox: could not queue messages %s; the sweep will deliver them", chunk, exc_info=True
+            )
 
 
 def _send_task(message_id: int) -> None:

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from servicedesk.models import OutboxMessage
 from servicedesk.services import outbox
-from servicedesk.tasks import outbox_deliver_task
+from servicedesk.tasks import outbox_deliver_many_task, outbox_deliver_task
 
 from ..factories import OrganisationFactory
 
@@ -247,3 +247,46 @@ def test_the_demo_history_notifies_nobody():
 
     assert not OutboxMessage.objects.exists()
     assert mail.outbox == []
+
+
+def _enqueue_together(count: int) -> list[OutboxMessage]:
+    messages = [
+        outbox.outbox_message(
+            OutboxMessage.Channel.EMAIL, "incident.sla_warning", f"agent{index}@example.com", EMAIL
+        )
+        for index in range(count)
+    ]
+    with transaction.atomic():
+        return outbox.outbox_enqueue_many(messages=messages)
+
+
+@pytest.mark.django_db
+def test_messages_written_together_go_to_the_workers_in_chunks_and_are_all_delivered(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(outbox, "TASK_CHUNK", 2)
+    queued = []
+    run = outbox_deliver_many_task.delay
+    monkeypatch.setattr(outbox_deliver_many_task, "delay", lambda ids: (queued.append(ids), run(ids))[1])
+    monkeypatch.setattr(outbox_deliver_task, "delay", lambda pk: pytest.fail("one task per message"))
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = _enqueue_together(5)
+    assert queued == [[m.pk for m in messages[:2]], [m.pk for m in messages[2:4]], [messages[4].pk]]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(f"agent{index}@example.com" for index in range(5))
+    assert set(OutboxMessage.objects.values_list("state", "attempts")) == {(OutboxMessage.State.DELIVERED, 1)}
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_messages_written_together_wait_for_the_sweep(
+    monkeypatch, broker_down, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(outbox_deliver_many_task, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = _enqueue_together(3)
+    assert mail.outbox == []
+    assert outbox.outbox_sweep(now=timezone.now() + timedelta(hours=1)) == 3
+    assert len(mail.outbox) == 3
+    assert not OutboxMessage.objects.exclude(pk__in=[m.pk for m in messages]).exists()

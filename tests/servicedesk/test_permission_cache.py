@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from servicedesk import roles
 from servicedesk.models import User
-from servicedesk.permissions import PermissionBackend, forget_permissions, user_roles
+from servicedesk.permissions import PermissionBackend, forget_permissions, permissions_prefetch, user_roles
 
 from ..factories import UserFactory
 
@@ -75,3 +75,24 @@ def test_forgetting_reads_them_again():
     forget_permissions(person)
     assert person.has_perm("servicedesk.access_workspace")
     assert user_roles(person) == {roles.REQUESTER, roles.AGENT}
+
+
+@pytest.mark.django_db
+def test_the_rights_of_many_people_are_read_at_once_and_answer_as_one_by_one(django_assert_max_num_queries):
+    people = [
+        UserFactory(roles=[roles.AGENT]),
+        UserFactory(roles=[roles.REQUESTER]),
+        UserFactory(roles=[roles.AGENT, roles.GROUP_MANAGER]),
+        UserFactory(is_superuser=True),
+    ]
+    fresh = [User.objects.get(pk=person.pk) for person in people]
+    same_again = User.objects.get(pk=people[0].pk)  # another object for the same person (another record's)
+    expected = [PermissionBackend().get_all_permissions(User.objects.get(pk=p.pk)) for p in people]
+    with django_assert_max_num_queries(3):
+        permissions_prefetch([*fresh, same_again])
+    with CaptureQueriesContext(connection) as queries:
+        assert [person.get_all_permissions() for person in fresh] == expected
+        assert same_again.get_all_permissions() == expected[0]
+        assert fresh[0].is_agent
+        assert not fresh[1].is_agent
+    assert _permission_queries(queries) == 0
