@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cmdb.impact import ci_impact
-from cmdb.models import CIRelationship, ConfigurationItem
+from cmdb.selectors import ci_densest
 from servicedesk.models import SLAClock, SLAFiring, SLAPolicy
 from servicedesk.sla.sweep import sla_sweep
 
@@ -95,24 +95,10 @@ def sweep(*, due: int = DUE) -> dict:
     }
 
 
-def densest(count: int = 5) -> list[ConfigurationItem]:
-    """The CIs with the most relationships (either end)."""
-    table = connection.ops.quote_name(CIRelationship._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT ci FROM (SELECT source_id AS ci FROM {table} UNION ALL SELECT target_id FROM {table}) e
-                GROUP BY ci ORDER BY count(*) DESC, ci LIMIT %s""",  # noqa: S608 (the model's table)
-            [count],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    found = ConfigurationItem.objects.in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
-
-
 def impact(*, depth: int = 10, budget: float = 60.0, minimum: int = 3, maximum: int = 50) -> dict:
     """Impact analysis "up" at `depth` from the densest CIs in turn, as often as `budget` seconds allow
     (at least `minimum`, at most `maximum` calls): p50/p95 and statements per call."""
-    starts = densest()
+    starts = ci_densest()
     if not starts:
         return {"calls": 0}
     times, counts, reached = [], [], []

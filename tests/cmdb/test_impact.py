@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from cmdb.impact import InvalidImpactQuery, ci_impact, ci_impact_many
 from cmdb.models import CIClass, CIRelationship, ConfigurationItem, RelationshipType
+from cmdb.selectors import ci_densest
 
 
 @pytest.fixture
@@ -413,3 +414,9 @@ def test_page_is_not_found_for_a_requester(estate, requester, client):
     client.force_login(requester)
 
     assert client.get(reverse("cmdb:ci_impact", args=[estate["srv"].pk])).status_code == 404
+
+
+def test_the_densest_cis_are_those_with_the_most_relationships_at_either_end(graph):
+    # Degrees: hub 3; b, c, d 2 each (ties go to the older CI); a 1.
+    graph("a>hub:depends_on", "b>hub:depends_on", "hub>c:depends_on", "c>d:depends_on", "b>d:depends_on")
+    assert [ci.name for ci in ci_densest(3)] == ["hub", "b", "c"]
