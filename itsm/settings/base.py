@@ -407,6 +407,8 @@ ITSM_PASSWORD_RESET_WINDOW_MINUTES = env.int("ITSM_PASSWORD_RESET_WINDOW_MINUTES
 ITSM_CMDB_IMPORT_INLINE_ROWS = env.int("ITSM_CMDB_IMPORT_INLINE_ROWS", default=1000)
 # Impact analysis: the deepest walk a user may ask for, and how many CIs a walk reaches before it stops
 # and says "more…" (a page and the API stay fast and readable; a baseline's scope walks without a cap).
+# Lists count their records exactly up to this many, then say "1,000+" (servicedesk/pagination.py).
+ITSM_LIST_COUNT_CAP = env.int("ITSM_LIST_COUNT_CAP", default=1000)
 ITSM_IMPACT_MAX_DEPTH = env.int("ITSM_IMPACT_MAX_DEPTH", default=10)
 ITSM_IMPACT_MAX_CIS = env.int("ITSM_IMPACT_MAX_CIS", default=500)
 # Attachments live outside MEDIA_ROOT and are served only through a view that checks access.
