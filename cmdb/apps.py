@@ -16,10 +16,12 @@ class CmdbConfig(AppConfig):
         from .defaults import restore_defaults
         from .demo import seed_cmdb_demo
         from .menus import MENU_ITEMS
+        from .pickers import register_pick_sources
         from .roles import ROLE_PERMISSIONS
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_demo_seeder(seed_cmdb_demo)
+        register_pick_sources()
         for item in MENU_ITEMS:
             register_menu_item(item)
         post_migrate.connect(restore_defaults, sender=self, dispatch_uid="cmdb.restore_defaults")

@@ -14,12 +14,14 @@ class IncidentsConfig(AppConfig):
 
         from .demo import seed_incidents_demo
         from .menus import MENU_ITEMS
+        from .pickers import register_pick_sources
         from .records import INCIDENT_KIND, REQUEST_KIND
         from .roles import ROLE_PERMISSIONS
         from .timeline import register_timeline_renderers
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_demo_seeder(seed_incidents_demo)
+        register_pick_sources()
         register_record_kind(INCIDENT_KIND)
         register_record_kind(REQUEST_KIND)
         for item in MENU_ITEMS:

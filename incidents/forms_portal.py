@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cmdb.pickers import SERVICES
 from cmdb.selectors import business_service_list
 from servicedesk.fields import MultipleFileField
+from servicedesk.pickers import use_picker
 
 # Urgency as a requester would put it (DESIGN.md §4: "urgency in words"); impact is the desk's call.
 URGENCY_CHOICES = [
@@ -59,6 +61,11 @@ class IncidentForm(PortalForm):
     )
     urgency = _urgency_field(initial=2)
     attachments = MultipleFileField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The catalogue may list thousands of services: typed, not scrolled.
+        use_picker(self.fields["service"], SERVICES)
 
 
 class RequestForm(PortalForm):

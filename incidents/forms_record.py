@@ -9,13 +9,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
+from cmdb.pickers import SERVICES
 from cmdb.selectors import business_service_list
 from servicedesk.fields import MultipleFileField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import Impact, SupportGroup, Urgency, User
+from servicedesk.pickers import use_picker
 
-from .forms_workspace import GroupAssigneeMixin, PersonChoiceField, active_groups, agents, offer_only
+from .forms_workspace import GroupAssigneeMixin, PersonChoiceField, active_groups, agents
 from .models import Category, Incident, RequestType
+from .pickers import AGENTS
 
 MAX_CIS = 50
 
@@ -79,6 +82,7 @@ class ClassificationMixin(forms.Form):
 
     def _set_classification_querysets(self):
         self.fields["service"].queryset = business_service_list().order_by("name")
+        use_picker(self.fields["service"], SERVICES)
         self.fields["category"].queryset = Category.objects.filter(parent__isnull=True, is_active=True)
         self.fields["subcategory"].queryset = Category.objects.filter(
             parent__isnull=False, is_active=True
@@ -201,8 +205,12 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.assignee_group is not None and "assignee" in self.fields:
-            offer_only(self.fields["assignee"], agents(self.assignee_group))
+        if "assignee" in self.fields:
+            group = self.assignee_group
+            if group is None:
+                use_picker(self.fields["assignee"], AGENTS)
+            else:
+                use_picker(self.fields["assignee"], AGENTS, menu=agents(group), params={"group": group.pk})
 
 
 def transition_form_class(transition: dict, *, group: SupportGroup | None = None):

@@ -10,18 +10,21 @@ import json
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q
-from django.forms.models import ModelChoiceIterator
+from django.db.models import Model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cmdb.pickers import CIS, SERVICES
+from cmdb.selectors import business_service_list
 from servicedesk.form_choices import list_choices
 from servicedesk.models import SupportGroup, User
+from servicedesk.pickers import PEOPLE, PREVIEW, use_picker
 from servicedesk.selectors import agent_list
 from servicedesk.widgets import quick_selects
 
 from .filters import IncidentFilter
 from .models import Category, Incident
+from .pickers import AGENTS
 from .workflow import WORK_PERMISSION
 
 QUEUE_VIEWS = {
@@ -45,16 +48,18 @@ def active_groups():
 
 
 class QueueChoices:
-    """The agents and active groups the queue's filters and bulk actions both list: read once per
-    request (one query each), shared by the two forms."""
+    """What the queue's filters and bulk actions both list: the active groups, and the first agents of
+    the assignee pickers; read once per request (one query each), shared by the two forms."""
 
     def __init__(self):
         self._agents = self._groups = None
 
     @property
     def agents(self) -> list[User]:
+        """The assignee pickers' preview (`servicedesk.pickers`): the first agents by name, and whether
+        there are more (one row more than the preview)."""
         if self._agents is None:
-            self._agents = list(agents())
+            self._agents = list(agents()[: PREVIEW + 1])
         return self._agents
 
     @property
@@ -69,20 +74,12 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.get_full_name()
 
 
-def offer_only(field: forms.ModelChoiceField, queryset) -> None:
-    """List only `queryset` in `field`'s menu while the field still accepts all of its own queryset, so
-    that a choice outside the menu gets the explanation of the service that refuses it (who is not in
-    which group) rather than a bare "Select a valid choice"."""
-    choices = ModelChoiceIterator(field)
-    choices.queryset = queryset
-    field.widget.choices = choices
-
-
 class GroupAssigneeMixin:
-    """A group and an assignee chosen together (fields `support_group` and `assignee`): the assignee menu
-    lists the chosen group's members (every agent while no group is chosen), and changing the group
-    fetches the new group's members (htmx, `incidents:assignee_options`). Whether the person may take
-    the group's records stays the service's check, so a crafted or outdated choice gets its field error.
+    """A group and an assignee chosen together (fields `support_group` and `assignee`): the assignee
+    picker offers the chosen group's members (every agent while no group is chosen), and changing the
+    group re-renders it for the new group (htmx, `incidents:assignee_options`). Whether the person may
+    take the group's records stays the service's check, so a crafted or outdated choice gets its field
+    error.
 
     `assignee_form` names the form for that address (`views_entry.ASSIGNEE_FORMS`)."""
 
@@ -98,15 +95,16 @@ class GroupAssigneeMixin:
         except ValidationError:
             return None
 
-    def offer_group_members(self) -> None:
-        group, person = self.chosen("support_group"), self.chosen("assignee")
+    def offer_group_members(self, *, preview=None) -> None:
+        """Put the assignee on a picker of the chosen group's members; `preview`: the first agents, when
+        read already (`QueueChoices.agents`), for when no group is chosen. The person chosen stays
+        shown (and, if not a member, gets the service's error on saving) rather than silently turning
+        into "nobody"."""
+        group = self.chosen("support_group")
         if group is not None:
-            members = agents(group)
-            if person is not None:
-                # The current choice stays visible (and, if not a member, gets its error on saving)
-                # rather than silently turning into "nobody".
-                members = agents().filter(Q(pk__in=members.values("pk")) | Q(pk=person.pk))
-            offer_only(self.fields["assignee"], members)
+            use_picker(self.fields["assignee"], AGENTS, menu=agents(group), params={"group": group.pk})
+        else:
+            use_picker(self.fields["assignee"], AGENTS, menu=preview)
         target = f"{self['assignee'].auto_id}-field"
         self.fields["support_group"].widget.attrs.update(
             {
@@ -135,9 +133,6 @@ class QueueFilter(IncidentFilter):
         self.filters["assignee"].queryset = agents()
         self.filters["support_group"].queryset = active_groups()
         self.filters["category"].queryset = Category.objects.filter(parent__isnull=True)
-        self.filters["ci"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
-        self.filters["ci"].extra["help_text"] = _("The CI's number in the CMDB.")
-        self.filters["requester"].extra["widget"] = forms.NumberInput(attrs={"min": 1})
         self.filters["sla_breaching_within"].extra["widget"] = forms.NumberInput(attrs={"min": 0})
         for name in ("created_after", "created_before", "updated_after", "resolved_after", "resolved_before"):
             self.filters[name].extra["widget"] = forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -149,9 +144,12 @@ class QueueFilter(IncidentFilter):
         if hasattr(self, "_form"):
             return self._form
         form = super().form
-        list_choices(form.fields["assignee"], self.queue_choices.agents)
         list_choices(form.fields["support_group"], self.queue_choices.groups)
         quick_selects(form)
+        use_picker(form.fields["assignee"], AGENTS, menu=self.queue_choices.agents)
+        use_picker(form.fields["service"], SERVICES, menu=business_service_list().order_by("name"))
+        use_picker(form.fields["requester"], PEOPLE, menu=[])
+        use_picker(form.fields["ci"], CIS, menu=[])
         for field in form.fields.values():
             if isinstance(field.widget, forms.Select | forms.SelectMultiple):
                 field.widget.attrs.setdefault("class", "form-select form-select-sm")
@@ -217,9 +215,8 @@ class BulkForm(GroupAssigneeMixin, forms.Form):
         self.fields["support_group"].queryset = active_groups()
         self.fields["assignee"].queryset = agents()
         list_choices(self.fields["support_group"], choices.groups)
-        list_choices(self.fields["assignee"], choices.agents)
-        self.offer_group_members()
         quick_selects(self)
+        self.offer_group_members(preview=choices.agents)
 
     def clean_records(self):
         records = self.cleaned_data["records"]

@@ -15,6 +15,7 @@ class ServicedeskConfig(AppConfig):
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .menus import register_foundation_menu
         from .notifications.standard import register_standard_events
+        from .pickers import register_people_source
         from .records.timeline import register_foundation_renderers
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
@@ -25,6 +26,7 @@ class ServicedeskConfig(AppConfig):
         register_foundation_renderers()
         register_standard_events()
         register_approval_events()
+        register_people_source()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")
 
 

@@ -1,6 +1,19 @@
 """Query lookups the apps share."""
 
-from django.db.models import Lookup
+from django.db.models import Lookup, Q, QuerySet
+
+MAX_WORDS = 10
+
+
+def match_words(queryset: QuerySet, text: str, fields) -> QuerySet:
+    """The rows of `queryset` in which every word of `text` (the first `MAX_WORDS`) appears in one of
+    `fields`, case-insensitively: the simple word search of short lists (people, groups, CIs)."""
+    for word in text.split()[:MAX_WORDS]:
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(condition)
+    return queryset
 
 
 class AnyOf(Lookup):

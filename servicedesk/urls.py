@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_notifications
+from . import views, views_notifications, views_pickers
 from .approvals import views as approval_views
 
 urlpatterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views.language_set, name="language_set"),
+    path("pick/<slug:source>/", views_pickers.pick_options_view, name="pick_options"),
     path("", include("servicedesk.records.urls")),
     path("approvals/", approval_views.approval_list, name="approval_list"),
     path("approvals/<int:pk>/", approval_views.approval_detail, name="approval_detail"),

@@ -12,13 +12,13 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.utils import extend_schema_field
 
 from servicedesk.kinds import record_kind
+from servicedesk.lookups import match_words
 from servicedesk.models import AuditEvent, Organisation, SupportGroup, User
 from servicedesk.permissions import OrganisationPolicy, SupportGroupPolicy, UserPolicy
 from servicedesk.records.search import records_search
@@ -154,12 +154,7 @@ class WordsFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
     def filter_words(self, queryset, name, value):
-        for word in value.split()[:10]:
-            condition = Q()
-            for field in self.search_fields:
-                condition |= Q(**{f"{field}__icontains": word})
-            queryset = queryset.filter(condition)
-        return queryset
+        return match_words(queryset, value, self.search_fields)
 
 
 class RecordWordsFilter(django_filters.CharFilter):

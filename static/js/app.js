@@ -127,3 +127,41 @@ document.addEventListener("change", (event) => {
   // Blocks sending, by the browser and by htmx alike, until the choice is corrected.
   input.setCustomValidity(problems.join(" "));
 });
+
+// Pickers (servicedesk/pickers.py): a search box over a menu, filling it with the matches (htmx).
+// Typing in the box is not a change of the form it sits in: its change event stops here, so a form that
+// filters on change (the queue) does not reload for it.
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("[data-picker-q]")) {
+    event.stopPropagation();
+  }
+}, true);
+
+// Down arrow (or Enter) in a picker's box moves to its menu, where the matches are.
+document.addEventListener("keydown", (event) => {
+  const box = event.target.closest && event.target.closest("[data-picker-q]");
+  if (!box || (event.key !== "ArrowDown" && event.key !== "Enter")) {
+    return;
+  }
+  event.preventDefault();
+  const menu = document.getElementById(box.getAttribute("aria-controls"));
+  if (menu) {
+    menu.focus();
+  }
+});
+
+// A choice made among the matches moves out of them, so that the next search (which replaces the
+// matches) keeps it chosen.
+document.addEventListener("change", (event) => {
+  const menu = event.target;
+  if (!(menu instanceof HTMLSelectElement) || !menu.hasAttribute("data-picker")) {
+    return;
+  }
+  const matches = document.getElementById(`${menu.id}-options`);
+  if (!matches) {
+    return;
+  }
+  Array.from(matches.querySelectorAll("option")).filter((option) => option.selected).forEach((option) => {
+    menu.insertBefore(option, matches);
+  });
+});

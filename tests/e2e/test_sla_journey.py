@@ -79,7 +79,7 @@ def test_a_two_minute_response_turns_amber_then_red_and_escalates_once(
     form = page.get_by_test_id("incident-form")
     form.get_by_label("What is wrong?").fill("The stopwatch stopped")
     form.get_by_label("Description").fill("The hands do not move.")
-    form.get_by_label("Which service is affected?").select_option(label="Stopwatch service")
+    form.get_by_label("Which service is affected?", exact=True).select_option(label="Stopwatch service")
     form.get_by_label("I cannot work").check()
     form.get_by_role("button", name="Send").click()
     record = Incident.objects.get(title="The stopwatch stopped")

@@ -23,7 +23,7 @@ def test_the_assignee_menu_follows_the_group_and_assign_to_me_takes_the_record_i
     page = log_in(ada)
     page.goto(f"{live_server.url}/records/{record.number}/")
     panel = page.get_by_test_id("assignment-panel")
-    assignee = panel.get_by_label("Assignee")
+    assignee = panel.get_by_label("Assignee", exact=True)
     expect(assignee.locator("option")).to_have_text(["Nobody", "Carl Desk"])
 
     # Choosing another group lists its members (fetched by htmx), and saving assigns within it.
@@ -84,4 +84,55 @@ def test_attachments_over_the_limits_are_refused_before_sending(
     form.get_by_role("button", name="Add").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("See the logs.")
     assert TimelineEntry.objects.filter(body="See the logs.").count() == 1
+    assert browser_log.errors == []
+
+
+def test_the_queue_finds_people_by_typing_in_its_filters_and_bulk_actions(log_in, live_server, browser_log):
+    """More agents than a menu lists: the assignee filter and the bulk assignee are found by typing
+    (`servicedesk.pickers`), and typing alone neither filters nor submits anything."""
+    ada = UserFactory(full_name="Ada Agent", roles=[AGENT])
+    crowd = [UserFactory(full_name=f"Agent {n:02}", roles=[AGENT]) for n in range(30)]
+    zed = UserFactory(full_name="Zed Zimmer", roles=[AGENT])
+    desk = SupportGroupFactory(name="Service Desk", members=[ada, zed, *crowd])
+    caller = UserFactory(roles=[REQUESTER])
+    mine = services.incident_create(
+        actor=ada, requester=caller, channel="phone", title="Zed's printer", support_group=desk
+    )
+    services.incident_assign(actor=ada, record=mine, assignee=zed)
+    other = services.incident_create(
+        actor=ada, requester=caller, channel="phone", title="Unassigned VPN", support_group=desk
+    )
+    page = log_in(ada)
+    page.goto(f"{live_server.url}/desk/queue/?view=open")
+    rows = page.get_by_test_id("queue-row")
+    expect(rows).to_have_count(2)
+
+    filters = page.locator("#queue-filters")
+    assignee = filters.get_by_label("Assignee", exact=True)
+    expect(assignee.locator("option", has_text="Zed Zimmer")).to_have_count(0)
+    filters.get_by_label("Search: Assignee").fill("zim")
+    expect(assignee.locator("option", has_text="Zed Zimmer")).to_have_count(1)
+    expect(rows).to_have_count(2)  # typing found a person; it did not filter
+    assignee.select_option(label="Zed Zimmer")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Zed's printer")
+
+    # Bulk: assign the unassigned record to Zed, found the same way.
+    page.goto(f"{live_server.url}/desk/queue/?view=open")
+    page.get_by_label(f"Select {other.number}").check()
+    bulk = page.get_by_test_id("bulk-actions")
+    bulk.get_by_label("Action").select_option(label="Assign")
+    search = bulk.get_by_label("Search: Assignee")
+    search.fill("zed")
+    search.press("Enter")  # to the menu; the bulk form is not sent
+    menu = bulk.get_by_label("Assignee", exact=True)
+    expect(menu).to_be_focused()
+    menu.select_option(label="Zed Zimmer")
+    search.fill("agent 0")  # another search keeps the choice made
+    expect(menu.locator("option", has_text="Agent 05")).to_have_count(1)
+    expect(menu).to_have_value(str(zed.pk))
+    bulk.get_by_test_id("bulk-submit").click()
+    expect(page.get_by_text("1 record was updated.")).to_be_visible()
+    other.refresh_from_db()
+    assert other.assignee == zed
     assert browser_log.errors == []

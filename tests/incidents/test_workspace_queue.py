@@ -7,12 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmdb.models import CIClass, ConfigurationItem
+from cmdb.pickers import CIS
 from incidents.models import Incident
+from incidents.pickers import AGENTS
 from servicedesk import roles
 from servicedesk.models import SavedView
+from servicedesk.pickers import PREVIEW
 
 from ..factories import SupportGroupFactory, UserFactory
-from .factories import CategoryFactory, IncidentFactory, RequestFactory
+from .factories import BusinessServiceFactory, CategoryFactory, IncidentFactory, RequestFactory
 
 QUEUE = reverse("incidents:queue")
 
@@ -485,3 +488,74 @@ def test_the_bulk_assignee_menu_follows_the_chosen_group(client, agent, group_ma
     assert 'name="bulk-assignee"' in body
     assert agent.get_full_name() in body
     assert outsider.get_full_name() not in body
+
+
+# Pickers: long menus list a preview and are searched (servicedesk.pickers)
+
+
+@pytest.fixture
+def crowd(db, support_group):
+    """More services and agents than a picker lists before anything is typed."""
+    services = [BusinessServiceFactory(name=f"Service {n:02}") for n in range(PREVIEW + 5)]
+    agents = [UserFactory(full_name=f"Worker {n:02}", roles=[roles.AGENT]) for n in range(PREVIEW + 5)]
+    support_group.members.add(agents[-1])
+    return {"services": services, "agents": agents}
+
+
+def test_the_queue_lists_a_preview_of_long_menus_and_filters_by_any_choice(client, agent, crowd):
+    last_service, last_agent = crowd["services"][-1], crowd["agents"][-1]
+    record = IncidentFactory(service=last_service, assignee=last_agent, status="assigned")
+    IncidentFactory(status="new")
+    client.force_login(agent)
+    body = client.get(QUEUE, {"view": "all"}).content.decode()
+    assert ">Service 00</option>" in body
+    assert f">{last_service.name}</option>" not in body
+    assert f">{last_agent.get_full_name()}</option>" not in body
+    assert 'data-testid="picker-service"' in body
+    assert 'data-testid="picker-bulk-assignee"' in body
+
+    response = client.get(QUEUE, {"view": "all", "service": last_service.pk, "assignee": last_agent.pk})
+    assert numbers(response) == {record.number}
+    body = response.content.decode()
+    assert f'<option value="{last_service.pk}" selected>{last_service.name}</option>' in body
+    assert f'<option value="{last_agent.pk}" selected>{last_agent.get_full_name()}</option>' in body
+
+
+def test_the_queue_filters_by_a_requester_and_a_ci_found_by_typing(client, agent, requester, ci):
+    record = IncidentFactory(requester=requester, status="new")
+    record.affected_cis.add(ci)
+    IncidentFactory(status="new")
+    client.force_login(agent)
+    response = client.get(QUEUE, {"view": "all", "requester": requester.pk, "ci": ci.pk})
+    assert numbers(response) == {record.number}
+    body = response.content.decode()
+    assert f'<option value="{requester.pk}" selected>' in body
+    assert f'<option value="{ci.pk}" selected>{ci.name} · {ci.ci_class.name}</option>' in body
+    found = client.get(
+        reverse("pick_options", args=[CIS]), {"q": ci.name, "target": "id_ci-options"}
+    ).content.decode()
+    assert f'<option value="{ci.pk}">' in found
+
+
+def test_bulk_assign_to_an_agent_beyond_the_preview(client, agent, support_group, crowd):
+    last_agent = crowd["agents"][-1]
+    record = IncidentFactory(support_group=support_group, status="new")
+    client.force_login(agent)
+    response = client.post(
+        reverse("incidents:queue_bulk"),
+        {"bulk-records": [record.pk], "bulk-action": "assign", "bulk-assignee": last_agent.pk},
+    )
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.assignee == last_agent
+
+
+def test_the_agent_picker_searches_the_chosen_groups_members(client, agent, support_group, crowd):
+    client.force_login(agent)
+    url = reverse("pick_options", args=[AGENTS])
+    everyone = client.get(url, {"q": "worker", "target": "t"}).content.decode()
+    assert everyone.count("<option") == PREVIEW + 1  # 25 and "more match"
+    members = client.get(url, {"q": "worker", "target": "t", "group": support_group.pk}).content.decode()
+    assert re.findall(r">(Worker \d+)<", members) == [crowd["agents"][-1].get_full_name()]
+    malformed = client.get(url, {"q": "worker", "target": "t", "group": "x"}).content.decode()
+    assert "<option value" not in malformed
