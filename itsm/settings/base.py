@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "servicedesk",
     "cmdb",
     "incidents",
+    "problems",
     # The site itself: its management commands (`bench`).
     "itsm",
 ]

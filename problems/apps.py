@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProblemsConfig(AppConfig):
+    name = "problems"
+    verbose_name = _("Problem management")
+
+    def ready(self):
+        from servicedesk.kinds import register_record_kind
+        from servicedesk.roles import register_role_permissions
+
+        from .links import register_problem_links
+        from .records import PROBLEM_KIND
+        from .roles import ROLE_PERMISSIONS
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        register_record_kind(PROBLEM_KIND)
+        register_problem_links()

@@ -1,0 +1,80 @@
+"""Reads of problems and the KEDB, for pages, the API and tasks."""
+
+from django.db.models import QuerySet
+
+from servicedesk.errors import NotFound
+
+from .models import Problem
+from .permissions import ProblemPolicy
+
+
+def problem_list_for_user(*, user) -> QuerySet[Problem]:
+    return ProblemPolicy.visible_to(user).select_related("support_group", "assignee", "service")
+
+
+def problem_get_for_user(*, user, number: str) -> Problem:
+    found = (
+        problem_list_for_user(user=user)
+        .select_related("requester", "created_by", "category")
+        .filter(number=number)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def problem_of_incident(incident) -> Problem | None:
+    """The problem `incident` is linked to, whoever asks (services decide what to show), or None."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from servicedesk.models import RecordLink
+
+    from .links import PROBLEM_INCIDENTS
+
+    problem_id = (
+        RecordLink.objects.filter(
+            link_type=PROBLEM_INCIDENTS,
+            target_type=ContentType.objects.get_for_model(incident),
+            target_id=incident.pk,
+        )
+        .values_list("source_id", flat=True)
+        .first()
+    )
+    return None if problem_id is None else Problem.objects.filter(pk=problem_id).first()
+
+
+def known_error_search(*, user, text: str = "", service=None, ci=None, portal: bool = False):
+    """The known errors `user` may read (with `portal`, only those published to the portal) matching the
+    words `text` (title before symptoms before workaround; English stems, partial words, Chinese pairs:
+    `servicedesk.records.search`), on `service` or `ci` when given; best matches first."""
+    from servicedesk.records.search import search_records
+
+    from .models import KNOWN_ERROR_SEARCH
+
+    rows = ProblemPolicy.portal_known_errors() if portal else ProblemPolicy.known_errors_visible_to(user)
+    if service is not None:
+        rows = rows.filter(services=service)
+    if ci is not None:
+        rows = rows.filter(cis=ci)
+    if text.strip():
+        rows = search_records(rows, text, KNOWN_ERROR_SEARCH)
+    return rows.select_related("problem")
+
+
+def known_error_usage(known_errors) -> dict[int, dict]:
+    """For each known error (by id): how often its workaround was applied, and to how many incidents that
+    were reopened since; in one query."""
+    from django.db.models import Count, F, Q
+
+    from .models import WorkaroundApplication
+
+    rows = (
+        WorkaroundApplication.objects.filter(known_error__in=list(known_errors))
+        .values("known_error")
+        .annotate(
+            applied=Count("id"),
+            reopened=Count("id", filter=Q(incident__reopen_count__gt=F("reopen_count_then"))),
+        )
+    )
+    return {row["known_error"]: {"applied": row["applied"], "reopened": row["reopened"]} for row in rows}
