@@ -120,7 +120,7 @@ def _incident_of(request, number: str):
 @problems_reader_required
 def problem_new(request):
     """Raise a problem; `?incident=INC…` prefills it from that incident and links it (on both timelines).
-    403 for who may not raise problems; 400 with the form's errors."""
+    404 for who may not raise problems; 400 with the form's errors."""
     if not ProblemPolicy.can_file(request.user):
         raise Http404
     incident = _incident_of(request, request.POST.get("incident") or request.GET.get("incident", ""))
