@@ -11,9 +11,13 @@ class ProblemsConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .links import register_problem_links
+        from .menus import register_problem_menu
         from .records import PROBLEM_KIND
         from .roles import ROLE_PERMISSIONS
+        from .views_slots import register_problem_slots
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(PROBLEM_KIND)
         register_problem_links()
+        register_problem_menu()
+        register_problem_slots()

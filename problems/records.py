@@ -1,5 +1,8 @@
 """The record kind this app registers with the kernel: problems (PRB)."""
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
@@ -12,6 +15,18 @@ def _get_problem(*, user, number):
     from .selectors import problem_get_for_user
 
     return problem_get_for_user(user=user, number=number)
+
+
+def _page(request, record):
+    from .views_record import problem_page
+
+    return problem_page(request, record)
+
+
+def _list_url(words: str) -> str:
+    """The problem list; with words, every problem matching them."""
+    url = reverse("problems:list")
+    return f"{url}?{urlencode({'view': 'all', 'q': words})}" if words else url
 
 
 def _represent(record) -> dict:
@@ -39,4 +54,6 @@ PROBLEM_KIND = RecordKind(
     policy=ProblemPolicy,
     workflow=WORKFLOW,
     open_statuses=tuple(OPEN_STATUSES),
+    page=_page,
+    list_url=_list_url,
 )
