@@ -233,6 +233,13 @@ def _newest_matches(walked: QuerySet, matches: QuerySet) -> tuple[str, list]:
     return sql, [*recent_params, *older_params]
 
 
+def search_query(text: str) -> SearchQuery | None:
+    """The query `search_records` matches `text` with (its first `MAX_WORDS` words), for a caller that
+    ranks matches its own way (`SearchRank` with `RANK_WEIGHTS`); None for blank text."""
+    text = " ".join(text.split()[:MAX_WORDS])
+    return _tsquery(text) if text else None
+
+
 def _tsquery(text: str) -> SearchQuery:
     """The words of `text` as websearch reads them, ANDed with its CJK runs as pairs."""
     latin = CJK_RUN.sub(" ", text).strip()
