@@ -47,6 +47,11 @@ for kind in record_kinds():
 router.register("services", incidents_catalogue.BusinessServiceViewSet, basename="service")
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
+router.register(
+    "problem-candidates",
+    import_string("problems.api_candidates.ProblemCandidateViewSet"),
+    basename="problem-candidate",
+)
 
 urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),
