@@ -49,6 +49,11 @@ router.register("services", incidents_catalogue.BusinessServiceViewSet, basename
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register(
+    "problem-candidates",
+    import_string("problems.api_candidates.ProblemCandidateViewSet"),
+    basename="problem-candidate",
+)
 
 urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("servicedesk.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("", include("incidents.urls")),
+    path("problems/candidates/", include("problems.urls_candidates")),
     path("", include("problems.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),

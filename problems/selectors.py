@@ -116,3 +116,33 @@ def known_error_usage(known_errors) -> dict[int, dict]:
         )
     )
     return {row["known_error"]: {"applied": row["applied"], "reopened": row["reopened"]} for row in rows}
+
+
+def candidate_list_for_user(*, user, status: str | None = None):
+    """The problem candidates a problem manager decides (nobody else sees any), with their incidents
+    (newest first) and problem prefetched: a page of them in a fixed number of queries."""
+    from django.db.models import Prefetch
+
+    from incidents.models import Incident
+
+    from .models import ProblemCandidate
+
+    if not ProblemPolicy.can_decide_candidates(user):
+        return ProblemCandidate.objects.none()
+    rows = ProblemCandidate.objects.select_related("problem", "decided_by").prefetch_related(
+        Prefetch(
+            "incidents",
+            queryset=Incident.objects.only("id", "number", "title", "status", "created_at").order_by(
+                "-created_at", "-id"
+            ),
+        )
+    )
+    return rows.filter(status=status) if status else rows
+
+
+def candidate_get_for_user(*, user, pk):
+    """One candidate for a problem manager; NotFound for anyone else or an unknown id."""
+    found = candidate_list_for_user(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise NotFound()
+    return found

@@ -48,8 +48,10 @@ OPERATIONS = {
     "comment_resolve_api": "public comment + resolve (API)",
     "sla_sweep": "SLA sweep, 10,000 due clocks, one worker",
     "impact": "impact analysis, depth 10, densest CIs",
+    "trend_detect": "trend detection: problem candidates from the last 30 days' incidents",
 }
-HTTP = [name for name in OPERATIONS if name not in ("sla_sweep", "impact")]
+IN_PROCESS = ("sla_sweep", "impact", "trend_detect")
+HTTP = [name for name in OPERATIONS if name not in IN_PROCESS]
 
 
 class Context:

@@ -12,6 +12,7 @@ from django.db import connection
 from incidents import workflow as wf
 from incidents.models import Incident
 from itsm.bench import data, inprocess, load, operations, report
+from problems.models import ProblemCandidate
 from servicedesk.models import Attachment, SLAClock, SLAFiring, TimelineEntry
 
 # The data
@@ -53,6 +54,31 @@ def test_the_sweep_operation_fires_each_due_clock_once(tiny):
     assert (result["due"], result["checked"], result["fired_once"]) == (1, 1, 1)
     assert SLAFiring.objects.count() == 1
     assert inprocess.sweep(due=1)["exactly_once"] is True  # again: the previous firing is forgotten
+
+
+def test_some_incidents_name_an_affected_ci(tiny):
+    through = Incident.affected_cis.through.objects
+
+    assert through.exists()
+    assert (
+        through.count() == Incident.objects.filter(kind="incident", id__in=through.values("incident")).count()
+    )
+    assert data.meta_read()["affected_cis"] == data.AFFECTED_SHARE
+
+
+def test_the_trend_operation_proposes_each_group_once(tiny, settings):
+    settings.ITSM_PROBLEM_TREND_DAYS = 400  # the whole tiny desk
+    settings.ITSM_PROBLEM_TREND_THRESHOLD = 1
+    counted = Incident.affected_cis.through.objects.exclude(incident__status="cancelled")
+    cis = counted.filter(incident__merged_into=None).values("configurationitem").distinct().count()
+
+    result = inprocess.trend()
+
+    assert result["proposed"] == ProblemCandidate.objects.count() >= cis > 0
+    assert result["exactly_once"] is True
+    assert result["proposed_again"] == 0
+    assert result["in_window"] == result["incidents"] == Incident.objects.filter(kind="incident").count()
+    assert inprocess.trend()["proposed"] == result["proposed"]  # again from nothing: the same groups
 
 
 def test_refuses_a_database_not_named_bench(db, monkeypatch):
@@ -193,6 +219,19 @@ def test_goals_are_judged_against_the_floor_of_the_same_run():
     assert results["sla_sweep"]["met"] is True
     assert results["floor"]["met"] is None
     assert report.judge(_result(440.0, 11, 6.0)["operations"])["queue_api"]["met"] is False
+
+
+def test_the_trend_row_shows_its_time_and_whether_a_second_run_proposed_nothing():
+    row = {"label": "trend", "seconds": 1.5, "again_seconds": 1.2, "proposed": 7, "in_window": 80_000,
+           "incidents": 1_000_000, "sql": 12, "exactly_once": True}  # fmt: skip
+    result = {"meta": {}, "operations": report.judge({"trend_detect": row})}
+
+    assert result["operations"]["trend_detect"]["met"] is True
+    assert "| `trend_detect` trend (7 proposed from 80,000 of 1,000,000 incidents; again: 1.20 s) |" in (
+        report.markdown(result)
+    )
+    assert "1.50 s | 12 |" in report.markdown(result)
+    assert report.judge({"trend_detect": {**row, "exactly_once": False}})["trend_detect"]["met"] is False
 
 
 def test_the_markdown_table_has_a_row_per_operation_with_its_goal():

@@ -141,6 +141,10 @@ class Command(BaseCommand):
                 **inprocess.impact(budget=duration * 3),
             }
             self.stdout.write(f"  {results['impact']}")
+        if "trend_detect" in selected:
+            self.stdout.write("trend_detect …")
+            results["trend_detect"] = {"label": operations.OPERATIONS["trend_detect"], **inprocess.trend()}
+            self.stdout.write(f"  {results['trend_detect']}")
         result = {
             "meta": {
                 "started": started.isoformat(timespec="seconds"),
