@@ -9,6 +9,7 @@ from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
+from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
@@ -51,7 +52,7 @@ router.register("categories", incidents_catalogue.CategoryViewSet, basename="cat
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
 router.register(
     "problem-candidates",
-    import_string("problems.api_candidates.ProblemCandidateViewSet"),
+    problems_candidates.ProblemCandidateViewSet,
     basename="problem-candidate",
 )
 

@@ -32,6 +32,17 @@ MENU_ITEMS = [
         order=360,
         testid="nav-known-errors",
     ),
+    MenuItem(
+        WORKSPACE,
+        "problem_candidates",
+        _("Problem candidates"),
+        "problem_candidates:list",
+        "graph-up-arrow",
+        permission="problems.manage_problem",
+        visible=_is_agent,
+        order=370,
+        testid="nav-problem-candidates",
+    ),
 ]
 
 
