@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("servicedesk.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("", include("incidents.urls")),
+    path("", include("problems.urls_portal")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
 
+from .notifications import NOTIFICATION_RULES, problem_publish_event
 from .permissions import ProblemPolicy
 from .workflow import EVENTS, OPEN_STATUSES, WORKFLOW
 
@@ -39,4 +40,6 @@ PROBLEM_KIND = RecordKind(
     policy=ProblemPolicy,
     workflow=WORKFLOW,
     open_statuses=tuple(OPEN_STATUSES),
+    notifications=NOTIFICATION_RULES,
+    publish=problem_publish_event,
 )
