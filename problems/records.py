@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
 
+from .notifications import NOTIFICATION_RULES, problem_publish_event
 from .permissions import ProblemPolicy
 from .workflow import EVENTS, OPEN_STATUSES, WORKFLOW
 
@@ -58,4 +59,6 @@ PROBLEM_KIND = RecordKind(
     open_statuses=tuple(OPEN_STATUSES),
     page=_page,
     list_url=_list_url,
+    notifications=NOTIFICATION_RULES,
+    publish=problem_publish_event,
 )

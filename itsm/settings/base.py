@@ -464,3 +464,5 @@ ITSM_APPROVAL_REMINDER_HOURS = env.int("ITSM_APPROVAL_REMINDER_HOURS", default=2
 ITSM_APPROVAL_MAX_REMINDERS = env.int("ITSM_APPROVAL_MAX_REMINDERS", default=3)
 ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=14)
 ITSM_APPROVAL_SWEEP_BATCH = env.int("ITSM_APPROVAL_SWEEP_BATCH", default=200)
+# Problems: when one is resolved, e-mail the requesters of its incidents that their cause was fixed.
+ITSM_PROBLEM_TELL_REQUESTERS = env.bool("ITSM_PROBLEM_TELL_REQUESTERS", default=True)
