@@ -4,6 +4,7 @@ incidents) or dismiss it, and run the trend detection now.
 Only problem managers see candidates: anyone else gets 404 from every endpoint here, lists included."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -28,7 +29,9 @@ class CandidateIncidentSerializer(serializers.Serializer):
 
 
 class ProblemCandidateSerializer(serializers.ModelSerializer):
-    incidents = CandidateIncidentSerializer(many=True, read_only=True, help_text="The newest, at most 100.")
+    incidents = CandidateIncidentSerializer(
+        many=True, read_only=True, help_text=_("The newest, at most 100.")
+    )
     problem = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
 
     class Meta:
@@ -45,7 +48,7 @@ class CandidateAcceptInputSerializer(serializers.Serializer):
         max_length=200,
         required=False,
         allow_blank=True,
-        help_text="The problem's; after the group's otherwise.",
+        help_text=_("The problem's title; by default the group's label."),
     )
 
 
