@@ -61,19 +61,19 @@ def test_the_demos_recurring_vpn_incidents_end_as_a_workaround_that_deflects_a_r
     linked = {link.record for link in problem_incidents(problem=problem, user=people["dave"])}
     assert linked == recurring
     assert [ci.name for ci in problem.affected_cis.all()] == [VPN_GATEWAY]
+    assert problem.service.name == "VPN"  # the one service the gateway's incidents share
     expect(page.get_by_test_id("record-number")).to_have_text(problem.number)
 
-    # ... records the analysis: the service, what users see, the method and its worksheet.
+    # ... records the analysis: what users see, the method and its worksheet.
     page.get_by_test_id("edit-summary").click()
     edit = page.get_by_test_id("edit-form")
-    edit.get_by_label("Business service", exact=True).select_option(label="VPN")
     edit.get_by_label("Symptoms").fill("The VPN drops after a while during calls and large uploads.")
     edit.get_by_label("Analysis method").select_option(label="5 whys")
     edit.get_by_label("Worksheet").fill("1. Why does it drop? The gateway ends idle sessions.")
     edit.get_by_role("button", name="Save").click()
     expect(page.locator(".alert-success")).to_contain_text("The problem was saved.")
     problem.refresh_from_db()
-    assert (problem.service.name, problem.method) == ("VPN", Problem.Method.FIVE_WHYS)
+    assert problem.method == Problem.Method.FIVE_WHYS
 
     # ... records the known error (root cause and workaround) and publishes it to the portal.
     move = page.locator('[data-testid="transition"][data-transition="known_error"]')

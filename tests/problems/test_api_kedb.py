@@ -299,6 +299,17 @@ def test_a_retired_entry_is_not_applied(agent, problem_manager, portal_entry, ne
     assert "known_error" in assert_error(api_as(agent).post(url(portal_entry, "apply/"), body), 400)["fields"]
 
 
+def test_a_requester_never_reads_the_problems_description(problem_manager, requester, api_as):
+    problem = problem_create(
+        actor=problem_manager, title="VPN drops", description="Raised from INC0000042: Ann's laptop, desk 12."
+    )
+    known_error = publish(problem_manager, problem, KnownError.Status.PORTAL)
+
+    body = api_as(requester).get(url(known_error)).json()
+    assert (body["symptoms"], body["symptoms_html"]) == ("", "")
+    assert "desk 12" not in str(body)
+
+
 # Deflection counts.
 
 
