@@ -16,6 +16,7 @@ from servicedesk.errors import ApplicationError, NotFound
 from servicedesk.kinds import parse_number
 from servicedesk.pagination import CappedPaginator
 
+from .deflection import deflection_counts
 from .forms import KnownErrorSearchForm
 from .models import KnownError, WorkaroundApplication
 from .permissions import ProblemPolicy
@@ -51,12 +52,20 @@ def _search(request, form: KnownErrorSearchForm, *, applicable: bool):
     return rows.prefetch_related("services")
 
 
-def _with_usage(rows) -> list:
-    """The rows, each with how often its workaround was applied and reopened (one query for all)."""
+NO_DEFLECTIONS = {"shown": 0, "accepted": 0, "filed": 0}
+
+
+def _with_usage(rows, *, deflections: bool = False) -> list:
+    """The rows, each with how often its workaround was applied and reopened (one query for all), and
+    with `deflections` how often the portal suggested it, it solved the requester's issue and they filed
+    anyway (one more query for all)."""
     rows = list(rows)
     usage = known_error_usage(rows)
+    counts = deflection_counts(rows) if deflections and rows else {}
     for row in rows:
         row.usage = usage.get(row.pk, {"applied": 0, "reopened": 0})
+        if deflections:
+            row.portal_counts = {**NO_DEFLECTIONS, **counts.get(row.pk, {})}
     return rows
 
 
@@ -81,7 +90,7 @@ def kedb(request):
     incident = _incident(request, request.GET.get("incident", ""))
     rows = _search(request, form, applicable=False) if valid else KnownError.objects.none()
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = _with_usage(page.object_list)
+    page.object_list = _with_usage(page.object_list, deflections=True)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -21,6 +21,7 @@ from servicedesk.records.selectors import links_context, record_timeline
 from servicedesk.records.services import record_comment
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
+from .deflection import deflection_counts
 from .forms import CommentForm, KnownErrorStatusForm, ProblemEditForm, transition_form
 from .models import KnownError
 from .permissions import ProblemPolicy
@@ -43,6 +44,7 @@ PUBLISH_LABELS = {
     KnownError.Status.RETIRED: _("Retire"),
 }
 KNOWN = ("known_error", "resolved", "closed")
+NO_DEFLECTIONS = {"shown": 0, "accepted": 0, "filed": 0}
 
 
 def problem_for(request, number: str):
@@ -69,6 +71,7 @@ def _transitions(record, user, bound=None, error_for: str = "") -> list[dict]:
 def _known_error_panel(record, user) -> dict:
     known_error = KnownError.objects.filter(problem=record).prefetch_related("services", "cis").first()
     usage = known_error_usage([known_error]).get(known_error.pk, {}) if known_error else {}
+    deflections = deflection_counts([known_error]).get(known_error.pk, {}) if known_error else {}
     status = known_error.status if known_error else None
     moves = []
     if ProblemPolicy.is_manager(user) and (record.status in KNOWN or known_error is not None):
@@ -80,6 +83,7 @@ def _known_error_panel(record, user) -> dict:
     return {
         "known_error": known_error,
         "usage": {"applied": usage.get("applied", 0), "reopened": usage.get("reopened", 0)},
+        "deflections": {**NO_DEFLECTIONS, **deflections},
         "publish_moves": moves,
     }
 

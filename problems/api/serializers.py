@@ -239,8 +239,10 @@ class PublishInputSerializer(serializers.Serializer):
 
 class KnownErrorSerializer(serializers.ModelSerializer):
     """A KEDB entry, with how often its workaround was applied and how many of those incidents were
-    reopened since (context `usage`: id → counts, read once per page). For who does not work incidents
-    (requesters), the problem, root cause and CIs are left empty: they see the symptoms and workaround."""
+    reopened since (context `usage`: id → counts, read once per page), and how often the portal suggested
+    it, it solved the requester's issue and they filed anyway (context `deflections`, likewise). For who
+    does not work incidents (requesters), the problem, root cause and CIs are left empty: they see the
+    symptoms and workaround."""
 
     status = serializers.CharField(
         help_text=format_lazy(_("One of: {values}."), values=", ".join(KnownError.Status.values))
@@ -253,6 +255,15 @@ class KnownErrorSerializer(serializers.ModelSerializer):
     applied_count = serializers.SerializerMethodField(help_text=_("Times its workaround was applied."))
     reopened_count = serializers.SerializerMethodField(
         help_text=_("Incidents it was applied to that were reopened since.")
+    )
+    shown_count = serializers.SerializerMethodField(
+        help_text=_("Times the portal suggested it under a new incident's title (once per form).")
+    )
+    accepted_count = serializers.SerializerMethodField(
+        help_text=_("Times a requester said it solved the issue, filing nothing.")
+    )
+    filed_count = serializers.SerializerMethodField(
+        help_text=_("Times a requester it was suggested to filed the incident anyway.")
     )
     search_rank = serializers.SerializerMethodField(help_text=_("With `q`: how well it matches."))
 
@@ -277,6 +288,9 @@ class KnownErrorSerializer(serializers.ModelSerializer):
             "version",
             "applied_count",
             "reopened_count",
+            "shown_count",
+            "accepted_count",
+            "filed_count",
             "search_rank",
         ]
 
@@ -297,6 +311,18 @@ class KnownErrorSerializer(serializers.ModelSerializer):
 
     def get_reopened_count(self, known_error) -> int:
         return self._usage(known_error).get("reopened", 0)
+
+    def _deflections(self, known_error) -> dict:
+        return (self.context.get("deflections") or {}).get(known_error.pk, {})
+
+    def get_shown_count(self, known_error) -> int:
+        return self._deflections(known_error).get("shown", 0)
+
+    def get_accepted_count(self, known_error) -> int:
+        return self._deflections(known_error).get("accepted", 0)
+
+    def get_filed_count(self, known_error) -> int:
+        return self._deflections(known_error).get("filed", 0)
 
     def get_search_rank(self, known_error) -> float | None:
         rank = getattr(known_error, "search_rank", None)

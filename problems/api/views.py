@@ -24,6 +24,7 @@ from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import parse_number, record_get_for_user
 
 from .. import services
+from ..deflection import deflection_counts
 from ..models import KnownError
 from ..permissions import ProblemPolicy
 from ..selectors import known_error_search, known_error_usage, problem_incidents, problem_list_for_user
@@ -56,7 +57,8 @@ def may_see_problems(user) -> bool:
 
 
 def known_error_answer(request, known_error, status_code=status.HTTP_200_OK) -> Response:
-    """The known error as `request`'s user may read it, with its usage counts and its ETag."""
+    """The known error as `request`'s user may read it, with its usage and deflection counts and its
+    ETag."""
     known_error = (
         KnownError.objects.select_related("problem")
         .prefetch_related("services", "cis")
@@ -66,6 +68,7 @@ def known_error_answer(request, known_error, status_code=status.HTTP_200_OK) -> 
         "request": request,
         "internal": may_see_problems(request.user),
         "usage": known_error_usage([known_error]),
+        "deflections": deflection_counts([known_error]),
     }
     data = serializers.KnownErrorSerializer(known_error, context=context).data
     return with_etag(Response(data, status=status_code), known_error)
@@ -272,6 +275,7 @@ class KnownErrorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generi
             **self.get_serializer_context(),
             "internal": may_see_problems(request.user),
             "usage": known_error_usage(page),
+            "deflections": deflection_counts(page),
         }
         data = serializers.KnownErrorSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)

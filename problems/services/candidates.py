@@ -253,19 +253,27 @@ def _decide(actor: User, candidate: ProblemCandidate) -> ProblemCandidate:
     return candidate
 
 
-def _classification(candidate: ProblemCandidate) -> dict:
-    """What the problem takes from the group it came from: its service, category or CI."""
-    if candidate.basis == Basis.CATEGORY:
-        return {"category": Category.objects.filter(pk=candidate.key).first()}
-    ci = ConfigurationItem.objects.filter(pk=candidate.key).first()
+def _classification(candidate: ProblemCandidate, incidents: list[Incident]) -> dict:
+    """What the problem takes from the group it came from: its service, category or CI; grouped by
+    category or CI, also the service all its incidents share, if they share one (the known error takes
+    it, and the incident page's KEDB search starts from the incident's service)."""
     if candidate.basis == Basis.SERVICE:
-        return {"service": ci}
-    return {"affected_cis": [ci] if ci else []}
+        return {"service": ConfigurationItem.objects.filter(pk=candidate.key).first()}
+    if candidate.basis == Basis.CATEGORY:
+        found = {"category": Category.objects.filter(pk=candidate.key).first()}
+    else:
+        ci = ConfigurationItem.objects.filter(pk=candidate.key).first()
+        found = {"affected_cis": [ci] if ci else []}
+    services = {incident.service_id for incident in incidents}
+    if len(services) == 1 and None not in services:
+        found["service"] = ConfigurationItem.objects.filter(pk=services.pop()).first()
+    return found
 
 
 def candidate_accept(*, actor: User, candidate: ProblemCandidate, title: str = "", **fields) -> Problem:
     """Raise a problem for the candidate's incidents (`problem_create`: each link on both timelines),
-    classified after the group's service, category or CI and titled after it unless `title` is given;
+    classified after the group's service, category or CI (and the service its incidents share) and titled
+    after it unless `title` is given;
     incidents linked to another problem meanwhile are left out. Marks the candidate accepted.
 
     Raises PermissionDenied unless the actor is a problem manager, Conflict (`candidate_decided`) when it
@@ -290,7 +298,7 @@ def candidate_accept(*, actor: User, candidate: ProblemCandidate, title: str = "
                 "label": candidate.label,
             },
         )
-        for name, value in _classification(candidate).items():
+        for name, value in _classification(candidate, incidents).items():
             fields.setdefault(name, value)
         if len(title) > Problem._meta.get_field("title").max_length:
             raise ValidationError({"title": _("The title is too long.")})

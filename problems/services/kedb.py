@@ -50,7 +50,8 @@ def known_error_publish(*, actor: User, problem: Problem, status: str) -> KnownE
             known_error = KnownError.objects.create(
                 problem=problem,
                 title=problem.title,
-                symptoms=problem.symptoms or problem.description,
+                # Never the description: it is the desk's (or an incident's requester's) words.
+                symptoms=problem.symptoms,
                 root_cause=problem.root_cause,
                 workaround="" if problem.no_workaround else problem.workaround,
             )

@@ -6,7 +6,7 @@ import pytest
 from incidents import services as incident_services
 from incidents.models import Incident
 from problems import workflow as wf
-from problems.models import KnownError, Problem
+from problems.models import Deflection, KnownError, Problem
 from problems.selectors import known_error_search, problem_of_incident
 from problems.services import known_error_publish, problem_create
 from servicedesk.records.transitions import record_transition
@@ -297,6 +297,36 @@ def test_a_retired_entry_is_not_applied(agent, problem_manager, portal_entry, ne
     known_error_publish(actor=problem_manager, problem=portal_entry.problem, status=KnownError.Status.RETIRED)
     body = {"incident": new_incident.number}
     assert "known_error" in assert_error(api_as(agent).post(url(portal_entry, "apply/"), body), 400)["fields"]
+
+
+def test_a_requester_never_reads_the_problems_description(problem_manager, requester, api_as):
+    problem = problem_create(
+        actor=problem_manager, title="VPN drops", description="Raised from INC0000042: Ann's laptop, desk 12."
+    )
+    known_error = publish(problem_manager, problem, KnownError.Status.PORTAL)
+
+    body = api_as(requester).get(url(known_error)).json()
+    assert (body["symptoms"], body["symptoms_html"]) == ("", "")
+    assert "desk 12" not in str(body)
+
+
+# Deflection counts.
+
+
+def test_entries_count_what_the_portal_deflected(problem_manager, agent, requester, portal_entry, api_as):
+    quiet = entry(problem_manager, "Printer jams")
+    Deflection.objects.bulk_create(
+        Deflection(known_error=portal_entry, outcome=outcome)
+        for outcome in ("shown", "shown", "shown", "accepted", "filed")
+    )
+
+    def counts(row):
+        return row["shown_count"], row["accepted_count"], row["filed_count"]
+
+    for user in (agent, requester):
+        rows = {row["id"]: counts(row) for row in api_as(user).get(KEDB).json()["results"]}
+        assert rows == {portal_entry.pk: (3, 1, 1), quiet.pk: (0, 0, 0)}
+        assert counts(api_as(user).get(url(portal_entry)).json()) == (3, 1, 1)
 
 
 # Query counts.

@@ -237,6 +237,20 @@ def test_accepting_takes_a_title_and_the_group_classification(db, problem_manage
     assert raised.value.code == "candidate_incidents_linked"
 
 
+def test_a_ci_or_category_group_gives_the_problem_the_service_its_incidents_share(db, problem_manager, vpn):
+    gateway, other = CIFactory(name="vpn-gw"), CIFactory(name="rtr-02")
+    _incidents(3, service=vpn, cis=[gateway])
+    _incidents(2, service=vpn, cis=[other])
+    _incidents(1, service=BusinessServiceFactory(name="E-mail"), cis=[other])
+    candidates_detect(now=NOW)
+
+    shared = candidate_accept(actor=problem_manager, candidate=ProblemCandidate.objects.get(label="vpn-gw"))
+    mixed = candidate_accept(actor=problem_manager, candidate=ProblemCandidate.objects.get(label="rtr-02"))
+
+    assert (shared.service, list(shared.affected_cis.all())) == (vpn, [gateway])
+    assert (mixed.service, list(mixed.affected_cis.all())) == (None, [other])
+
+
 def test_incidents_linked_meanwhile_are_left_out(candidate, problem_manager, agent):
     first, *others = candidate.incidents.order_by("pk")
     elsewhere = problem_create(actor=agent, title="Another", incidents=[first])

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from incidents import services as incident_services
 from problems import workflow as wf
-from problems.models import KnownError, Problem
+from problems.models import Deflection, KnownError, Problem
 from problems.selectors import problem_of_incident
-from problems.services import problem_create, problem_link_incident, problem_update
+from problems.services import known_error_publish, problem_create, problem_link_incident, problem_update
 from servicedesk import roles
 from servicedesk.records.transitions import record_transition
 
@@ -347,6 +347,49 @@ def test_the_problem_manager_publishes_and_retires_the_known_error(client, probl
     assert "Applied to 0 incidents" in body
     client.post(url("known_error_status", known), {"status": "retired"})
     assert KnownError.objects.get(problem=known).status == KnownError.Status.RETIRED
+
+
+def deflect(known_error, *outcomes):
+    Deflection.objects.bulk_create(Deflection(known_error=known_error, outcome=o) for o in outcomes)
+
+
+def deflections_shown(body: str) -> tuple[str, str, str]:
+    (found,) = re.findall(
+        r'data-testid="known-error-deflections" data-shown="(\d+)" data-accepted="(\d+)" data-filed="(\d+)"',
+        body,
+    )
+    return found
+
+
+def test_the_known_error_panel_counts_what_the_portal_deflected(
+    client, agent, problem_manager, known, django_assert_max_num_queries
+):
+    known_error = known_error_publish(actor=problem_manager, problem=known, status=KnownError.Status.PORTAL)
+    other = problem_create(actor=agent, title="Another")
+    other = record_transition(record=other, actor=agent, to=wf.KNOWN_ERROR, root_cause="C", workaround="W")
+    deflect(known_error_publish(actor=problem_manager, problem=other, status="portal"), "shown", "accepted")
+    client.force_login(agent)
+    body = client.get(page(known)).content.decode()
+    assert deflections_shown(body) == ("0", "0", "0")
+    assert "In the portal: shown 0, solved it 0, filed anyway 0" in body
+
+    deflect(known_error, "shown", "shown", "shown", "accepted", "filed", "filed")
+    with django_assert_max_num_queries(40) as counted:
+        body = client.get(page(known)).content.decode()
+    assert deflections_shown(body) == ("3", "1", "2")
+    assert "In the portal: shown 3, solved it 1, filed anyway 2" in body
+    deflection_reads = [q for q in counted.captured_queries if '"problems_deflection"' in q["sql"]]
+    assert len(deflection_reads) == 1
+
+
+def test_a_problem_without_a_known_error_reads_no_deflections(
+    client, agent, problem, django_assert_max_num_queries
+):
+    client.force_login(agent)
+    with django_assert_max_num_queries(40) as counted:
+        body = client.get(page(problem)).content.decode()
+    assert 'data-testid="known-error-deflections"' not in body
+    assert not [q for q in counted.captured_queries if '"problems_deflection"' in q["sql"]]
 
 
 def test_agents_may_not_publish(client, agent, known):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from incidents import services as incident_services
 from incidents.models import Incident
 from problems import workflow as wf
-from problems.models import KnownError, WorkaroundApplication
+from problems.models import Deflection, KnownError, WorkaroundApplication
 from problems.selectors import problem_of_incident
 from problems.services import known_error_publish, problem_create
 from servicedesk.records.transitions import record_transition
@@ -95,6 +95,31 @@ def test_the_kedb_searches_words_and_service(client, agent, problem_manager, vpn
     assert problems_shown(response.content.decode(), "kedb-row") == []
 
 
+def kedb_counts(body: str) -> dict[str, tuple[str, str, str]]:
+    """Each entry's problem number: its deflection counts shown, accepted, filed anyway."""
+    found = re.findall(
+        r'data-testid="kedb-row" data-problem="([^"]+)".*?data-testid="kedb-deflections" '
+        r'data-shown="(\d+)" data-accepted="(\d+)" data-filed="(\d+)"',
+        body,
+        flags=re.S,
+    )
+    return {number: tuple(counts) for number, *counts in found}
+
+
+def test_each_entry_counts_what_the_portal_deflected(client, agent, vpn_fix, problem_manager, service):
+    other = publish(problem_manager, agent, title="Printer jams", workaround="Open tray 2.", status="portal")
+    vpn_entry = KnownError.objects.get(problem=vpn_fix)
+    Deflection.objects.bulk_create(
+        Deflection(known_error=vpn_entry, outcome=outcome)
+        for outcome in ("shown", "shown", "accepted", "filed")
+    )
+    Deflection.objects.create(known_error=KnownError.objects.get(problem=other), outcome="shown")
+    client.force_login(agent)
+    body = client.get(reverse("problems:kedb")).content.decode()
+    assert kedb_counts(body) == {vpn_fix.number: ("2", "1", "1"), other.number: ("1", "0", "0")}
+    assert "in the portal: shown 2, solved it 1, filed anyway 1" in body
+
+
 def test_the_kedb_page_reads_a_constant_number_of_queries(
     client, agent, problem_manager, service, django_assert_max_num_queries
 ):
@@ -107,8 +132,15 @@ def test_the_kedb_page_reads_a_constant_number_of_queries(
         publish(
             problem_manager, agent, title=f"Entry {index}", workaround="W", status="portal", service=service
         )
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    known_errors = KnownError.objects.all()
+    Deflection.objects.bulk_create(
+        Deflection(known_error=known_error, outcome=outcome)
+        for known_error in known_errors
+        for outcome in ("shown", "accepted", "filed")
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)) as counted:
         assert client.get(reverse("problems:kedb")).status_code == 200
+    assert len([q for q in counted.captured_queries if '"problems_deflection"' in q["sql"]]) == 1
 
 
 # From the incident page
