@@ -4,7 +4,8 @@ What it holds: the demo desk (`seed_demo`: catalogue, requesters, policies), 20 
 N incidents and requests (`incidents_generate`, spread over the bench groups, some titled in Chinese),
 about three timeline entries each (a public comment, a status change, work notes) and an attachment on
 some, a running resolution clock on each open record (the bench SLA policy, round the clock), and a CMDB
-of 100,000 CIs with ~300,000 relationships (`cmdb_generate`), one incident in ten naming an affected CI.
+of 100,000 CIs with ~300,000 relationships (`cmdb_generate`), one incident in ten naming an affected CI,
+and a known error database of 10,000 known errors with their problems (`kedb`).
 What was made is written in a small table of its own (`itsm_bench_meta`), which is how a later run knows it
 can reuse it.
 """
@@ -106,10 +107,14 @@ def generate(
     groups: int = 20,
     agents_per_group: int = 10,
     demo: bool = True,
+    known_errors: int | None = None,
     seed: int = 14,
     out=print,
 ) -> dict:
-    """Fill the (empty) database; returns the seconds each step took, also kept in the meta table."""
+    """Fill the (empty) database; returns the seconds each step took, also kept in the meta table.
+    `known_errors`: how many (default: the KEDB's 10,000)."""
+    from . import kedb
+
     timings = {}
 
     def step(name, function, *args, **kwargs):
@@ -138,6 +143,7 @@ def generate(
     step("clocks", _clocks)
     step("cmdb", call_command, "cmdb_generate", cis=cis, relationships=relationships, seed=seed, stdout=quiet)
     step("affected_cis", affected_cis)
+    step("known_errors", kedb.generate, count=kedb.SIZE if known_errors is None else known_errors)
     step("analyze", _analyze)
     meta_write(scale=scale, cis=cis, relationships=relationships, generation_seconds=timings)
     return timings

@@ -20,6 +20,9 @@ GOALS = {
     "search_page": {"p95_ms": 200, "unloaded_p50_ms": 20},
     "search_api": {"p95_ms": 200, "unloaded_p50_ms": 20},
     "search_zh": {"p95_ms": 200, "unloaded_p50_ms": 20},
+    # Issue 15: the KEDB's word search over 10,000 known errors.
+    "kedb_search_api": {"p95_ms": 200},
+    "kedb_search_page": {"p95_ms": 200},
     "create_api": {"ratio": 0.25, "sql": 15},
     "comment_resolve_api": {"ratio": 0.25, "sql": 15},
     "sla_sweep": {"seconds": 5, "exactly_once": True},
