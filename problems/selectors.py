@@ -53,19 +53,21 @@ def problem_of_incident(incident) -> Problem | None:
     return None if problem_id is None else Problem.objects.filter(pk=problem_id).first()
 
 
-# How close a known error's title must come to the words for a typo to find it (`word_similarity` of
-# pg_trgm: "vpm dropps" is 0.5 of "VPN drops every hour"), and what that likeness weighs in the ranking
-# beside `ts_rank` (a title match ranks about 0.6 to 1, a match in the workaround alone about 0.1).
-SIMILARITY_THRESHOLD = 0.4
+# What a title's likeness to the words (pg_trgm's word similarity; the threshold is the kernel's
+# `WORD_SIMILARITY_THRESHOLD`) weighs in the ranking beside `ts_rank` (a title match ranks about 0.6 to 1, a
+# match in the workaround alone about 0.1).
 SIMILARITY_WEIGHT = 0.5
+# With this many entries matching the words themselves, titles that merely look like them are not sought.
+ENOUGH_MATCHES = 10
 
 
 def known_error_search(*, user, text: str = "", service=None, ci=None, portal: bool = False):
     """The known errors `user` may read (with `portal`, only those published to the portal) matching the
     words `text` (title before symptoms before workaround; English stems, partial words, Chinese pairs:
     `servicedesk.records.search`), on `service` or `ci` when given; best matches first, annotated with
-    `search_rank`. On PostgreSQL a title that looks like the words (pg_trgm's word similarity) matches
-    too, so a typo still finds the entry, after the entries that match the words themselves."""
+    `search_rank`. On PostgreSQL, when the words themselves match fewer than `ENOUGH_MATCHES` entries, a
+    title that looks like them (pg_trgm's word similarity) matches too, so a typo still finds the entry,
+    after the entries that match the words themselves."""
     rows = ProblemPolicy.portal_known_errors() if portal else ProblemPolicy.known_errors_visible_to(user)
     if service is not None:
         rows = rows.filter(services=service)
@@ -77,6 +79,7 @@ def known_error_search(*, user, text: str = "", service=None, ci=None, portal: b
 
 
 def _ranked(rows: QuerySet, text: str) -> QuerySet:
+    from django.contrib.postgres.lookups import TrigramWordSimilar
     from django.contrib.postgres.search import SearchRank, TrigramWordSimilarity
     from django.db import connection
     from django.db.models import F, FloatField, Q, Value
@@ -92,9 +95,19 @@ def _ranked(rows: QuerySet, text: str) -> QuerySet:
     matched = search_records(rows, words, KNOWN_ERROR_SEARCH, ranked=False).values("pk")
     rank = SearchRank(F("search_document"), search_query(words), weights=RANK_WEIGHTS)
     zero = Value(0.0, output_field=FloatField())
+    if len(matched[:ENOUGH_MATCHES]) >= ENOUGH_MATCHES:
+        # The words themselves match enough entries: no typo to forgive.
+        return (
+            rows.filter(pk__in=matched)
+            .annotate(search_rank=Coalesce(rank, zero))
+            .order_by("-search_rank", "-pk")
+        )
+    # Few or none: titles that look like the words too, each side through its index (`%>` through the
+    # title's trigram index), rather than either compared row by row.
+    alike = rows.filter(TrigramWordSimilar(Upper("title"), Value(words.upper()))).values("pk")
     return (
-        rows.annotate(title_likeness=TrigramWordSimilarity(Value(words.upper()), Upper("title")))
-        .filter(Q(pk__in=matched) | Q(title_likeness__gte=SIMILARITY_THRESHOLD))
+        rows.filter(Q(pk__in=matched) | Q(pk__in=alike))
+        .annotate(title_likeness=TrigramWordSimilarity(Value(words.upper()), Upper("title")))
         .annotate(search_rank=Coalesce(rank, zero) + F("title_likeness") * SIMILARITY_WEIGHT)
         .order_by("-search_rank", "-pk")
     )
