@@ -10,6 +10,8 @@ Idempotent: made once, all together (the first problem's title marks a seeded de
 people, services or CIs it needs are missing.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 
 from cmdb.models import ConfigurationItem
@@ -171,19 +173,37 @@ def _seed_problems(people, services, gateway) -> list[Problem]:
 
 
 def _seed_recurring(people, service, gateway) -> int:
-    """Incidents on the VPN service and its gateway, filed by bob for the callers, linked to nothing."""
+    """Incidents on the VPN service and its gateway, filed by bob for the callers over the last days (one
+    a day, within the trend task's window), linked to nothing; their clocks replayed from their filing, as
+    every demo record's."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from incidents.demo.sla import policies_paused, rebuild_demo_clocks
+    from servicedesk.models import TimelineEntry
+
     bob = people["bob"]
     category = _category("Network", "VPN")
-    for username, title in RECURRING_VPN:
-        incident_create(
-            actor=bob,
-            requester=people[username],
-            title=title,
-            description=title,
-            channel=Incident.Channel.PHONE,
-            service=service,
-            category=category.parent if category is not None else None,
-            subcategory=category,
-            affected_cis=[gateway],
-        )
+    now = timezone.now()
+    made = []
+    with policies_paused():
+        for days_ago, (username, title) in zip(range(len(RECURRING_VPN), 0, -1), RECURRING_VPN, strict=True):
+            record = incident_create(
+                actor=bob,
+                requester=people[username],
+                title=title,
+                description=title,
+                channel=Incident.Channel.PHONE,
+                service=service,
+                category=category.parent if category is not None else None,
+                subcategory=category,
+                affected_cis=[gateway],
+            )
+            filed = now - timedelta(days=days_ago, hours=2)
+            Incident.objects.filter(pk=record.pk).update(created_at=filed, updated_at=filed)
+            TimelineEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Incident), object_id=record.pk
+            ).update(created_at=filed)
+            made.append(record.pk)
+    rebuild_demo_clocks(made)
     return len(RECURRING_VPN)
