@@ -24,6 +24,7 @@ from servicedesk.form_errors import apply_service_errors
 from servicedesk.kinds import parse_number, record_kind
 from servicedesk.pagination import CappedPaginator
 from servicedesk.records.search import records_search
+from servicedesk.slots import slot_submitted
 
 from . import workflow as wf
 from .forms_portal import (
@@ -149,6 +150,7 @@ def new_incident(request):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
+                slot_submitted("portal_new_incident", request, record=record)
                 return _filed(request, record)
         status = 400
     else:

@@ -9,6 +9,8 @@ from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
+from problems import api_candidates as problems_candidates
+from problems.api import views as problems_views
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
@@ -47,6 +49,12 @@ for kind in record_kinds():
 router.register("services", incidents_catalogue.BusinessServiceViewSet, basename="service")
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
+router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register(
+    "problem-candidates",
+    problems_candidates.ProblemCandidateViewSet,
+    basename="problem-candidate",
+)
 
 urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),

@@ -7,6 +7,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from . import receivers  # noqa: F401
@@ -16,6 +17,7 @@ class ServicedeskConfig(AppConfig):
         from .menus import register_foundation_menu
         from .notifications.standard import register_standard_events
         from .pickers import register_people_source
+        from .records.search import search_session_settings
         from .records.timeline import register_foundation_renderers
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
@@ -28,6 +30,7 @@ class ServicedeskConfig(AppConfig):
         register_approval_events()
         register_people_source()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")
+        connection_created.connect(search_session_settings, dispatch_uid="servicedesk.search_session")
 
 
 def _watch_configuration():

@@ -3,7 +3,8 @@
 It follows what a person could click or what a page loads by itself: `<a href>`, htmx `hx-get`, and GET
 forms submitted with their default values. It never submits a POST form, so it changes nothing but what a GET
 may touch (sessions, `last_used_at`). Pages are capped per URL pattern and per exact path with different
-queries, so forty records or a thousand admin filter combinations cost a handful of requests each.
+queries (a record's address per kind of record), so forty records or a thousand admin filter combinations
+cost a handful of requests each.
 """
 
 import random
@@ -44,6 +45,7 @@ class CrawlResult:
     pages: int = 0
     failures: list[Failure] = field(default_factory=list)
     by_route: Counter = field(default_factory=Counter)
+    urls: list[str] = field(default_factory=list)  # every address requested, in order
     statuses: Counter = field(default_factory=Counter)
     seconds_by_route: Counter = field(default_factory=Counter)
     truncated: bool = False
@@ -99,10 +101,15 @@ def links_in(html: str) -> list[Link]:
 
 
 def _route(path: str) -> str:
+    """The URL pattern of `path`; for a record's address, with its kind's prefix ("records/<str:number>/
+    PRB"): each kind of record has its own cap, so forty incidents do not crowd out every problem."""
     try:
-        return resolve(path).route or path
+        match = resolve(path)
     except Resolver404:
         return path
+    route = match.route or path
+    prefix = re.match(r"[A-Za-z]+", str(match.kwargs.get("number", "")))
+    return f"{route} {prefix.group().upper()}" if prefix else route
 
 
 class Crawler:
@@ -145,6 +152,7 @@ class Crawler:
             per_path[path] += 1
             result.pages += 1
             result.by_route[route] += 1
+            result.urls.append(url)
             started = time.perf_counter()
             found = self._visit(url, link.htmx, referrer, result)
             result.seconds_by_route[route] += time.perf_counter() - started

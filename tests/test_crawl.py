@@ -7,6 +7,7 @@ page that linked to it. The crawl finds only what the data shows, so the demo mu
 page renders: the first test keeps it so.
 """
 
+import re
 import time
 from io import StringIO
 
@@ -16,6 +17,11 @@ from django.db import transaction
 from django.test import Client
 
 from cmdb.models import Baseline, ImportJob
+from incidents.models import Incident
+from problems.models import KnownError, Problem
+from problems.permissions import ProblemPolicy
+from problems.views import may_read_problems
+from problems.views_portal import may_use_portal
 from servicedesk.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from servicedesk.models import (
     ApiToken,
@@ -24,6 +30,7 @@ from servicedesk.models import (
     Mailbox,
     SavedView,
     SLAClock,
+    User,
     WebhookSubscription,
 )
 
@@ -78,6 +85,12 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
     assert SavedView.objects.exists()
     assert ApiToken.objects.exists()
     assert set(SLAClock.objects.values_list("state", flat=True)) == set(SLAClock.State.values)
+    # Problems (issue 15): one in each status, known errors in each published state, and a candidate
+    # page with something to decide once the trend task runs.
+    assert set(Problem.objects.values_list("status", flat=True)) >= {
+        "new", "investigating", "known_error", "resolved", "closed"
+    }  # fmt: skip
+    assert set(KnownError.objects.values_list("status", flat=True)) >= {"draft", "agents", "portal"}
 
 
 @pytest.mark.parametrize("username", ROLES)
@@ -94,3 +107,66 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     assert not result.failures, f"{len(result.failures)} server errors:\n" + "\n".join(
         map(str, result.failures)
     )
+    reached = {name for name, pattern in PROBLEM_PAGES.items() if any(map(pattern.match, result.urls))}
+    assert reached == problem_pages_reachable(User.objects.get(username=username)), result.by_route
+
+
+# The problem pages (issue 15) by address: what the crawl must reach for whoever may see them.
+PROBLEM_PAGES = {
+    "list": re.compile(r"^/desk/problems/(\?|$)"),
+    "record": re.compile(r"^/records/PRB\d+/$"),
+    "new": re.compile(r"^/desk/problems/new/"),
+    "kedb": re.compile(r"^/desk/known-errors/"),
+    "candidates": re.compile(r"^/problems/candidates/$"),
+    "suggestions": re.compile(r"^/portal/suggestions/"),
+}
+
+
+def problem_pages_reachable(user) -> set[str]:
+    """The problem pages `user` may open and finds links to: agents who may read problems their list,
+    records and the KEDB; those who may raise one the new problem's form; problem managers the
+    candidates; requesters (whose menu is the portal's) the suggestions under a new incident's title."""
+    pages = set()
+    if may_read_problems(user):
+        pages |= {"list", "record", "kedb"}
+        if ProblemPolicy.can_file(user):
+            pages.add("new")
+        if ProblemPolicy.can_decide_candidates(user):
+            pages.add("candidates")
+    if may_use_portal(user) and not user.is_agent:
+        pages.add("suggestions")
+    return pages
+
+
+def _problem_addresses() -> dict[str, str]:
+    problem = Problem.objects.order_by("pk").first()
+    incident = Incident.objects.filter(kind="incident").order_by("pk").first()
+    return {
+        "list": "/desk/problems/",
+        "record": f"/records/{problem.number}/",
+        "new": "/desk/problems/new/",
+        "kedb": "/desk/known-errors/?q=VPN",
+        "kedb_panel": f"/desk/records/{incident.number}/known-errors/?q=VPN",
+        "candidates": "/problems/candidates/",
+        "suggestions": "/portal/suggestions/?title=VPN+drops",
+    }
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_problem_pages_answer_who_may_see_them_and_are_not_found_for_the_others(signed_in, username):
+    user = User.objects.get(username=username)
+    reader = may_read_problems(user)
+    allowed = {
+        "list": reader,
+        "record": reader,
+        "new": reader and ProblemPolicy.can_file(user),
+        "kedb": reader,
+        "kedb_panel": reader,
+        "candidates": reader and ProblemPolicy.can_decide_candidates(user),
+        "suggestions": may_use_portal(user),
+    }
+    client = signed_in(username)
+
+    answers = {name: client.get(url).status_code for name, url in _problem_addresses().items()}
+
+    assert answers == {name: 200 if ok else 404 for name, ok in allowed.items()}

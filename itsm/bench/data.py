@@ -4,8 +4,10 @@ What it holds: the demo desk (`seed_demo`: catalogue, requesters, policies), 20 
 N incidents and requests (`incidents_generate`, spread over the bench groups, some titled in Chinese),
 about three timeline entries each (a public comment, a status change, work notes) and an attachment on
 some, a running resolution clock on each open record (the bench SLA policy, round the clock), and a CMDB
-of 100,000 CIs with ~300,000 relationships (`cmdb_generate`). What was made is written in a small table
-of its own (`itsm_bench_meta`), which is how a later run knows it can reuse it.
+of 100,000 CIs with ~300,000 relationships (`cmdb_generate`), one incident in ten naming an affected CI,
+and a known error database of 10,000 known errors with their problems (`kedb`).
+What was made is written in a small table of its own (`itsm_bench_meta`), which is how a later run knows it
+can reuse it.
 """
 
 import io
@@ -105,10 +107,14 @@ def generate(
     groups: int = 20,
     agents_per_group: int = 10,
     demo: bool = True,
+    known_errors: int | None = None,
     seed: int = 14,
     out=print,
 ) -> dict:
-    """Fill the (empty) database; returns the seconds each step took, also kept in the meta table."""
+    """Fill the (empty) database; returns the seconds each step took, also kept in the meta table.
+    `known_errors`: how many (default: the KEDB's 10,000)."""
+    from . import kedb
+
     timings = {}
 
     def step(name, function, *args, **kwargs):
@@ -136,6 +142,8 @@ def generate(
     step("timelines", _timelines)
     step("clocks", _clocks)
     step("cmdb", call_command, "cmdb_generate", cis=cis, relationships=relationships, seed=seed, stdout=quiet)
+    step("affected_cis", affected_cis)
+    step("known_errors", kedb.generate, count=kedb.SIZE if known_errors is None else known_errors)
     step("analyze", _analyze)
     meta_write(scale=scale, cis=cis, relationships=relationships, generation_seconds=timings)
     return timings
@@ -283,6 +291,41 @@ def _clocks() -> None:
             """,  # noqa: S608
             [policy.pk, ContentType.objects.get_for_model(Incident).pk],
         )
+
+
+# One incident in AFFECTED_SHARE names an affected CI, among the first AFFECTED_CIS CIs that are not
+# business services: some CIs recur often enough in a month for trend detection to propose them.
+AFFECTED_SHARE = 10
+AFFECTED_CIS = 5000
+
+
+def affected_cis() -> None:
+    """Affected CIs on one incident in AFFECTED_SHARE (one INSERT); noted in the meta table, so a database
+    made before this step gets it once, when the trend operation first runs."""
+    from cmdb.models import CIClass, ConfigurationItem
+
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    through = connection.ops.quote_name(Incident.affected_cis.through._meta.db_table)
+    cis = connection.ops.quote_name(ConfigurationItem._meta.db_table)
+    classes = connection.ops.quote_name(CIClass._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH cis AS (
+                SELECT c.id, row_number() OVER (ORDER BY c.id) - 1 AS k
+                FROM {cis} c JOIN {classes} k ON k.id = c.ci_class_id
+                WHERE k.path NOT LIKE '/business_service/%%' ORDER BY c.id LIMIT %(cis)s
+            ), n AS (SELECT count(*) AS n FROM cis)
+            INSERT INTO {through} (incident_id, configurationitem_id)
+            SELECT i.id, cis.id FROM {table} i CROSS JOIN n
+            JOIN cis ON cis.k = (i.id / %(share)s) %% n.n
+            WHERE i.kind = 'incident' AND i.id %% %(share)s = 3
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 (table names from the models)
+            {"cis": AFFECTED_CIS, "share": AFFECTED_SHARE},
+        )
+        cursor.execute(f"ANALYZE {through}")
+    meta_write(affected_cis=AFFECTED_SHARE)
 
 
 def _analyze() -> None:

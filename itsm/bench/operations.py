@@ -16,7 +16,7 @@ from django.test import Client
 from incidents import workflow as wf
 from incidents.models import Incident
 
-from . import data, report
+from . import data, kedb, report
 from .load import Request
 
 ZH_WORD = "打印机"  # "printer": in one of generate's Chinese titles
@@ -44,12 +44,16 @@ OPERATIONS = {
     "search_page": "queue page with a word (q=)",
     "search_api": "API with a word (q=)",
     "search_zh": "queue page with a Chinese word (q=)",
+    "kedb_search_api": "KEDB search API (q=), 10,000 known errors",
+    "kedb_search_page": "KEDB page with a word (q=), 10,000 known errors",
     "create_api": "create an incident (API)",
     "comment_resolve_api": "public comment + resolve (API)",
     "sla_sweep": "SLA sweep, 10,000 due clocks, one worker",
     "impact": "impact analysis, depth 10, densest CIs",
+    "trend_detect": "trend detection: problem candidates from the last 30 days' incidents",
 }
-HTTP = [name for name in OPERATIONS if name not in ("sla_sweep", "impact")]
+IN_PROCESS = ("sla_sweep", "impact", "trend_detect")
+HTTP = [name for name in OPERATIONS if name not in IN_PROCESS]
 
 
 class Context:
@@ -75,6 +79,15 @@ class Context:
         else:
             self.word, self.word_share = pick_word()
             data.meta_write(search_word=[self.word, self.word_share])
+        self._kedb_words = None
+
+    @property
+    def kedb_words(self) -> list[tuple[str, float]]:
+        """The words the KEDB operations search, each matching a few % of the known errors (made and
+        measured once, on first use: a database made before the KEDB gets it then)."""
+        if self._kedb_words is None:
+            self._kedb_words = kedb.ensure()
+        return self._kedb_words
 
     def session(self, pk=None) -> dict:
         pk = pk or self.rng.choice(self.agent_ids)
@@ -159,6 +172,18 @@ def build(name: str, ctx: Context, *, writes_needed: int) -> Operation:
         op.items = [
             get("/desk/queue/", ctx.session(), 'id="queue-table"', [("view", "all"), ("q", ZH_WORD)])
             for _ in range(50)
+        ]
+    elif name == "kedb_search_api":
+        op.items = [
+            get("/api/v1/known-errors/", ctx.token(), '"results"', [("q", word)])
+            for word, _share in ctx.kedb_words
+            for _ in range(10)
+        ]
+    elif name == "kedb_search_page":
+        op.items = [
+            get("/desk/known-errors/", ctx.session(), 'data-testid="kedb-count"', [("q", word)])
+            for word, _share in ctx.kedb_words
+            for _ in range(10)
         ]
     elif name == "create_api":
         op.writes = True

@@ -20,10 +20,15 @@ GOALS = {
     "search_page": {"p95_ms": 200, "unloaded_p50_ms": 20},
     "search_api": {"p95_ms": 200, "unloaded_p50_ms": 20},
     "search_zh": {"p95_ms": 200, "unloaded_p50_ms": 20},
+    # Issue 15: the KEDB's word search over 10,000 known errors.
+    "kedb_search_api": {"p95_ms": 200},
+    "kedb_search_page": {"p95_ms": 200},
     "create_api": {"ratio": 0.25, "sql": 15},
     "comment_resolve_api": {"ratio": 0.25, "sql": 15},
     "sla_sweep": {"seconds": 5, "exactly_once": True},
     "impact": {"p95_ms": 100},
+    # The issue asks for the time only; a second run must propose nothing.
+    "trend_detect": {"exactly_once": True},
 }
 
 
@@ -167,6 +172,12 @@ def markdown(result: dict) -> str:
                 _fmt(row.get("sql_per_clock"), 2) + "/clock",
                 "–",
             ]
+        elif name == "trend_detect":
+            label += (
+                f" ({_fmt(row.get('proposed'))} proposed from {_fmt(row.get('in_window'))} of "
+                f"{_fmt(row.get('incidents'))} incidents; again: {_fmt(row.get('again_seconds'), 2)} s)"
+            )
+            cells = ["–", "–", "–", "–", f"{_fmt(row.get('seconds'), 2)} s", _fmt(row.get("sql")), "–"]
         else:
             ratio = row.get("ratio")
             cells = [
@@ -199,7 +210,7 @@ def compare(a: dict, b: dict) -> str:
     names = list(dict.fromkeys([*a["operations"], *b["operations"]]))
     for name in names:
         ra, rb = a["operations"].get(name, {}), b["operations"].get(name, {})
-        speed = "seconds" if name == "sla_sweep" else "req_s"
+        speed = "seconds" if name in ("sla_sweep", "trend_detect") else "req_s"
         sql = "sql_per_clock" if name == "sla_sweep" else "sql"
         cells = []
         for key in (speed, "p95_ms", sql):

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "servicedesk",
     "cmdb",
     "incidents",
+    "problems",
     # The site itself: its management commands (`bench`).
     "itsm",
 ]
@@ -294,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.approvals_sweep",
         "schedule": timedelta(seconds=env.int("ITSM_APPROVAL_SWEEP_SECONDS", default=300)),
     },
+    # Recurring incidents not linked to a problem become problem candidates (issue 15); daily.
+    "problems.candidates_detect": {
+        "task": "problems.candidates_detect",
+        "schedule": timedelta(hours=24),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",
@@ -420,6 +426,10 @@ ITSM_AUTO_CLOSE_DAYS = env.int("ITSM_AUTO_CLOSE_DAYS", default=5)
 ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
 # A retried POST with the same Idempotency-Key within this many hours replays the first answer.
 ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)
+# Trend detection: incidents of the last ITSM_PROBLEM_TREND_DAYS days sharing a CI, a service or a
+# category, ITSM_PROBLEM_TREND_THRESHOLD of them or more, are proposed as a problem candidate.
+ITSM_PROBLEM_TREND_DAYS = env.int("ITSM_PROBLEM_TREND_DAYS", default=30)
+ITSM_PROBLEM_TREND_THRESHOLD = env.int("ITSM_PROBLEM_TREND_THRESHOLD", default=3)
 # How many demo incidents and requests `seed_demo` makes.
 ITSM_DEMO_RECORDS = env.int("ITSM_DEMO_RECORDS", default=300)
 # Outbox: deliveries retried with exponential back-off (base, cap), then dead after the last attempt; the
@@ -454,3 +464,5 @@ ITSM_APPROVAL_REMINDER_HOURS = env.int("ITSM_APPROVAL_REMINDER_HOURS", default=2
 ITSM_APPROVAL_MAX_REMINDERS = env.int("ITSM_APPROVAL_MAX_REMINDERS", default=3)
 ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=14)
 ITSM_APPROVAL_SWEEP_BATCH = env.int("ITSM_APPROVAL_SWEEP_BATCH", default=200)
+# Problems: when one is resolved, e-mail the requesters of its incidents that their cause was fixed.
+ITSM_PROBLEM_TELL_REQUESTERS = env.bool("ITSM_PROBLEM_TELL_REQUESTERS", default=True)

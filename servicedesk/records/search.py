@@ -40,6 +40,19 @@ MAX_WORDS = 10
 TRIGRAM_MIN_LENGTH = 4
 # `ts_rank`'s weights for D, C, B, A: a title match well above a description match, above a comment's.
 RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+# How close a title must come to the words typed for `trigram_word_similar` (pg_trgm's `%>`, which the title's
+# trigram index serves) to find it despite a typo: "vpm dropps" is 0.5 of "VPN drops every hour". pg_trgm
+# reads it from the session (`pg_trgm.word_similarity_threshold`, 0.6 by default), set on each connection.
+WORD_SIMILARITY_THRESHOLD = 0.4
+
+
+def search_session_settings(sender, connection, **kwargs) -> None:
+    """`connection_created`: the session's word-likeness threshold (PostgreSQL only)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET pg_trgm.word_similarity_threshold = {float(WORD_SIMILARITY_THRESHOLD)}")
+
+
 # The most matches ranked: the newest ones. Finding them walks the primary key from the newest record and
 # reads ~MAX_RANKED / (share of records matching) rows: 200 keeps a word in 2 % of 1,000,000 records near
 # 10,000 rows. More matches than this ask for more words.
@@ -231,6 +244,13 @@ def _newest_matches(walked: QuerySet, matches: QuerySet) -> tuple[str, list]:
     older_sql, older_params = older.query.sql_with_params()
     sql = f"SELECT c.id FROM (({recent_sql}) UNION ALL ({older_sql})) AS c(id) LIMIT {MAX_RANKED}"  # noqa: S608
     return sql, [*recent_params, *older_params]
+
+
+def search_query(text: str) -> SearchQuery | None:
+    """The query `search_records` matches `text` with (its first `MAX_WORDS` words), for a caller that
+    ranks matches its own way (`SearchRank` with `RANK_WEIGHTS`); None for blank text."""
+    text = " ".join(text.split()[:MAX_WORDS])
+    return _tsquery(text) if text else None
 
 
 def _tsquery(text: str) -> SearchQuery:

@@ -55,3 +55,11 @@ def record_link_label(entry) -> str:
     if link_type is None or data.get("direction") not in links.DIRECTIONS:
         return ""
     return str(link_type.label_on(data["direction"]))
+
+
+@register.simple_tag(takes_context=True)
+def slot(context, name: str, **values) -> str:
+    """What the apps registered for page slot `name` (`servicedesk.slots`), given `values`."""
+    from servicedesk.slots import slot_render
+
+    return slot_render(name, context.get("request"), **values)

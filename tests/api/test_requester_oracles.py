@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from cmdb.models import Baseline, CIClass, ImportJob, RelationshipType
 from incidents import services
+from problems.models import KnownError
+from problems.services import problem_create
 from servicedesk.models import AuditEvent, BusinessCalendar, SLAClock, SLAPolicy, WebhookSubscription
 from servicedesk.services.tokens import api_token_create
 from servicedesk.sla.calendars import calendar_set_hours
@@ -27,7 +29,13 @@ def hidden(db, agent, other_requester, support_group):
     relationship = CIRelationshipFactory()
     token, _key = api_token_create(user=agent, actor=agent, name="agent laptop")
     record = services.incident_create(actor=other_requester, title="Someone else's trouble")
+    problem = problem_create(actor=agent, title="An internal problem")
+    draft = KnownError.objects.create(problem=problem, title="A draft")
     return {
+        "problems": problem.number,
+        "problems/{id}/transitions": problem.number,
+        "known-errors": draft.pk,
+        "known-errors/{id}/apply": draft.pk,
         "cis": ci.pk,
         "cis/{id}/impact": ci.pk,
         "cis/{id}/relationships": ci.pk,
@@ -87,6 +95,8 @@ READS = [
     "sla-policies",
     "business-calendars",
     "incidents",
+    "problems",
+    "known-errors",
 ]
 
 
@@ -114,6 +124,10 @@ WRITES = [
     ("delete", "me/tokens", None),
     ("patch", "webhooks", {"name": "Mine"}),
     ("patch", "incidents", {"title": "Mine"}),
+    ("patch", "problems", {"title": "Mine"}),
+    ("post", "problems/{id}/transitions", {"to": "investigating"}),
+    ("patch", "known-errors", {"title": "Mine"}),
+    ("post", "known-errors/{id}/apply", {"incident": "INC0000001"}),
 ]
 
 
@@ -156,6 +170,10 @@ LIST_FILTERS = [
     ("incidents", "support_group", "support_group"),
     ("incidents", "ci", "ci"),
     ("requests", "ci", "ci"),
+    ("problems", "assignee", "user"),
+    ("problems", "support_group", "support_group"),
+    ("problems", "ci", "ci"),
+    ("known-errors", "ci", "ci"),
 ]
 
 

@@ -94,11 +94,22 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-workspace",
         "nav-queue",
         "nav-new-record",
+        "nav-problems",
+        "nav-known-errors",
         "nav-cmdb",
         "nav-approvals",
     ]
     assert _testids(portal) == ["nav-portal", "nav-report", "nav-request", "nav-approvals"]
-    assert _testids(admin) == ["nav-workspace", "nav-queue", "nav-new-record", "nav-cmdb", "nav-approvals"]
+    assert _testids(admin) == [
+        "nav-workspace",
+        "nav-queue",
+        "nav-new-record",
+        "nav-problems",
+        "nav-known-errors",
+        "nav-problem-candidates",
+        "nav-cmdb",
+        "nav-approvals",
+    ]
     assert "bi-list-task" in workspace
     assert workspace.index(reverse("api-docs")) < workspace.index("data-jump-box")
     assert "Administration" not in workspace

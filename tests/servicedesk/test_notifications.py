@@ -10,6 +10,7 @@ from servicedesk import mailthreads, roles
 from servicedesk.approvals.events import APPROVAL_EVENTS
 from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTemplate, OutboxMessage
 from servicedesk.notifications import standard as events
+from servicedesk.notifications.registry import REQUESTER, notification_event, notification_events
 from servicedesk.notifications.standard import STANDARD_EVENTS
 from servicedesk.records.services import record_comment
 from servicedesk.services.notifications import notification_preferences_set, notify
@@ -325,6 +326,16 @@ def test_a_public_comment_is_quoted_as_text_and_as_sanitised_html(record, reques
 # Preferences
 
 
+def _foundations(codes) -> list[str]:
+    """The foundation's events among `codes`, in order; the process apps add their own (problems...)."""
+    return [code for code in codes if notification_event(code).app == "servicedesk"]
+
+
+def _apps_events(audience: str) -> list[str]:
+    """The process apps' events `audience` may subscribe to: left on by these tests of the foundation's."""
+    return [event.code for event in notification_events(audience=audience) if event.app != "servicedesk"]
+
+
 def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(client, requester):
     NotificationOptOut.objects.create(user=requester, event=events.WAITING)
     client.force_login(requester)
@@ -333,7 +344,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
 
     assert response.status_code == 200
     field = response.context["form"]["events"]
-    assert [value for value, _ in field.field.choices] == [
+    assert _foundations(value for value, _ in field.field.choices) == [
         "created",
         "commented",
         "waiting",
@@ -344,7 +355,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "approval_decided",
         "approval_delegated",
     ]
-    assert field.value() == [
+    assert _foundations(field.value()) == [
         "created",
         "commented",
         "resolved",
@@ -362,7 +373,9 @@ def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent
 
     choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
 
-    assert [value for value, _ in choices] == [event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)]
+    assert _foundations(value for value, _ in choices) == [
+        event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)
+    ]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
@@ -371,7 +384,8 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
 
     approvals = ["approval_requested", "approval_reminder", "approval_decided", "approval_delegated"]
     response = client.post(
-        "/profile/notifications/", {"events": ["created", "commented", "waiting", *approvals]}
+        "/profile/notifications/",
+        {"events": ["created", "commented", "waiting", *approvals, *_apps_events(REQUESTER)]},
     )
 
     assert response.status_code == 302
@@ -398,7 +412,11 @@ def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester)
 
     notification_preferences_set(
         user=requester,
-        enabled_events=["assigned", *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS))],
+        enabled_events=[
+            "assigned",
+            *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)),
+            *_apps_events(REQUESTER),
+        ],
     )
 
     assert list(NotificationOptOut.objects.filter(user=requester).values_list("event", flat=True)) == [

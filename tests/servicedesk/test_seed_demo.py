@@ -110,10 +110,12 @@ def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
     assert events.filter(action="user.created").count() == len(DEMO_USERNAMES)
     assert events.filter(action="organisation.created").count() == 3
     assert events.filter(action="support_group.created").count() == 4
-    # The incidents demo acts as the demo people (requesters file, agents work), and so do heidi's
-    # baseline and import, bob's API token (only its owner creates a token) and the approval Alice's request
-    # asks of her manager; the rest is the system.
-    by_people = events.exclude(action__startswith="incident.").exclude(actor=None)
+    # The incidents demo acts as the demo people (requesters file, agents work), the problems demo as dave
+    # (the problem manager), and so do heidi's baseline and import, bob's API token (only its owner creates
+    # a token) and the approval Alice's request asks of her manager; the rest is the system.
+    problems = events.filter(action__regex=r"^(problem|knownerror)\.")
+    assert set(problems.values_list("actor__username", flat=True)) == {"dave"}
+    by_people = events.exclude(action__startswith="incident.").exclude(pk__in=problems).exclude(actor=None)
     assert set(by_people.values_list("action", "actor__username")) == {
         ("baseline.created", "heidi"),
         ("cmdb.import_started", "heidi"),

@@ -107,6 +107,9 @@ class Command(BaseCommand):
         ) as (host, port):
             for op_name in [n for n in selected if n in operations.HTTP]:
                 op = operations.build(op_name, ctx, writes_needed=writes_needed)
+                if op_name.startswith("kedb_"):
+                    words = ", ".join(f"{w!r} {share:.1%}" for w, share in ctx.kedb_words)
+                    self.stdout.write(f"KEDB words (share of known errors): {words}")
                 self.stdout.write(f"{op_name}: {len(op.items):,} distinct requests …")
                 if op.writes:  # disjoint shares: the single connection's, then each worker's
                     single_items = op.items[: len(op.items) // (concurrency + 1)]
@@ -141,6 +144,11 @@ class Command(BaseCommand):
                 **inprocess.impact(budget=duration * 3),
             }
             self.stdout.write(f"  {results['impact']}")
+        if "trend_detect" in selected:
+            self.stdout.write("trend_detect …")
+            results["trend_detect"] = {"label": operations.OPERATIONS["trend_detect"], **inprocess.trend()}
+            self.stdout.write(f"  {results['trend_detect']}")
+        made = data.meta_read()
         result = {
             "meta": {
                 "started": started.isoformat(timespec="seconds"),
@@ -156,7 +164,9 @@ class Command(BaseCommand):
                 "search_word": ctx.word,
                 "search_word_share": round(ctx.word_share, 4),
                 "zh_word": operations.ZH_WORD,
-                "generation_seconds": data.meta_read().get("generation_seconds"),
+                "kedb_words": made.get("kedb_words"),
+                "known_errors": made.get("known_errors"),
+                "generation_seconds": made.get("generation_seconds"),
             },
             "operations": report.judge(results),
         }

@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProblemsConfig(AppConfig):
+    name = "problems"
+    verbose_name = _("Problem management")
+
+    def ready(self):
+        from servicedesk.demo import register_demo_seeder
+        from servicedesk.kinds import register_record_kind
+        from servicedesk.roles import register_role_permissions
+
+        from .demo import seed_problems_demo
+        from .links import register_problem_links
+        from .menus import register_problem_menu
+        from .notifications import register_problem_notifications
+        from .records import PROBLEM_KIND
+        from .roles import ROLE_PERMISSIONS
+        from .views_portal import register_deflection_slot
+        from .views_slots import register_problem_slots
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        register_record_kind(PROBLEM_KIND)
+        register_problem_links()
+        register_problem_menu()
+        register_problem_slots()
+        register_problem_notifications()
+        register_deflection_slot()
+        register_demo_seeder(seed_problems_demo)
