@@ -159,3 +159,18 @@ def candidate_get_for_user(*, user, pk):
     if found is None:
         raise NotFound()
     return found
+
+
+def incident_by_number_for_user(*, user, number: str):
+    """The incident numbered `number` (any spelling the jump box takes) that `user` may see, or None: for
+    pages that act on an incident named in their address or form."""
+    from incidents.selectors import incident_get_for_user
+    from servicedesk.kinds import parse_number
+
+    parsed = parse_number(number or "")
+    if parsed is None or parsed[0].code != "incident":
+        return None
+    try:
+        return incident_get_for_user(user=user, number=parsed[1])
+    except NotFound:
+        return None

@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.selectors import incident_get_for_user, incident_list_for_user
-from servicedesk.errors import ApplicationError, NotFound
+from incidents.selectors import incident_list_for_user
+from servicedesk.errors import ApplicationError
 from servicedesk.form_errors import apply_service_errors
-from servicedesk.kinds import parse_number
 from servicedesk.pagination import CappedPaginator
 from servicedesk.records.search import records_search
 from servicedesk.redirects import safe_next
@@ -28,7 +27,7 @@ from . import workflow as wf
 from .forms import DEFAULT_LIST_VIEW, LIST_VIEWS, ProblemFilterForm, ProblemNewForm
 from .permissions import ProblemPolicy
 from .records import PROBLEM_KIND
-from .selectors import problem_list_for_user
+from .selectors import incident_by_number_for_user, problem_list_for_user
 from .services import problem_create, problem_from_incidents
 
 PAGE_SIZE = 50
@@ -106,24 +105,15 @@ def problem_list(request):
     return render(request, "problems/list.html", context, status=200 if valid else 400)
 
 
-def _incident_of(request, number: str):
-    """The incident numbered `number` that the user may see, or None."""
-    parsed = parse_number(number or "")
-    if parsed is None or parsed[0].code != "incident":
-        return None
-    try:
-        return incident_get_for_user(user=request.user, number=parsed[1])
-    except NotFound:
-        return None
-
-
 @problems_reader_required
 def problem_new(request):
     """Raise a problem; `?incident=INC…` prefills it from that incident and links it (on both timelines).
     404 for who may not raise problems; 400 with the form's errors."""
     if not ProblemPolicy.can_file(request.user):
         raise Http404
-    incident = _incident_of(request, request.POST.get("incident") or request.GET.get("incident", ""))
+    incident = incident_by_number_for_user(
+        user=request.user, number=request.POST.get("incident") or request.GET.get("incident", "")
+    )
     if request.method == "POST":
         form = ProblemNewForm(request.POST)
         if form.is_valid():

@@ -10,34 +10,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.selectors import incident_get_for_user
 from incidents.views_record import record_page as incident_page
-from servicedesk.errors import ApplicationError, NotFound
-from servicedesk.kinds import parse_number
+from servicedesk.errors import ApplicationError
 from servicedesk.pagination import CappedPaginator
 
 from .deflection import deflection_counts
 from .forms import KnownErrorSearchForm
 from .models import KnownError, WorkaroundApplication
 from .permissions import ProblemPolicy
-from .selectors import known_error_search, known_error_usage
+from .selectors import incident_by_number_for_user, known_error_search, known_error_usage
 from .services import workaround_apply
 from .views import problems_reader_required
 
 PAGE_SIZE = 25
 PANEL_HITS = 5
 APPLICABLE = (KnownError.Status.AGENTS, KnownError.Status.PORTAL)
-
-
-def _incident(request, number: str):
-    """The incident numbered `number` that the user may see (agents: any), or None."""
-    parsed = parse_number(number or "")
-    if parsed is None or parsed[0].code != "incident":
-        return None
-    try:
-        return incident_get_for_user(user=request.user, number=parsed[1])
-    except NotFound:
-        return None
 
 
 def _search(request, form: KnownErrorSearchForm, *, applicable: bool):
@@ -87,7 +74,7 @@ def kedb(request):
     valid = not form.is_bound or form.is_valid()
     if not form.is_bound:
         form.cleaned_data = {}
-    incident = _incident(request, request.GET.get("incident", ""))
+    incident = incident_by_number_for_user(user=request.user, number=request.GET.get("incident", ""))
     rows = _search(request, form, applicable=False) if valid else KnownError.objects.none()
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _with_usage(page.object_list, deflections=True)
@@ -110,7 +97,7 @@ def kedb(request):
 def incident_known_errors(request, number):
     """The incident panel's hits (htmx): the published known errors matching what was typed, with their
     workarounds and the buttons to apply them. 404 for an incident the agent may not see."""
-    incident = _incident(request, number)
+    incident = incident_by_number_for_user(user=request.user, number=number)
     if incident is None:
         raise Http404
     form = KnownErrorSearchForm(request.GET)
@@ -133,7 +120,7 @@ def workaround_apply_view(request, number):
     with `resolve` resolve it with the code "workaround"; back to the incident's page. The incident's page
     again with why when refused: 403, 400 (not applicable), 409 (already applied, another problem's
     incident, a status that cannot be resolved)."""
-    incident = _incident(request, number)
+    incident = incident_by_number_for_user(user=request.user, number=number)
     if incident is None:
         raise Http404
     key = request.POST.get("known_error", "")
