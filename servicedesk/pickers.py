@@ -63,10 +63,6 @@ def pick_source(name: str) -> PickSource:
         raise Http404 from None
 
 
-def pick_source_names() -> list[str]:
-    return sorted(_SOURCES)
-
-
 def pick_options(
     *, user, source_name: str, text: str, params: dict, exclude: Iterable[str]
 ) -> tuple[list, bool]:

@@ -6,7 +6,6 @@ from .lifecycle import (
     problem_from_incidents,
     problem_link_incident,
     problem_publish,
-    problem_record_known_error,
     problem_update,
 )
 
@@ -17,7 +16,6 @@ __all__ = [
     "problem_from_incidents",
     "problem_link_incident",
     "problem_publish",
-    "problem_record_known_error",
     "problem_update",
     "workaround_apply",
 ]

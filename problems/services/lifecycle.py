@@ -195,12 +195,3 @@ def problem_from_incidents(*, actor: User, incidents, title: str = "", **fields)
     fields.setdefault("category", first.category)
     fields.setdefault("description", "")
     return problem_create(actor=actor, title=title or first.title, incidents=incidents, **fields)
-
-
-def problem_record_known_error(*, record: Problem, actor, expected_version=None, **inputs) -> Problem:
-    """Record the known error (the transition), with the root cause and workaround given or held."""
-    from servicedesk.records.transitions import record_transition
-
-    return record_transition(
-        record=record, actor=actor, to=wf.KNOWN_ERROR, expected_version=expected_version, **inputs
-    )
