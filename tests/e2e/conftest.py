@@ -95,7 +95,7 @@ class BrowserLog:
     """What the browser reported while a test ran."""
 
     def __init__(self):
-        self.errors: list[str] = []
+        self.reported: list[str] = []
         self.requests: list[str] = []
 
     # A page that refuses input answers 400 (a form's errors), 409 or 412 (a conflict to resolve) and
@@ -104,10 +104,27 @@ class BrowserLog:
 
     def on_console(self, message):
         if message.type == "error" and not any(refusal in message.text for refusal in self.REFUSALS):
-            self.errors.append(f"console error: {message.text} ({message.location.get('url')})")
+            self.reported.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def on_page_error(self, error):
-        self.errors.append(f"page error: {error}")
+        self.reported.append(f"page error: {error}")
+
+    @property
+    def errors(self) -> list[str]:
+        """What went wrong, less htmx's report of a request the browser abandoned because the person moved
+        on to another page (a panel still loading): htmx logs `htmx:sendAbort` and, with it, the request's
+        `htmx:afterRequest` as errors. A failed answer is still an error (its status, `htmx:responseError`).
+        """
+        aborted = sum(1 for line in self.reported if "htmx:sendAbort" in line)
+        kept = []
+        for line in self.reported:
+            if "htmx:sendAbort" in line:
+                continue
+            if "htmx:afterRequest" in line and aborted:
+                aborted -= 1
+                continue
+            kept.append(line)
+        return kept
 
     def foreign_requests(self, base_url: str) -> list[str]:
         """Requests to any host other than `base_url`'s (data: and blob: URLs are local)."""
