@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "cmdb",
     "incidents",
     "problems",
+    "changes",
     # The site itself: its management commands (`bench`).
     "itsm",
 ]

@@ -162,3 +162,54 @@ class Workflow:
 def _status_label(record, field: str) -> str:
     display = getattr(record, f"get_{field}_display", None)
     return str(display()) if display is not None else getattr(record, field)
+
+
+class WorkflowByType:
+    """Several transition tables for one kind, the record's `key` field choosing which applies (changes:
+    standard, normal and emergency each have their own). It answers everything `Workflow` answers, each
+    question put to the record's own table; iterating it gives every table's transitions (for the kind's
+    statuses and events), and a name shared by two tables must mean the same move."""
+
+    def __init__(self, tables: dict, *, key: str, field: str = "status"):
+        if any(table.field != field for table in tables.values()):
+            raise ValueError("Every table moves the same field.")
+        self.tables = dict(tables)
+        self.key = key
+        self.field = field
+        self.by_name = {}
+        for table in self.tables.values():
+            for t in table:
+                if self.by_name.setdefault(t.name, t).target != t.target:
+                    raise ValueError(f"Transition {t.name} leads to two statuses.")
+        self.transitions = tuple(dict.fromkeys(t for table in self.tables.values() for t in table))
+
+    def __iter__(self):
+        return iter(self.transitions)
+
+    def table(self, record) -> Workflow:
+        """The table `record` follows; KeyError for a type no table is declared for."""
+        return self.tables[getattr(record, self.key)]
+
+    def status(self, record) -> str:
+        return getattr(record, self.field)
+
+    def set_status(self, record, value: str) -> None:
+        status_write(record, self.field, value)
+
+    def available(self, record) -> list[Transition]:
+        return self.table(record).available(record)
+
+    def allowed(self, record, user) -> list[Transition]:
+        return self.table(record).allowed(record, user)
+
+    def allowed_targets(self, record, user) -> list[str]:
+        return self.table(record).allowed_targets(record, user)
+
+    def find(self, record, to: str, user) -> Transition:
+        return self.table(record).find(record, to, user)
+
+    def move(self, record, name: str) -> tuple[str, str]:
+        table = self.table(record)
+        if name not in table.by_name:
+            raise InvalidTransition(_("This record's type has no move “%(name)s”.") % {"name": name})
+        return table.move(record, name)

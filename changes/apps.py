@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChangesConfig(AppConfig):
+    name = "changes"
+    verbose_name = _("Change management")
+
+    def ready(self):
+        from servicedesk.kinds import register_record_kind
+        from servicedesk.records.events import register_event_listener
+        from servicedesk.roles import register_role_permissions
+
+        from .links import register_change_links
+        from .records import CHANGE_KIND
+        from .roles import ROLE_PERMISSIONS
+        from .services.implementation import incident_raised
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        register_record_kind(CHANGE_KIND)
+        register_change_links()
+        register_event_listener("incident", "created", incident_raised)
