@@ -414,3 +414,23 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CalendarFeed(models.Model):
+    """A person's secret address of the forward schedule as an iCalendar feed (`.ics`), for the calendar
+    they already use: it reads the schedule as they would, and stops when they make a new one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="change_calendar_feed",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    key = models.CharField(_("key"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("schedule feed")
+        verbose_name_plural = _("schedule feeds")
+
+    def __str__(self):
+        return str(self.user)

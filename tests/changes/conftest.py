@@ -6,15 +6,18 @@ import pytest
 from changes import workflow as wf
 from changes.models import StandardChange
 from servicedesk import roles
+from servicedesk.models import SupportGroup
 
 from ..cmdb.factories import CIFactory, CIRelationshipFactory, relationship_type
-from ..factories import SupportGroupFactory, UserFactory
+from ..factories import UserFactory
 from ..incidents.factories import BusinessServiceFactory
 
 
 @pytest.fixture
 def service_owner(db, organisation):
-    return UserFactory(username="owner", full_name="Olga Owner", roles=[roles.AGENT], organisation=organisation)
+    return UserFactory(
+        username="owner", full_name="Olga Owner", roles=[roles.AGENT], organisation=organisation
+    )
 
 
 @pytest.fixture
@@ -27,7 +30,17 @@ def cab_members(db, organisation):
 
 @pytest.fixture
 def cab(db, cab_members):
-    return SupportGroupFactory(name="Change Advisory Board", members=cab_members)
+    """The board the migration made, with two members."""
+    board = SupportGroup.objects.get(name="Change Advisory Board")
+    board.members.set(cab_members)
+    return board
+
+
+@pytest.fixture
+def ecab(db, cab_members):
+    board = SupportGroup.objects.get(name="Emergency CAB")
+    board.members.set(cab_members[:1])
+    return board
 
 
 @pytest.fixture
