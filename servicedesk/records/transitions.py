@@ -45,9 +45,22 @@ def record_transition(*, record, actor, to: str, expected_version: int | None = 
 
 def transition_fire(*, record, actor, to: str, inputs: dict):
     """`record_transition` on a record already locked by the caller's transaction."""
-    kind = kind_of(record)
-    workflow = kind.workflow
-    t = workflow.find(record, to, actor)
+    return _fire(
+        record=record, actor=actor, t=kind_of(record).workflow.find(record, to, actor), inputs=inputs
+    )
+
+
+def transition_fire_named(*, record, actor, name: str, inputs: dict | None = None):
+    """Fire the transition `name` of the record's table, internal ones included (an approval settling
+    approves a change), on a record the caller's transaction has locked; recorded as any other (timeline,
+    audit, event). InvalidTransition when it does not lead out of the record's status."""
+    return _fire(
+        record=record, actor=actor, t=kind_of(record).workflow.named(record, name), inputs=inputs or {}
+    )
+
+
+def _fire(*, record, actor, t: Transition, inputs: dict):
+    workflow = kind_of(record).workflow
     if actor is not SYSTEM and not t.permission(record, actor):
         refused = t.refusal(record, actor) if t.refusal is not None else None
         raise refused or PermissionDenied(

@@ -145,6 +145,17 @@ class Workflow:
             extra={"allowed": self.allowed_targets(record, user)},
         )
 
+    def named(self, record, name: str) -> Transition:
+        """The transition `name` (internal ones too) if it leads out of the record's status; InvalidTransition
+        otherwise. For services that fire a move of their own (an approval settling) through the engine."""
+        t = self.by_name.get(name)
+        if t is None or self.status(record) not in t.sources:
+            raise InvalidTransition(
+                _("A record that is %(status)s cannot move that way.")
+                % {"status": _status_label(record, self.field).lower()}
+            )
+        return t
+
     def move(self, record, name: str) -> tuple[str, str]:
         """Apply the internal transition `name` to the record's status (a service that records the change
         itself: routing, merging); returns (from, to). InvalidTransition when it does not apply."""
@@ -207,6 +218,9 @@ class WorkflowByType:
 
     def find(self, record, to: str, user) -> Transition:
         return self.table(record).find(record, to, user)
+
+    def named(self, record, name: str) -> Transition:
+        return self.table(record).named(record, name)
 
     def move(self, record, name: str) -> tuple[str, str]:
         table = self.table(record)

@@ -264,3 +264,16 @@ def test_transitions_publish_webhooks_of_the_kind(chore, worker, administrator):
     record_transition(record=chore, actor=worker, to=wf.DOING)
     delivery = OutboxMessage.objects.get(channel=OutboxMessage.Channel.WEBHOOK, event="chore.started")
     assert json.loads(delivery.payload["body"])["record"]["number"] == chore.number
+
+
+def test_a_service_fires_an_internal_transition_by_name_recorded_as_any_other(chore, worker):
+    from servicedesk.records.transitions import transition_fire_named
+
+    chore = record_transition(record=chore, actor=worker, to=wf.DOING)
+    with pytest.raises(InvalidTransition):
+        transition_fire_named(record=chore, actor=SYSTEM, name="start")
+    chore = transition_fire_named(record=chore, actor=SYSTEM, name="reset")
+    chore.refresh_from_db()
+    assert chore.status == wf.OPEN
+    last = list(entries(chore))[-1]
+    assert (last.data["transition"], last.data["automatic"]) == ("reset", True)
