@@ -273,3 +273,15 @@ def test_an_emergency_not_approved_in_time_expires_through_the_sweep(emergency, 
     emergency.refresh_from_db()
     assert emergency.retro_approval == Change.RetroApproval.EXPIRED
     assert emergency.awaits_retro_approval
+
+
+def test_the_timeline_reads_the_assessment_and_the_approval_after_the_fact(emergency, change_manager, ecab):
+    from servicedesk.records.timeline import timeline_renderer
+
+    emergency = change_assess(record=emergency, actor=change_manager, answers=_answers())
+    implement_now(emergency, change_manager)
+    decide(emergency, change_manager)
+    assessed = TimelineEntry.objects.get(object_id=emergency.pk, data__event="assessed")
+    retro = TimelineEntry.objects.get(object_id=emergency.pk, data__event="retro_approval")
+    assert timeline_renderer(assessed, emergency) == "changes/timeline/assessed.html"
+    assert timeline_renderer(retro, emergency) == "changes/timeline/retro_approval.html"
