@@ -15,8 +15,10 @@ class ChangesConfig(AppConfig):
         from .records import CHANGE_KIND
         from .roles import ROLE_PERMISSIONS
         from .services.implementation import incident_raised
+        from .timeline_assessment import register_assessment_renderers
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(CHANGE_KIND)
         register_change_links()
         register_event_listener("incident", "created", incident_raised)
+        register_assessment_renderers()

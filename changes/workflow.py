@@ -269,4 +269,6 @@ EVENTS = (
     *dict.fromkeys(t.event for t in WORKFLOW if t.event),
     "reviewed",
     "conflicts_overridden",
+    "assessed",
+    "retro_approval",
 )

@@ -465,5 +465,15 @@ ITSM_APPROVAL_REMINDER_HOURS = env.int("ITSM_APPROVAL_REMINDER_HOURS", default=2
 ITSM_APPROVAL_MAX_REMINDERS = env.int("ITSM_APPROVAL_MAX_REMINDERS", default=3)
 ITSM_APPROVAL_LINK_MAX_AGE_DAYS = env.int("ITSM_APPROVAL_LINK_MAX_AGE_DAYS", default=14)
 ITSM_APPROVAL_SWEEP_BATCH = env.int("ITSM_APPROVAL_SWEEP_BATCH", default=200)
+# Changes: an emergency implemented before the ECAB approved it must be approved within this many hours
+# (flagged until then, "not approved in time" after). The CAB meets every week on ITSM_CAB_MEETING_WEEKDAY
+# (0 Monday ... 6 Sunday) at ITSM_CAB_MEETING_TIME ("HH:MM") in ITSM_CAB_MEETING_TIME_ZONE, for
+# ITSM_CAB_MEETING_MINUTES: its agenda lists what awaits approval and what is planned before the meeting
+# after it.
+ITSM_ECAB_AFTER_THE_FACT_HOURS = env.int("ITSM_ECAB_AFTER_THE_FACT_HOURS", default=24)
+ITSM_CAB_MEETING_WEEKDAY = env.int("ITSM_CAB_MEETING_WEEKDAY", default=1)
+ITSM_CAB_MEETING_TIME = env("ITSM_CAB_MEETING_TIME", default="10:00")
+ITSM_CAB_MEETING_TIME_ZONE = env("ITSM_CAB_MEETING_TIME_ZONE", default="UTC")
+ITSM_CAB_MEETING_MINUTES = env.int("ITSM_CAB_MEETING_MINUTES", default=60)
 # Problems: when one is resolved, e-mail the requesters of its incidents that their cause was fixed.
 ITSM_PROBLEM_TELL_REQUESTERS = env.bool("ITSM_PROBLEM_TELL_REQUESTERS", default=True)
