@@ -4,6 +4,7 @@ from django.urls import re_path
 from django.utils.module_loading import import_string
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from changes.api import catalogue as changes_catalogue
 from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
@@ -50,6 +51,7 @@ router.register("services", incidents_catalogue.BusinessServiceViewSet, basename
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register("standard-changes", changes_catalogue.StandardChangeViewSet, basename="standard-change")
 router.register(
     "problem-candidates",
     problems_candidates.ProblemCandidateViewSet,
