@@ -98,7 +98,7 @@ class ChangeViewSet(RecordViewSet):
     conditional_writes = (*RecordViewSet.conditional_writes, "review", "complete")
 
     def records_for(self, user):
-        return change_list_for_user(user=user).prefetch_related("services", "affected_cis")
+        return change_list_for_user(user=user)
 
     def sla_of(self, records) -> dict:
         return {}  # changes run no SLA clocks
