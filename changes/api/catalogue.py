@@ -110,7 +110,7 @@ class StandardChangeViewSet(
         data.is_valid(raise_exception=True)
         standard = standard_change_create(actor=request.user, **data.validated_data)
         response = self._answer(standard, status.HTTP_201_CREATED)
-        response["Location"] = reverse("standard-change-detail", kwargs={"pk": standard.pk})
+        response["Location"] = reverse("standard-change-detail", kwargs={"pk": standard.pk}).rstrip("/") + "/"
         return response
 
     def partial_update(self, request, *args, **kwargs):
