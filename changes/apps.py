@@ -12,6 +12,7 @@ class ChangesConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .links import register_change_links
+        from .notifications import register_change_notifications
         from .records import CHANGE_KIND
         from .roles import ROLE_PERMISSIONS
         from .services.implementation import incident_raised
@@ -20,5 +21,6 @@ class ChangesConfig(AppConfig):
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(CHANGE_KIND)
         register_change_links()
+        register_change_notifications()
         register_event_listener("incident", "created", incident_raised)
         register_assessment_renderers()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
 
+from .notifications import NOTIFICATION_RULES
 from .permissions import ChangePolicy
 from .workflow import EVENTS, OPEN_STATUSES, WORKFLOW
 
@@ -73,6 +74,7 @@ CHANGE_KIND = RecordKind(
     open_statuses=tuple(OPEN_STATUSES),
     page=_page,
     list_url=_list_url,
+    notifications=NOTIFICATION_RULES,
     on_approval=_on_approval,
     publish=_publish,
 )

@@ -5,6 +5,7 @@ from django.utils.module_loading import import_string
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from changes.api import assessment as changes_assessment
+from changes.api import catalogue as changes_catalogue
 from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
@@ -52,6 +53,7 @@ router.register("request-types", incidents_catalogue.RequestTypeViewSet, basenam
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
 router.register("risk-questions", changes_assessment.RiskQuestionViewSet, basename="risk-question")
+router.register("standard-changes", changes_catalogue.StandardChangeViewSet, basename="standard-change")
 router.register(
     "problem-candidates",
     problems_candidates.ProblemCandidateViewSet,

@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "cmdb.models.ImportJob.Kind",
         # Which way a link points, seen from a record or a CI (record links, CI relationships).
         "LinkDirectionEnum": "servicedesk.records.links.DIRECTIONS",
+        "ChangeOutcomeEnum": "changes.models.Change.Outcome",
+        "ChangeCompleteOutcomeEnum": "changes.api.serializers.COMPLETE_OUTCOMES",
     },
 }
 

@@ -5,6 +5,8 @@ send in filters or in a new record answer the same whether or not the object exi
 import pytest
 from django.utils import timezone
 
+from changes.models import StandardChange
+from changes.services import change_create
 from cmdb.models import Baseline, CIClass, ImportJob, RelationshipType
 from incidents import services
 from problems.models import KnownError
@@ -31,7 +33,16 @@ def hidden(db, agent, other_requester, support_group):
     record = services.incident_create(actor=other_requester, title="Someone else's trouble")
     problem = problem_create(actor=agent, title="An internal problem")
     draft = KnownError.objects.create(problem=problem, title="A draft")
+    change = change_create(actor=agent, title="Someone else's change")
+    standard = StandardChange.objects.create(
+        name="Restart", implementation_plan="i", test_plan="t", backout_plan="b"
+    )
     return {
+        "changes": change.number,
+        "changes/{id}/transitions": change.number,
+        "changes/{id}/review": change.number,
+        "changes/{id}/complete": change.number,
+        "standard-changes": standard.pk,
         "problems": problem.number,
         "problems/{id}/transitions": problem.number,
         "known-errors": draft.pk,
@@ -97,6 +108,8 @@ READS = [
     "incidents",
     "problems",
     "known-errors",
+    "changes",
+    "standard-changes",
 ]
 
 
@@ -128,6 +141,11 @@ WRITES = [
     ("post", "problems/{id}/transitions", {"to": "investigating"}),
     ("patch", "known-errors", {"title": "Mine"}),
     ("post", "known-errors/{id}/apply", {"incident": "INC0000001"}),
+    ("patch", "changes", {"title": "Mine"}),
+    ("post", "changes/{id}/transitions", {"to": "submitted"}),
+    ("post", "changes/{id}/review", {"outcome": "successful"}),
+    ("post", "changes/{id}/complete", {"outcome": "successful"}),
+    ("patch", "standard-changes", {"name": "Mine"}),
 ]
 
 
@@ -174,6 +192,10 @@ LIST_FILTERS = [
     ("problems", "support_group", "support_group"),
     ("problems", "ci", "ci"),
     ("known-errors", "ci", "ci"),
+    ("changes", "assignee", "user"),
+    ("changes", "support_group", "support_group"),
+    ("changes", "ci", "ci"),
+    ("standard-changes", "service", "ci"),
 ]
 
 
