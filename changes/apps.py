@@ -12,15 +12,19 @@ class ChangesConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .links import register_change_links
+        from .menus import register_change_menu
         from .notifications import register_change_notifications
         from .records import CHANGE_KIND
         from .roles import ROLE_PERMISSIONS
         from .services.implementation import incident_raised
         from .timeline_assessment import register_assessment_renderers
+        from .views_slots import register_change_slots
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(CHANGE_KIND)
         register_change_links()
         register_change_notifications()
+        register_change_menu()
+        register_change_slots()
         register_event_listener("incident", "created", incident_raised)
         register_assessment_renderers()
