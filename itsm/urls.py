@@ -16,6 +16,7 @@ urlpatterns = [
     path("problems/candidates/", include("problems.urls_candidates")),
     path("", include("problems.urls")),
     path("", include("problems.urls_portal")),
+    path("", include("changes.urls_schedule")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
