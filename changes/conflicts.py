@@ -189,16 +189,14 @@ def _change_conflicts(plan: _Plan, others: list[tuple], names: dict[int, str]) -
             "ours": ", ".join(ours),
         }
         if entry["kind"] == OVERLAP:
-            message = _("%(number)s changes %(theirs)s too, from %(start)s to %(end)s.") % values
+            message = _("%(number)s changes %(theirs)s too (%(start)s to %(end)s).") % values
         elif entry["direction"] == UP:
             message = (
-                _("%(number)s changes %(theirs)s, which depends on %(ours)s, from %(start)s to %(end)s.")
-                % values
+                _("%(number)s changes %(theirs)s, which depends on %(ours)s (%(start)s to %(end)s).") % values
             )
         else:
             message = (
-                _("%(number)s changes %(theirs)s, which %(ours)s depends on, from %(start)s to %(end)s.")
-                % values
+                _("%(number)s changes %(theirs)s, which %(ours)s depends on (%(start)s to %(end)s).") % values
             )
         conflicts.append(
             ChangeConflict(
@@ -231,7 +229,7 @@ def _window_conflicts(plan: _Plan, blackouts: list, windows: dict[int, list]) ->
                 "start": _when(blackout.starts_at),
                 "end": _when(blackout.ends_at),
             }
-            message = _("Inside the freeze “%(name)s”, from %(start)s to %(end)s.") % values
+            message = _("Inside the freeze “%(name)s” (%(start)s to %(end)s).") % values
             if blackout.reason:
                 message = f"{message} {blackout.reason}"
             conflicts.append(

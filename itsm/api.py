@@ -4,6 +4,8 @@ from django.urls import re_path
 from django.utils.module_loading import import_string
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from changes.api import schedule as changes_schedule
+from changes.api import windows as changes_windows
 from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
@@ -50,6 +52,10 @@ router.register("services", incidents_catalogue.BusinessServiceViewSet, basename
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register("blackout-windows", changes_windows.BlackoutWindowViewSet, basename="blackout-window")
+router.register(
+    "maintenance-windows", changes_windows.MaintenanceWindowViewSet, basename="maintenance-window"
+)
 router.register(
     "problem-candidates",
     problems_candidates.ProblemCandidateViewSet,
@@ -60,6 +66,7 @@ urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),
     re_path(r"^cis/import/?$", cmdb_imports.CIImportView.as_view(), name="ci-import"),
     re_path(r"^cis/(?P<pk>\d+)/impact/?$", cmdb_impact.CIImpactView.as_view(), name="ci-impact"),
+    re_path(r"^change-schedule/?$", changes_schedule.ChangeScheduleView.as_view(), name="change-schedule"),
     re_path(r"^priority-matrix/?$", incidents_catalogue.PriorityMatrixView.as_view(), name="priority-matrix"),
     *router.urls,
 ]

@@ -3,11 +3,15 @@ attachments, transitions, links, approvals), addressed by number (`CHG0000001`).
 changes see them all; anyone else sees the ones they requested."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from servicedesk.api.records import RecordViewSet
 
+from ..conflicts import change_conflicts
 from ..selectors import change_list_for_user
 from . import serializers
+from .schedule import ConflictSerializer
 
 
 @extend_schema_view(
@@ -30,3 +34,10 @@ class ChangeViewSet(RecordViewSet):
 
     def sla_of(self, records) -> dict:
         return {}  # changes run no SLA clocks
+
+    @extend_schema(
+        summary="What stands in the way of the change's planned slot", responses=ConflictSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def conflicts(self, request, number=None):
+        return Response([conflict.as_dict() for conflict in change_conflicts(self.get_object())])

@@ -47,7 +47,7 @@ def _services(values) -> list:
 def _diff(window, fields: dict) -> dict:
     diff = {}
     for name, value in fields.items():
-        before = getattr(window, name)
+        before = getattr(window, name, None)
         if before != value:
             diff[name] = {"from": str(before), "to": str(value)}
             setattr(window, name, value)
