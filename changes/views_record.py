@@ -66,26 +66,12 @@ def suggested_incidents(record):
     return Incident.objects.filter(pk__in=ids).order_by("created_at", "id")
 
 
-def _optional_panels(request, record) -> dict:
-    """The assessment (its impact and risk) and the conflicts, drawn by their own modules.
+def _panels(request, record) -> dict:
+    """The assessment (its impact and risk) and the conflicts, drawn by their own modules."""
+    from .views_agenda import assessment_context
+    from .views_schedule import conflicts_context
 
-    Guarded while those modules are built on other branches; the guard goes once they are merged."""
-    context = {"has_assessment": False, "has_conflicts": False}
-    try:
-        from .views_assessment import assessment_context
-    except ImportError:
-        pass
-    else:
-        context.update(assessment_context(request, record))
-        context["has_assessment"] = True
-    try:
-        from .views_schedule import conflicts_context
-    except ImportError:
-        pass
-    else:
-        context.update(conflicts_context(record))
-        context["has_conflicts"] = True
-    return context
+    return {**assessment_context(request, record), **conflicts_context(record)}
 
 
 def _workspace_context(request, record, extra: dict) -> dict:
@@ -111,7 +97,7 @@ def _workspace_context(request, record, extra: dict) -> dict:
         "waiting_links": by_type.get(CHANGE_AWAITED, []),
         **links,
         **record_approval_context(record),
-        **_optional_panels(request, record),
+        **_panels(request, record),
     }
 
 

@@ -221,3 +221,15 @@ def ci_impact(
     direction or depth.
     """
     return ci_impact_many(cis=[ci], direction=direction, max_depth=max_depth, limit=limit)[ci.pk]
+
+
+def ci_reach_many(
+    *, cis: list[int], direction: str = UP, max_depth: int = DEFAULT_DEPTH, limit: int | None = None
+) -> dict[int, dict[int, int]]:
+    """For each CI id of `cis`, the ids of the CIs its walk reaches with their depth (`{ci id: depth}`),
+    as `ci_impact_many` walks (one statement per level for all of them) but without reading the CIs:
+    for callers that only match ids (conflict detection across thousands of dependants). `limit` stops
+    each walk after that many CIs (None: no limit). Raises `InvalidImpactQuery` as `ci_impact` does."""
+    _validate(direction, max_depth)
+    walks = _walk(starts=list(dict.fromkeys(cis)), direction=direction, max_depth=max_depth, limit=limit)
+    return {start: {pk: step.depth for pk, step in walk.reached.items()} for start, walk in walks.items()}

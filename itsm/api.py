@@ -6,6 +6,8 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from changes.api import assessment as changes_assessment
 from changes.api import catalogue as changes_catalogue
+from changes.api import schedule as changes_schedule
+from changes.api import windows as changes_windows
 from cmdb.api import baselines as cmdb_baselines
 from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
@@ -54,6 +56,10 @@ router.register("categories", incidents_catalogue.CategoryViewSet, basename="cat
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
 router.register("risk-questions", changes_assessment.RiskQuestionViewSet, basename="risk-question")
 router.register("standard-changes", changes_catalogue.StandardChangeViewSet, basename="standard-change")
+router.register("blackout-windows", changes_windows.BlackoutWindowViewSet, basename="blackout-window")
+router.register(
+    "maintenance-windows", changes_windows.MaintenanceWindowViewSet, basename="maintenance-window"
+)
 router.register(
     "problem-candidates",
     problems_candidates.ProblemCandidateViewSet,
@@ -64,6 +70,7 @@ urlpatterns = [
     re_path(r"^me/?$", servicedesk_views.MeView.as_view(), name="me"),
     re_path(r"^cis/import/?$", cmdb_imports.CIImportView.as_view(), name="ci-import"),
     re_path(r"^cis/(?P<pk>\d+)/impact/?$", cmdb_impact.CIImpactView.as_view(), name="ci-impact"),
+    re_path(r"^change-schedule/?$", changes_schedule.ChangeScheduleView.as_view(), name="change-schedule"),
     re_path(r"^priority-matrix/?$", incidents_catalogue.PriorityMatrixView.as_view(), name="priority-matrix"),
     *router.urls,
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("problems.urls")),
     path("", include("problems.urls_portal")),
     path("", include("changes.urls")),
+    path("", include("changes.urls_schedule")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

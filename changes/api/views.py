@@ -20,6 +20,7 @@ from servicedesk.kinds import parse_number
 
 from .. import services
 from .. import workflow as wf
+from ..conflicts import change_conflicts
 from ..permissions import ChangePolicy
 from ..selectors import change_list_for_user
 from ..services.assessment import change_assess, change_impact
@@ -27,6 +28,7 @@ from ..services.implementation import change_review
 from ..services.pipeline import change_complete
 from . import assessment, serializers
 from .filters import ChangeFilter
+from .schedule import ConflictSerializer
 
 # What a change raised from the catalogue takes besides its template: the rest is the template's.
 FROM_STANDARD = {"title", "description", "affected_cis", "planned_start", "planned_end", "assignee"}
@@ -238,3 +240,10 @@ class ChangeViewSet(RecordViewSet):
         if not self.can_see_internal(record):
             raise PermissionDenied(_("The impact is for agents."))
         return Response(assessment.ChangeImpactSerializer(change_impact(record)).data)
+
+    @extend_schema(
+        summary="What stands in the way of the change's planned slot", responses=ConflictSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def conflicts(self, request, number=None):
+        return Response([conflict.as_dict() for conflict in change_conflicts(self.get_object())])

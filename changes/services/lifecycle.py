@@ -310,15 +310,16 @@ def change_update(*, record: Change, actor: User, expected_version: int | None =
                 diff[name] = {"from": before, "to": after}
         if not diff:
             return record
+        overridden = []
         if record.status == wf.SCHEDULED and set(diff) & set(DATE_FIELDS):
             from ..conflicts import reschedule_check
 
-            reschedule_check(record=record, actor=actor, override_reason=override_reason)
+            overridden = reschedule_check(record=record, actor=actor, override_reason=override_reason)
         if set(diff) & set(CI_FIELDS) and record.assessed_at is not None:
             from .assessment import risk_refresh
 
             diff.update(risk_refresh(record))
-        record_save(record, [field for field in diff if field not in CI_FIELDS])
+        record_save(record, [field for field in diff if field not in CI_FIELDS] + overridden)
         record_note_changes(record=record, actor=actor, action="change.updated", diff=diff, before=labels)
         change_publish(record=record, event="updated", actor=actor, data={"changed": sorted(diff)})
         return record

@@ -51,8 +51,9 @@ OPERATIONS = {
     "sla_sweep": "SLA sweep, 10,000 due clocks, one worker",
     "impact": "impact analysis, depth 10, densest CIs",
     "trend_detect": "trend detection: problem candidates from the last 30 days' incidents",
+    "change_conflicts": "conflict detection: a change on a CI with 1,000 dependants, 10,000 changes",
 }
-IN_PROCESS = ("sla_sweep", "impact", "trend_detect")
+IN_PROCESS = ("sla_sweep", "impact", "trend_detect", "change_conflicts")
 HTTP = [name for name in OPERATIONS if name not in IN_PROCESS]
 
 

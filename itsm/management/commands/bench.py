@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from itsm.bench import changes as bench_changes
 from itsm.bench import data, inprocess, load, operations, report, server
 
 
@@ -148,6 +149,13 @@ class Command(BaseCommand):
             self.stdout.write("trend_detect …")
             results["trend_detect"] = {"label": operations.OPERATIONS["trend_detect"], **inprocess.trend()}
             self.stdout.write(f"  {results['trend_detect']}")
+        if "change_conflicts" in selected:
+            self.stdout.write("change_conflicts …")
+            results["change_conflicts"] = {
+                "label": operations.OPERATIONS["change_conflicts"],
+                **bench_changes.conflicts(budget=duration * 3),
+            }
+            self.stdout.write(f"  {results['change_conflicts']}")
         made = data.meta_read()
         result = {
             "meta": {
