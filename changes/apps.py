@@ -7,10 +7,12 @@ class ChangesConfig(AppConfig):
     verbose_name = _("Change management")
 
     def ready(self):
+        from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
         from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
+        from .demo import seed_changes_demo
         from .links import register_change_links
         from .menus import register_change_menu
         from .notifications import register_change_notifications
@@ -28,3 +30,4 @@ class ChangesConfig(AppConfig):
         register_change_slots()
         register_event_listener("incident", "created", incident_raised)
         register_assessment_renderers()
+        register_demo_seeder(seed_changes_demo)
