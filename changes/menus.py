@@ -36,7 +36,7 @@ MENU_ITEMS = [
         WORKSPACE,
         "change_schedule",
         _("Change schedule"),
-        "changes:schedule",
+        "change_schedule:schedule",
         "calendar-week",
         permission="changes.view_change",
         visible=_is_agent,

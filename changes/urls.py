@@ -3,7 +3,7 @@ the kernel's `/records/<number>/`, drawn by `views_record.change_page`."""
 
 from django.urls import path
 
-from . import views, views_agenda, views_record, views_reports, views_schedule
+from . import views, views_agenda, views_record, views_reports
 
 app_name = "changes"
 
@@ -16,7 +16,6 @@ urlpatterns = [
     path(
         "desk/changes/agenda/<int:approval_id>/decide/", views_agenda.cab_agenda_decide, name="agenda_decide"
     ),
-    path("desk/changes/schedule/", views_schedule.schedule, name="schedule"),
     path("desk/changes/<str:number>/assess/", views_agenda.change_assess_view, name="assess"),
     path("desk/changes/<str:number>/edit/", views_record.change_edit, name="edit"),
     path("desk/changes/<str:number>/transition/", views_record.change_transition, name="transition"),

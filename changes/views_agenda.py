@@ -5,11 +5,8 @@ Both are for agents who see every change (CAB members, managers, agents of chang
 Decisions go through the kernel's approvals service, as from the decision page, the e-mail link or the API.
 """
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -30,26 +27,9 @@ from .models import Change, RiskQuestion
 from .permissions import ChangePolicy
 from .selectors import change_get_for_user
 from .services.assessment import change_assess, change_impact
+from .views import changes_reader_required
 
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
-
-
-def may_read_changes(user) -> bool:
-    """An agent of the workspace who sees every change (agents, change managers, CAB members)."""
-    return user.is_authenticated and getattr(user, "is_agent", False) and ChangePolicy.sees_all(user)
-
-
-def changes_reader_required(view):
-    """Signed in and allowed to see every change in the workspace; 404 otherwise."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not may_read_changes(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 # The agenda --------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ from .selectors import change_get_for_user
 from .services import change_update
 from .services.implementation import MAX_CAUSED, change_review, incidents_in_window
 from .views import may_read_changes
+from .views_agenda import assessment_context
+from .views_schedule import conflicts_context
 
 
 def change_for(request, number: str):
@@ -68,9 +70,6 @@ def suggested_incidents(record):
 
 def _panels(request, record) -> dict:
     """The assessment (its impact and risk) and the conflicts, drawn by their own modules."""
-    from .views_agenda import assessment_context
-    from .views_schedule import conflicts_context
-
     return {**assessment_context(request, record), **conflicts_context(record)}
 
 

@@ -16,6 +16,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from changes.models import CalendarFeed, Change
+from changes.permissions import ChangePolicy
+from changes.views import may_read_changes
 from cmdb.models import Baseline, ImportJob
 from incidents.models import Incident
 from problems.models import KnownError, Problem
@@ -91,6 +94,11 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
         "new", "investigating", "known_error", "resolved", "closed"
     }  # fmt: skip
     assert set(KnownError.objects.values_list("status", flat=True)) >= {"draft", "agents", "portal"}
+    # Changes (issue 16): every status a change page draws differently.
+    assert set(Change.objects.values_list("status", flat=True)) >= {
+        "draft", "submitted", "assessment", "awaiting_approval", "approved", "scheduled", "implementing",
+        "review", "backed_out", "closed", "rejected", "cancelled",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("username", ROLES)
@@ -109,6 +117,8 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     )
     reached = {name for name, pattern in PROBLEM_PAGES.items() if any(map(pattern.match, result.urls))}
     assert reached == problem_pages_reachable(User.objects.get(username=username)), result.by_route
+    reached = {name for name, pattern in CHANGE_PAGES.items() if any(map(pattern.match, result.urls))}
+    assert reached == change_pages_reachable(User.objects.get(username=username)), result.by_route
 
 
 # The problem pages (issue 15) by address: what the crawl must reach for whoever may see them.
@@ -170,3 +180,68 @@ def test_the_problem_pages_answer_who_may_see_them_and_are_not_found_for_the_oth
     answers = {name: client.get(url).status_code for name, url in _problem_addresses().items()}
 
     assert answers == {name: 200 if ok else 404 for name, ok in allowed.items()}
+
+
+# The change pages (issue 16) by address: what the crawl must reach for whoever may see them.
+CHANGE_PAGES = {
+    "list": re.compile(r"^/desk/changes/(\?|$)"),
+    "record": re.compile(r"^/records/CHG\d+/$"),
+    "new": re.compile(r"^/desk/changes/new/"),
+    "standard": re.compile(r"^/desk/changes/standard/"),
+    "agenda": re.compile(r"^/desk/changes/agenda/"),
+    "schedule": re.compile(r"^/desk/changes/schedule/"),
+    "success": re.compile(r"^/desk/changes/success/"),
+}
+
+
+def change_pages_reachable(user) -> set[str]:
+    """The change pages `user` may open and finds links to: agents who see changes their list, records,
+    the catalogue, the agenda, the schedule and the success rate; those who may raise one the new form.
+    Requesters find none (they requested no change in the demo)."""
+    pages = set()
+    if may_read_changes(user):
+        pages |= {"list", "record", "standard", "agenda", "schedule", "success"}
+        if ChangePolicy.can_file(user):
+            pages.add("new")
+    return pages
+
+
+def _change_addresses() -> dict[str, str]:
+    change = Change.objects.order_by("pk").first()
+    return {
+        "list": "/desk/changes/",
+        "record": f"/records/{change.number}/",
+        "new": "/desk/changes/new/",
+        "standard": "/desk/changes/standard/",
+        "agenda": "/desk/changes/agenda/",
+        "success": "/desk/changes/success/",
+    }
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_change_pages_answer_who_may_see_them_and_are_not_found_for_the_others(signed_in, username):
+    user = User.objects.get(username=username)
+    reader = may_read_changes(user)
+    allowed = {
+        "list": reader,
+        "record": reader,
+        "new": reader and ChangePolicy.can_file(user),
+        "standard": reader,
+        "agenda": reader,
+        "success": reader,
+    }
+    client = signed_in(username)
+
+    answers = {name: client.get(url).status_code for name, url in _change_addresses().items()}
+
+    assert answers == {name: 200 if ok else 404 for name, ok in allowed.items()}
+    # The schedule is everyone's: a requester's shows the changes they requested (none here); its feed
+    # answers the person whose key it is and nobody else.
+    assert client.get("/desk/changes/schedule/?view=list").status_code == 200
+    assert client.get("/feeds/changes/no-such-key.ics").status_code == 404
+    client.post("/desk/changes/schedule/feed/")
+    feed = CalendarFeed.objects.filter(user=user).first()
+    assert feed is not None
+    answer = client.get(f"/feeds/changes/{feed.key}.ics")
+    assert (answer.status_code, answer["Content-Type"].split(";")[0]) == (200, "text/calendar")
+    assert (b"BEGIN:VEVENT" in answer.content) == reader
