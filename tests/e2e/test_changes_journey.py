@@ -101,7 +101,7 @@ def high_answers() -> dict[int, bool]:
     return {q.pk: q.text in HIGH_SCORE for q in RiskQuestion.objects.filter(is_active=True)}
 
 
-def test_a_normal_change_from_its_request_to_its_close(log_in, live_server, browser_log):
+def test_a_normal_change_from_its_request_to_its_close(log_in, live_server, browser_log, axe_findings):
     now = timezone.now()
     (freeze_start, freeze_end), in_freeze, free = year_end_and_slots(now)
 
@@ -206,6 +206,8 @@ def test_a_normal_change_from_its_request_to_its_close(log_in, live_server, brow
     expect(conflicts.locator('[data-testid="change-conflict"][data-kind="blackout"]')).to_contain_text(
         "Year-end freeze"
     )
+
+    assert axe_findings(f"/records/{change.number}/") == []  # with its questionnaire and conflicts
 
     # ... moves it to a free Saturday night, inside Payroll's window: no conflict is left.
     page.get_by_test_id("edit-summary").click()
@@ -316,4 +318,8 @@ def test_a_normal_change_from_its_request_to_its_close(log_in, live_server, brow
     assert f"SUMMARY:{change.number} Patch the payroll database" in ours
     assert f"DTSTART:{free[0].strftime('%Y%m%dT%H%M%SZ')}" in ours
     assert f"DTEND:{free[1].strftime('%Y%m%dT%H%M%SZ')}" in ours
+
+    # The pages of the journey read well to assistive technology too.
+    for path in ("/desk/changes/agenda/", "/desk/changes/schedule/?view=week"):
+        assert axe_findings(path) == []
     assert browser_log.errors == []
