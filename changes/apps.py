@@ -7,11 +7,14 @@ class ChangesConfig(AppConfig):
     verbose_name = _("Change management")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
         from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
+        from .defaults import restore_defaults
         from .demo import seed_changes_demo
         from .links import register_change_links
         from .menus import register_change_menu
@@ -31,3 +34,4 @@ class ChangesConfig(AppConfig):
         register_event_listener("incident", "created", incident_raised)
         register_assessment_renderers()
         register_demo_seeder(seed_changes_demo)
+        post_migrate.connect(restore_defaults, sender=self, dispatch_uid="changes.restore_defaults")

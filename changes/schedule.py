@@ -11,8 +11,11 @@ from . import workflow as wf
 from .models import Change
 from .permissions import ChangePolicy
 
-# Scheduled and implementing changes, and approved ones that already have their dates (marked).
-SCHEDULE_STATUSES = (wf.APPROVED, *wf.ON_SCHEDULE_STATUSES)
+# Scheduled and implementing changes, approved ones that already have their dates (marked), and those
+# done (implemented, failed, backed out, closed) in the slot they had: the schedule tells the desk what
+# changed when, and a calendar keeps the event after the work is done.
+DONE_STATUSES = (*wf.REVIEWABLE_STATUSES, wf.CLOSED)
+SCHEDULE_STATUSES = (wf.APPROVED, *wf.ON_SCHEDULE_STATUSES, *DONE_STATUSES)
 MONTH, WEEK, LIST = "month", "week", "list"
 VIEWS = (MONTH, WEEK, LIST)
 MAX_ROWS = 500  # changes drawn on one page of the schedule; more are counted, not drawn
@@ -23,7 +26,8 @@ def change_schedule_for_user(
     *, user, start: datetime, end: datetime, service=None, ci=None, group=None, risk: str = ""
 ) -> QuerySet[Change]:
     """The changes on the schedule over [start, end) that `user` may see (a requester: those they
-    requested), earliest first: scheduled and implementing ones, and approved ones with dates; filtered by
+    requested), earliest first: scheduled and implementing ones, approved ones with dates and done ones
+    (never rejected or cancelled ones); filtered by
     a service it names, a CI it affects, its implementer group and its risk."""
     rows = ChangePolicy.visible_to(user).filter(
         status__in=SCHEDULE_STATUSES, planned_start__lt=end, planned_end__gt=start

@@ -104,7 +104,7 @@ class AssessmentForm(forms.Form):
                 label=question.text,
                 help_text=question.help_text,
                 choices=YES_NO,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 initial=None if stored is None else ("yes" if stored else "no"),
             )
 

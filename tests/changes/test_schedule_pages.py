@@ -54,18 +54,22 @@ def get(client, user, **params):
     return client.get(URL, params)
 
 
-def test_the_month_shows_scheduled_implementing_and_approved_changes(client, agent, plan):
+def test_the_month_shows_scheduled_implementing_approved_and_done_changes(client, agent, plan):
     scheduled = plan("Scheduled")
     implementing = plan("Implementing", status=wf.IMPLEMENTING, start=DAY + timedelta(days=3))
     approved = plan("Approved", status=wf.APPROVED, start=DAY + timedelta(days=5))
+    closed = plan("Closed", status=wf.CLOSED)
     plan("Awaiting", status=wf.AWAITING_APPROVAL)
-    plan("Closed", status=wf.CLOSED)
+    plan("Rejected", status=wf.REJECTED)
+    plan("Cancelled", status=wf.CANCELLED)
     plan("Next month", start=DAY + timedelta(days=40))
 
     response = get(client, agent, view="month", date="2027-03-01")
 
     assert response.status_code == 200
-    assert numbers(response) == sorted([scheduled.number, implementing.number, approved.number])
+    assert numbers(response) == sorted(
+        [scheduled.number, implementing.number, approved.number, closed.number]
+    )
     html = response.content.decode()
     assert html.count('data-testid="schedule-day"') == 35  # 1 March 2027 is a Monday: five weeks
     assert "schedule-approved" in html
