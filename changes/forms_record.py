@@ -105,18 +105,6 @@ def transition_inputs(form: forms.Form) -> dict:
     return inputs
 
 
-class CommentForm(forms.Form):
-    NOTE, PUBLIC = "note", "public"
-
-    body = TextareaField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}), max_length=100_000)
-    visibility = forms.ChoiceField(
-        label=_("Visibility"),
-        choices=[(NOTE, _("Work note")), (PUBLIC, _("Comment"))],
-        initial=NOTE,
-        widget=forms.RadioSelect,
-    )
-
-
 class ReviewForm(forms.Form):
     """The post-implementation review: the outcome, the incidents it caused (from those raised on its CIs
     while it was implemented), the lessons."""

@@ -24,12 +24,12 @@ from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, Pe
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
+from servicedesk.records.page_forms import CommentForm, comment_submit
 from servicedesk.records.selectors import links_context, record_timeline
-from servicedesk.records.services import record_comment
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
 from . import workflow as wf
-from .forms_record import ChangeEditForm, CommentForm, ReviewForm, transition_form, transition_inputs
+from .forms_record import ChangeEditForm, ReviewForm, transition_form, transition_inputs
 from .links import CHANGE_AWAITED, CHANGE_CAUSED
 from .permissions import ChangePolicy
 from .selectors import change_get_for_user
@@ -231,21 +231,7 @@ def change_transition(request, number):
 def change_comment(request, number):
     """A work note (who works changes) or a comment (also the requester of the change)."""
     record = change_for(request, number)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return change_page(request, record, status=400, comment_form=form)
-    is_public = form.cleaned_data["visibility"] == CommentForm.PUBLIC
-    if not ChangePolicy.can_comment(request.user, record) or (
-        not is_public and not ChangePolicy.can_add_work_note(request.user, record)
-    ):
-        return change_page(request, record, status=403, error=_("You may not comment on this change."))
-    try:
-        record_comment(record=record, actor=request.user, body=form.cleaned_data["body"], is_public=is_public)
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return change_page(request, record, status=400, comment_form=form)
-    messages.success(request, _("Your note was added.") if not is_public else _("Your comment was added."))
-    return redirect("record", record.number)
+    return comment_submit(request, record, page=change_page, refused=_("You may not comment on this change."))
 
 
 @login_required

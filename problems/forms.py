@@ -229,18 +229,6 @@ def transition_form(transition: dict, record: Problem, data=None) -> forms.Form:
     return form_class(data, prefix=transition["name"], initial=initial)
 
 
-class CommentForm(forms.Form):
-    NOTE, PUBLIC = "note", "public"
-
-    body = TextareaField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}), max_length=100_000)
-    visibility = forms.ChoiceField(
-        label=_("Visibility"),
-        choices=[(NOTE, _("Work note")), (PUBLIC, _("Comment"))],
-        initial=NOTE,
-        widget=forms.RadioSelect,
-    )
-
-
 class KnownErrorStatusForm(forms.Form):
     status = forms.ChoiceField(choices=KnownError.Status.choices)
 

@@ -17,12 +17,12 @@ from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, Pe
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
+from servicedesk.records.page_forms import CommentForm, comment_submit
 from servicedesk.records.selectors import links_context, record_timeline
-from servicedesk.records.services import record_comment
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
 from .deflection import deflection_counts
-from .forms import CommentForm, KnownErrorStatusForm, ProblemEditForm, transition_form
+from .forms import KnownErrorStatusForm, ProblemEditForm, transition_form
 from .models import KnownError
 from .permissions import ProblemPolicy
 from .selectors import known_error_usage, problem_get_for_user
@@ -219,21 +219,9 @@ def problem_transition(request, number):
 def problem_comment(request, number):
     """A work note (agents only) or a comment on the problem."""
     record = problem_for(request, number)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return problem_page(request, record, status=400, comment_form=form)
-    is_public = form.cleaned_data["visibility"] == CommentForm.PUBLIC
-    if not ProblemPolicy.can_comment(request.user, record) or (
-        not is_public and not ProblemPolicy.can_add_work_note(request.user, record)
-    ):
-        return problem_page(request, record, status=403, error=_("You may not comment on this problem."))
-    try:
-        record_comment(record=record, actor=request.user, body=form.cleaned_data["body"], is_public=is_public)
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return problem_page(request, record, status=400, comment_form=form)
-    messages.success(request, _("Your note was added.") if not is_public else _("Your comment was added."))
-    return redirect("record", record.number)
+    return comment_submit(
+        request, record, page=problem_page, refused=_("You may not comment on this problem.")
+    )
 
 
 @problems_reader_required
