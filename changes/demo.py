@@ -29,6 +29,7 @@ from . import workflow as wf
 from .models import BlackoutWindow, MaintenanceWindow, RiskQuestion, StandardChange
 from .services import change_create, change_from_problem, change_from_standard
 from .services.assessment import change_assess
+from .services.cab import cab_boards_assign
 from .services.implementation import change_review
 
 FREEZE = "Year-end freeze"
@@ -91,10 +92,21 @@ def seed_changes_demo(stdout) -> None:
 
 
 def _boards(people) -> None:
-    SupportGroup.objects.get(name="Change Advisory Board").members.add(
-        people["erin"], people["frank"], people["grace"]
+    """The demo's CAB (erin, frank, grace) and emergency CAB (erin, frank), named on the approval rules."""
+    cab, _new = SupportGroup.objects.get_or_create(
+        name="Change Advisory Board",
+        defaults={"description": "Approves normal changes by their risk.", "tier": SupportGroup.Tier.TIER3},
     )
-    SupportGroup.objects.get(name="Emergency CAB").members.add(people["erin"], people["frank"])
+    ecab, _new = SupportGroup.objects.get_or_create(
+        name="Emergency CAB",
+        defaults={
+            "description": "Approves emergency changes, before or after the fact.",
+            "tier": SupportGroup.Tier.TIER3,
+        },
+    )
+    cab.members.add(people["erin"], people["frank"], people["grace"])
+    ecab.members.add(people["erin"], people["frank"])
+    cab_boards_assign(cab=cab, ecab=ecab)
 
 
 def _windows(cis) -> None:

@@ -1,12 +1,12 @@
-"""The starting risk questionnaire and approval rules, with the two boards they name (issue 16).
+"""The starting risk questionnaire and approval rules (issue 16).
 
-Administrators change them in the admin; the boards start empty (their members are whoever a site names).
+Administrators change them in the admin. The rules name no board: a site makes its CAB and emergency CAB
+(support groups whose members approve) and sets them on the rules; until then the impacted services' owners
+and the change manager approve.
 """
 
 from django.db import migrations
 
-CAB = "Change Advisory Board"
-ECAB = "Emergency CAB"
 QUESTIONS = [
     ("Will users lose the service while it is done?", "Downtime, even planned, inside business hours.", 3),
     ("Is it untried: not rehearsed in a test environment first?", "", 3),
@@ -15,40 +15,30 @@ QUESTIONS = [
     ("Has a change like it failed here before?", "", 2),
     ("Does it depend on a vendor or another team on the day?", "", 1),
 ]
-# (type, risk, board, rule, service owners approve, change manager approves, required, hours to decide)
+# (type, risk, rule, service owners approve, change manager approves, required, hours to decide)
 RULES = [
-    ("normal", "low", None, "any", False, True, "none", None),
-    ("normal", "medium", CAB, "majority", True, True, "none", None),
-    ("normal", "high", CAB, "all", True, True, "owners", None),
-    ("normal", "very_high", CAB, "all", True, True, "everyone", None),
-    ("emergency", "low", ECAB, "any", False, True, "none", 4),
-    ("emergency", "medium", ECAB, "any", True, True, "none", 4),
-    ("emergency", "high", ECAB, "majority", True, True, "owners", 4),
-    ("emergency", "very_high", ECAB, "all", True, True, "owners", 4),
+    ("normal", "low", "any", False, True, "none", None),
+    ("normal", "medium", "majority", True, True, "none", None),
+    ("normal", "high", "all", True, True, "owners", None),
+    ("normal", "very_high", "all", True, True, "everyone", None),
+    ("emergency", "low", "any", False, True, "none", 4),
+    ("emergency", "medium", "any", True, True, "none", 4),
+    ("emergency", "high", "majority", True, True, "owners", 4),
+    ("emergency", "very_high", "all", True, True, "owners", 4),
 ]
 
 
 def forwards(apps, schema_editor):
-    SupportGroup = apps.get_model("servicedesk", "SupportGroup")
     RiskQuestion = apps.get_model("changes", "RiskQuestion")
     ApprovalRule = apps.get_model("changes", "ApprovalRule")
-    boards = {}
-    for name, description in (
-        (CAB, "The change advisory board: approves normal changes by their risk."),
-        (ECAB, "The emergency CAB: approves emergency changes, before or after the fact."),
-    ):
-        boards[name], _created = SupportGroup.objects.get_or_create(
-            name=name, defaults={"description": description}
-        )
     if not RiskQuestion.objects.exists():
         for order, (text, help_text, weight) in enumerate(QUESTIONS):
             RiskQuestion.objects.create(text=text, help_text=help_text, weight=weight, order=order)
-    for change_type, risk, board, rule, owners, manager, required, hours in RULES:
+    for change_type, risk, rule, owners, manager, required, hours in RULES:
         ApprovalRule.objects.get_or_create(
             change_type=change_type,
             risk_level=risk,
             defaults={
-                "board": boards.get(board),
                 "rule": rule,
                 "include_service_owners": owners,
                 "include_change_manager": manager,
@@ -64,6 +54,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("changes", "0003_calendar_feed"), ("servicedesk", "0023_add_search_functions")]
+    dependencies = [("changes", "0003_calendar_feed")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -37,6 +37,21 @@ RETRO = {
 }
 
 
+def cab_boards_assign(*, cab=None, ecab=None) -> int:
+    """Name the boards on the approval rules: `cab` approves normal changes above low risk, `ecab` every
+    emergency (a site's setup, the demo's); how many rules changed. Low-risk normal changes keep theirs."""
+    changed = 0
+    if cab is not None:
+        changed += (
+            ApprovalRule.objects.filter(change_type=wf.NORMAL)
+            .exclude(risk_level=RiskLevel.LOW)
+            .update(board=cab)
+        )
+    if ecab is not None:
+        changed += ApprovalRule.objects.filter(change_type=wf.EMERGENCY).update(board=ecab)
+    return changed
+
+
 def cab_rule_for(change: Change) -> ApprovalRule:
     """The approval rule of the change's type and risk (an unassessed emergency: the emergency rule of
     "high"). ValidationError when there is none (a standard change, or a rule an administrator removed)."""

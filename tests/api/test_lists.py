@@ -103,8 +103,7 @@ def test_user_filter_by_support_group(people, agent, api_as):
         ({"q": "wonder"}, {"Wonder Vendors"}),
         ({"q": "outsourced HARDWARE"}, {"Wonder Vendors"}),
         ({"q": "desk"}, {"Service Desk"}),
-        # with the change advisory boards every installation starts with (changes' migration)
-        ({"tier": "tier1"}, {"Service Desk", "Change Advisory Board", "Emergency CAB"}),
+        ({"tier": "tier1"}, {"Service Desk"}),
         ({"tier": "vendor"}, {"Wonder Vendors"}),
         ({"tier": "tier3"}, set()),
     ],

@@ -6,11 +6,11 @@ import pytest
 from changes import workflow as wf
 from changes.models import StandardChange
 from servicedesk import roles
-from servicedesk.models import SupportGroup
 
 from ..cmdb.factories import CIFactory, CIRelationshipFactory, relationship_type
 from ..factories import UserFactory
 from ..incidents.factories import BusinessServiceFactory
+from .boards import make_board
 
 
 @pytest.fixture
@@ -30,17 +30,13 @@ def cab_members(db, organisation):
 
 @pytest.fixture
 def cab(db, cab_members):
-    """The board the migration made, with two members."""
-    board = SupportGroup.objects.get(name="Change Advisory Board")
-    board.members.set(cab_members)
-    return board
+    """The change advisory board: two members."""
+    return make_board("Change Advisory Board", cab_members)
 
 
 @pytest.fixture
 def ecab(db, cab_members):
-    board = SupportGroup.objects.get(name="Emergency CAB")
-    board.members.set(cab_members[:1])
-    return board
+    return make_board("Emergency CAB", cab_members[:1], emergency=True)
 
 
 @pytest.fixture

@@ -24,9 +24,10 @@ from changes.services.assessment import change_assess
 from changes.services.windows import blackout_window_save, maintenance_window_save
 from cmdb.models import ConfigurationItem
 from servicedesk.approvals.selectors import approvals_for_record
-from servicedesk.models import ApprovalRequest, SupportGroup
+from servicedesk.models import ApprovalRequest
 from servicedesk.records.transitions import record_transition
 from servicedesk.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
+from tests.changes.boards import make_board
 from tests.cmdb.factories import CIFactory, CIRelationshipFactory, relationship_type
 from tests.factories import SupportGroupFactory, UserFactory
 from tests.incidents.factories import BusinessServiceFactory
@@ -115,7 +116,7 @@ def test_a_normal_change_from_its_request_to_its_close(log_in, live_server, brow
         UserFactory(username=f"cab{n}", full_name=f"Cab Member {n}", roles=[AGENT, CAB_MEMBER])
         for n in (1, 2)
     ]
-    SupportGroup.objects.get(name="Change Advisory Board").members.set(cab)
+    make_board("Change Advisory Board", cab)
     dba = SupportGroupFactory(name="Database team", members=[ivan, amy])
     payroll = BusinessServiceFactory(name="Payroll", owner=olga, support_group=dba)
     server = CIFactory(name="db-payroll-01", status="in_production")

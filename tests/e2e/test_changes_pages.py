@@ -8,8 +8,8 @@ from changes import workflow as wf
 from changes.models import Change
 from changes.services import change_create
 from servicedesk.approvals.selectors import approvals_for_record
-from servicedesk.models import SupportGroup
 from servicedesk.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
+from tests.changes.boards import make_board
 from tests.cmdb.factories import CIFactory
 from tests.factories import SupportGroupFactory, UserFactory
 
@@ -91,7 +91,7 @@ def test_an_emergency_implemented_now_is_flagged_until_the_ecab_approves_it(log_
     agent = UserFactory(username="amy", full_name="Amy Agent", roles=[AGENT])
     erin = UserFactory(username="erin", full_name="Erin Manager", roles=[AGENT, CHANGE_MANAGER])
     frank = UserFactory(username="frank", full_name="Frank Cab", roles=[AGENT, CAB_MEMBER])
-    SupportGroup.objects.get(name="Emergency CAB").members.set([frank])
+    make_board("Emergency CAB", [frank], emergency=True)
     SupportGroupFactory(name="Database team", members=[agent])
     server = CIFactory(name="db-payroll-01", status="in_production")
 

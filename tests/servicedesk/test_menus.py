@@ -96,6 +96,9 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-new-record",
         "nav-problems",
         "nav-known-errors",
+        "nav-changes",
+        "nav-change-agenda",
+        "nav-change-schedule",
         "nav-cmdb",
         "nav-approvals",
     ]
@@ -107,6 +110,9 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-problems",
         "nav-known-errors",
         "nav-problem-candidates",
+        "nav-changes",
+        "nav-change-agenda",
+        "nav-change-schedule",
         "nav-cmdb",
         "nav-approvals",
     ]

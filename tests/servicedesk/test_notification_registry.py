@@ -37,13 +37,13 @@ from tests.kernelkind.services import chore_create
 
 from ..factories import UserFactory
 
-# A process app ("gadgets") registers two events of its own.
+# A process app ("gadgets") registers two events of its own, ordered after every real app's.
 READY = NotificationEventType(
     code="gadget_ready",
     label=_("A gadget I work on is ready"),
     audience=(AGENT,),
     app="gadgets",
-    order=500,
+    order=9000,
     recipients=audiences.workers,
     context=lambda record, data: {"bay": data.get("bay", "?")},
     variables={"bay": _("the bay the gadget waits in")},
@@ -53,7 +53,7 @@ SHIPPED = NotificationEventType(
     label=_("A gadget I asked for was shipped"),
     audience=(REQUESTER,),
     app="gadgets",
-    order=510,
+    order=9010,
     recipients=audiences.requester,
 )
 

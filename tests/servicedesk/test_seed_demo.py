@@ -68,7 +68,7 @@ def test_seed_demo_creates_the_support_groups_with_their_tiers_and_escalations(s
     groups = {
         group.name: group
         for group in SupportGroup.objects.select_related("escalation_group", "manager").exclude(
-            name__in=["Change Advisory Board", "Emergency CAB"]  # every installation's (changes' migration)
+            name__in=["Change Advisory Board", "Emergency CAB"]  # the changes demo's boards
         )
     }
 
