@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from servicedesk.errors import Conflict
+from servicedesk.errors import Conflict, InvalidTransition
 from servicedesk.models import User
 from servicedesk.records.services import record_lock
-from servicedesk.records.transitions import transition_fire
+from servicedesk.records.transitions import transition_fire, transitions_allowed
 
 from .. import workflow as wf
 from ..models import Change
@@ -21,6 +21,10 @@ ENDS = {
     Change.Outcome.FAILED: wf.FAILED,
     Change.Outcome.BACKED_OUT: wf.BACKED_OUT,
 }
+
+
+def transitions_targets(record: Change, user) -> list[str]:
+    return list(dict.fromkeys(t["to"] for t in transitions_allowed(record=record, user=user)))
 
 
 def change_complete(
@@ -52,6 +56,12 @@ def change_complete(
             raise Conflict(
                 _("Only a standard change is completed in one call; review and close this one."),
                 code="not_standard",
+            )
+        if record.status not in (wf.SCHEDULED, wf.IMPLEMENTING):
+            raise InvalidTransition(
+                _("Only a scheduled or implementing change is completed; this one is %(status)s.")
+                % {"status": record.get_status_display().lower()},
+                extra={"allowed": transitions_targets(record, actor)},
             )
         if record.status == wf.SCHEDULED:
             record = transition_fire(record=record, actor=actor, to=wf.IMPLEMENTING, inputs={})

@@ -140,6 +140,7 @@ def test_a_change_not_yet_scheduled_is_a_409_and_nothing_moves(client, standard,
         "invalid_transition",
         ["scheduled", "cancelled"],
     )
+    assert "submitted" in response.json()["message"]
     assert Change.objects.get(number=number).status == wf.SUBMITTED
 
 
