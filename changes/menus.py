@@ -31,6 +31,7 @@ MENU_ITEMS = [
         visible=_is_agent,
         order=385,
         testid="nav-change-agenda",
+        parent="changes",
     ),
     MenuItem(
         WORKSPACE,
@@ -42,6 +43,7 @@ MENU_ITEMS = [
         visible=_is_agent,
         order=390,
         testid="nav-change-schedule",
+        parent="changes",
     ),
 ]
 

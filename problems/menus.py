@@ -31,6 +31,7 @@ MENU_ITEMS = [
         visible=_is_agent,
         order=360,
         testid="nav-known-errors",
+        parent="problems",
     ),
     MenuItem(
         WORKSPACE,
@@ -42,6 +43,7 @@ MENU_ITEMS = [
         visible=_is_agent,
         order=370,
         testid="nav-problem-candidates",
+        parent="problems",
     ),
 ]
 

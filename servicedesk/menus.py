@@ -40,6 +40,8 @@ class MenuItem:
     order: int = 500
     testid: str = ""  # the link's data-testid: "nav-queue"
     template: str = ""  # rendered instead of a link, with `item` and the page's context
+    # the key of another item of the area: shown in that item's drop-down menu, after it, rather than beside
+    parent: str = ""
 
     def __post_init__(self):
         if self.area not in AREAS:
@@ -59,10 +61,11 @@ class MenuItem:
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """A registered item as one user sees it: the item and its address."""
+    """A registered item as one user sees it: the item, its address, and the items shown under it."""
 
     item: MenuItem
     url: str
+    children: tuple["MenuEntry", ...] = ()
 
 
 _ITEMS: dict[tuple[str, str], MenuItem] = {}
@@ -89,10 +92,21 @@ def menu_for(user, area: str) -> list[MenuEntry]:
     """
     if user is None or not user.is_authenticated:
         return []
-    return [
+    visible = [
         MenuEntry(item=item, url=reverse(item.url_name) if item.url_name else "")
         for item in menu_items(area)
         if item.is_visible_to(user)
+    ]
+    tops = {entry.item.key for entry in visible if not entry.item.parent}
+    children: dict[str, list[MenuEntry]] = {}
+    for entry in visible:
+        if entry.item.parent in tops:
+            children.setdefault(entry.item.parent, []).append(entry)
+    # A child whose parent the user may not see stands on its own.
+    return [
+        MenuEntry(item=entry.item, url=entry.url, children=tuple(children.get(entry.item.key, ())))
+        for entry in visible
+        if entry.item.parent not in tops
     ]
 
 

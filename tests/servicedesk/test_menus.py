@@ -202,3 +202,52 @@ def test_a_page_with_the_navigation_stays_within_its_queries(client, agent, djan
     with django_assert_max_num_queries(6):
         response = client.get(reverse("profile"))
     assert 'data-testid="nav-queue"' in response.content.decode()
+
+
+def test_an_item_with_a_parent_is_shown_in_the_parent_s_drop_down(client, registry, agent):
+    register_menu_item(
+        MenuItem(WORKSPACE, "things", _("Things"), "profile", "box", order=600, testid="nav-things")
+    )
+    register_menu_item(
+        MenuItem(
+            WORKSPACE,
+            "thing_log",
+            _("Log"),
+            "profile",
+            "journal",
+            order=610,
+            parent="things",
+            testid="nav-log",
+        )
+    )
+    # A child whose parent the user may not see stands on its own.
+    register_menu_item(
+        MenuItem(
+            WORKSPACE,
+            "secret",
+            _("Secret"),
+            "profile",
+            "lock",
+            order=700,
+            permission="servicedesk.no_such_right",
+        )
+    )
+    register_menu_item(
+        MenuItem(
+            WORKSPACE, "leak", _("Leak"), "profile", "droplet", order=710, parent="secret", testid="nav-leak"
+        )
+    )
+    client.force_login(agent)
+    nav = _nav(client)
+
+    dropdown = nav[nav.rindex('<li class="nav-item dropdown">', 0, nav.index('data-testid="nav-things"')) :]
+    dropdown = dropdown[: dropdown.index("</ul>")]
+    assert 'data-bs-toggle="dropdown"' in dropdown
+    assert dropdown.index('data-testid="nav-things"') < dropdown.index('data-testid="nav-log"')
+    assert 'data-testid="nav-leak"' in nav
+    assert "Secret" not in nav
+    top = menu_for(agent, WORKSPACE)
+    things = next(entry for entry in top if entry.item.key == "things")
+    assert [child.item.key for child in things.children] == ["thing_log"]
+    assert "thing_log" not in [entry.item.key for entry in top]
+    assert "leak" in [entry.item.key for entry in top]
