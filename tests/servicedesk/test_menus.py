@@ -206,13 +206,13 @@ def test_a_page_with_the_navigation_stays_within_its_queries(client, agent, djan
 
 def test_an_item_with_a_parent_is_shown_in_the_parent_s_drop_down(client, registry, agent):
     register_menu_item(
-        MenuItem(WORKSPACE, "things", _("Things"), "profile", "box", order=600, testid="nav-things")
+        MenuItem(WORKSPACE, "things", "Things", "profile", "box", order=600, testid="nav-things")
     )
     register_menu_item(
         MenuItem(
             WORKSPACE,
             "thing_log",
-            _("Log"),
+            "Log",
             "profile",
             "journal",
             order=610,
@@ -225,7 +225,7 @@ def test_an_item_with_a_parent_is_shown_in_the_parent_s_drop_down(client, regist
         MenuItem(
             WORKSPACE,
             "secret",
-            _("Secret"),
+            "Secret",
             "profile",
             "lock",
             order=700,
@@ -234,7 +234,7 @@ def test_an_item_with_a_parent_is_shown_in_the_parent_s_drop_down(client, regist
     )
     register_menu_item(
         MenuItem(
-            WORKSPACE, "leak", _("Leak"), "profile", "droplet", order=710, parent="secret", testid="nav-leak"
+            WORKSPACE, "leak", "Leak", "profile", "droplet", order=710, parent="secret", testid="nav-leak"
         )
     )
     client.force_login(agent)
