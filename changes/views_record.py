@@ -24,7 +24,7 @@ from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, Pe
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
-from servicedesk.records.page_forms import CommentForm, comment_submit
+from servicedesk.records.page_forms import CommentForm, comment_submit, posted_version
 from servicedesk.records.selectors import links_context, record_timeline
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
@@ -127,11 +127,6 @@ def change_page(request, record, *, status: int = 200, **extra):
     return render(request, "changes/record.html", _context(request, record, **extra), status=status)
 
 
-def _version(request) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
-
-
 @login_required
 @require_POST
 def change_edit(request, number):
@@ -199,7 +194,7 @@ def change_transition(request, number):
             record=record,
             actor=request.user,
             to=transition["to"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             **transition_inputs(form),
         )
     except ValidationError as exc:

@@ -17,7 +17,7 @@ from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, Pe
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
-from servicedesk.records.page_forms import CommentForm, comment_submit
+from servicedesk.records.page_forms import CommentForm, comment_submit, posted_version
 from servicedesk.records.selectors import links_context, record_timeline
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
@@ -158,11 +158,6 @@ def problem_edit(request, number):
     return redirect("record", record.number)
 
 
-def _version(request) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
-
-
 @problems_reader_required
 @require_POST
 def problem_transition(request, number):
@@ -188,7 +183,7 @@ def problem_transition(request, number):
             record=record,
             actor=request.user,
             to=transition["to"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             **inputs,
         )
     except ValidationError as exc:

@@ -13,10 +13,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.conditional import expected_version
-from servicedesk.api.records import NUMBER_PARAMETER, RecordViewSet, record_api_url, record_writes
+from servicedesk.api.records import (
+    NUMBER_PARAMETER,
+    RecordViewSet,
+    record_api_url,
+    record_writes,
+    records_from_numbers,
+)
 from servicedesk.api.schema import error_responses_for
-from servicedesk.errors import NotFound, PermissionDenied
-from servicedesk.kinds import parse_number
+from servicedesk.errors import PermissionDenied
 
 from .. import services
 from .. import workflow as wf
@@ -34,24 +39,6 @@ from .schedule import ConflictSerializer
 FROM_STANDARD = {"title", "description", "affected_cis", "planned_start", "planned_end", "assignee"}
 # Fields naming the desk's people, groups and CIs by id: only agents of changes send them.
 AGENT_FIELDS = ("support_group", "assignee", "services", "affected_cis")
-
-
-def records_from_numbers(user, numbers, *, kind: str, field: str) -> list:
-    """The records of `kind` (a kind's code) that `numbers` name, as `user` may see them, in order and
-    once each; a number of another kind, or of a record the user may not see, is a field error (it is
-    input, not an address)."""
-    found = []
-    for number in dict.fromkeys(numbers):
-        parsed = parse_number(number.strip())
-        try:
-            if parsed is None or parsed[0].code != kind:
-                raise NotFound()
-            found.append(parsed[0].get_for_user(user=user, number=parsed[1]))
-        except NotFound:
-            raise ValidationError(
-                {field: _("%(number)s: no record you may see has this number here.") % {"number": number}}
-            ) from None
-    return found
 
 
 COMPLETE_EXAMPLES = [

@@ -7,7 +7,6 @@ changes, its incidents and its known error. Known errors are addressed by id; re
 published to the portal. Views parse, call one service or selector and render; the services authorise.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,10 +17,9 @@ from rest_framework.response import Response
 
 from servicedesk.api.base import GenericViewSet
 from servicedesk.api.conditional import expected_version, not_modified, with_etag
-from servicedesk.api.records import NUMBER_PARAMETER, RecordViewSet, record_api_url
+from servicedesk.api.records import NUMBER_PARAMETER, RecordViewSet, record_api_url, records_from_numbers
 from servicedesk.api.schema import error_responses_for
 from servicedesk.errors import NotFound, PermissionDenied
-from servicedesk.kinds import parse_number, record_get_for_user
 
 from .. import services
 from ..deflection import deflection_counts
@@ -36,20 +34,14 @@ INCIDENT_KIND = "incident"
 
 
 def incidents_from_numbers(user, numbers, *, field: str) -> list:
-    """The incidents `numbers` name, as `user` may see them, in order and once each; a number of another
-    kind, or of an incident the user may not see, is a field error (it is input, not an address)."""
-    found = []
-    for number in dict.fromkeys(numbers):
-        parsed = parse_number(number.strip())
-        try:
-            if parsed is None or parsed[0].code != INCIDENT_KIND:
-                raise NotFound()
-            found.append(record_get_for_user(user=user, number=parsed[1]))
-        except NotFound:
-            raise ValidationError(
-                {field: _("%(number)s: no incident you may see has this number.") % {"number": number}}
-            ) from None
-    return found
+    """The incidents `numbers` name, as `user` may see them (`records_from_numbers`)."""
+    return records_from_numbers(
+        user,
+        numbers,
+        kind=INCIDENT_KIND,
+        field=field,
+        message=_("%(number)s: no incident you may see has this number."),
+    )
 
 
 def may_see_problems(user) -> bool:

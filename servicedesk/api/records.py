@@ -96,6 +96,23 @@ def record_writes(summary, request, responses=None):
     )
 
 
+def records_from_numbers(user, numbers, *, kind: str, field: str, message=None) -> list:
+    """The records of `kind` (a kind's code) that `numbers` (in a request's body) name, as `user` may see
+    them, in order and once each. A number of another kind, or of a record the user may not see, is an
+    error on `field` (input, not an address): `message` with the number, or a general one."""
+    found = []
+    for number in dict.fromkeys(numbers):
+        parsed = parse_number(number.strip())
+        try:
+            if parsed is None or parsed[0].code != kind:
+                raise NotFound()
+            found.append(parsed[0].get_for_user(user=user, number=parsed[1]))
+        except NotFound:
+            text = message or _("%(number)s: no record you may see has this number here.")
+            raise ValidationError({field: text % {"number": number}}) from None
+    return found
+
+
 class RecordViewSet(
     RecordApprovalsMixin, RecordLinksMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
 ):

@@ -34,6 +34,12 @@ class CommentForm(forms.Form):
     )
 
 
+def posted_version(request) -> int | None:
+    """The version the page was drawn at (its form's hidden `version`), or None when not sent."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
 def comment_submit(request, record, *, page, refused: str):
     """Add the posted comment or work note to `record` as its kind's policy allows, then back to its
     page; `page(request, record, status=, **context)` draws the page again with the form's errors (400) or

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from servicedesk.errors import ApplicationError, NotFound
 from servicedesk.kinds import kind_of, parse_number
 
+from .page_forms import posted_version
 from .selectors import links_context, record_timeline
 from .services import record_comment
 from .transitions import record_transition, transitions_allowed
@@ -51,11 +52,6 @@ def page_record(request, number):
         raise Http404() from None
 
 
-def _version(request) -> int | None:
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
-
-
 def page_refused(request, record, exc) -> object:
     """The page again, as it is now, with why the write was refused."""
     record = page_record(request, record.number)
@@ -86,7 +82,7 @@ def record_transition_submit(request, number):
             record=record,
             actor=request.user,
             to=transition["to"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             **inputs,
         )
     except (ValidationError, ApplicationError) as exc:
