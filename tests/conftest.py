@@ -36,8 +36,11 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def _attachment_root(tmp_path_factory):
-    """No test writes files into the checkout's var/ (seed_demo attaches one too)."""
-    with override_settings(ITSM_ATTACHMENT_ROOT=tmp_path_factory.mktemp("attachments")):
+    """No test writes files into the checkout's var/ (seed_demo attaches one too, and stores artifacts)."""
+    with override_settings(
+        ITSM_ATTACHMENT_ROOT=tmp_path_factory.mktemp("attachments"),
+        ITSM_DSL_ROOT=tmp_path_factory.mktemp("dsl"),
+    ):
         yield
 
 

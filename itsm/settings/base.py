@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "incidents",
     "problems",
     "changes",
+    "releases",
     # The site itself: its management commands (`bench`).
     "itsm",
 ]
@@ -359,6 +360,10 @@ SPECTACULAR_SETTINGS = {
         "LinkDirectionEnum": "servicedesk.records.links.DIRECTIONS",
         "ChangeOutcomeEnum": "changes.models.Change.Outcome",
         "ChangeCompleteOutcomeEnum": "changes.api.serializers.COMPLETE_OUTCOMES",
+        "ReleaseOutcomeEnum": "releases.models.Release.Outcome",
+        "ReleaseStatusEnum": "releases.models.Release.Status",
+        "WaveStatusEnum": "releases.models.Wave.Status",
+        "DeploymentTaskStatusEnum": "releases.models.DeploymentTask.Status",
     },
 }
 
@@ -477,5 +482,11 @@ ITSM_CAB_MEETING_WEEKDAY = env.int("ITSM_CAB_MEETING_WEEKDAY", default=1)
 ITSM_CAB_MEETING_TIME = env("ITSM_CAB_MEETING_TIME", default="10:00")
 ITSM_CAB_MEETING_TIME_ZONE = env("ITSM_CAB_MEETING_TIME_ZONE", default="UTC")
 ITSM_CAB_MEETING_MINUTES = env.int("ITSM_CAB_MEETING_MINUTES", default=60)
+# Releases: the definitive software library (DSL) keeps uploaded artifacts under ITSM_DSL_ROOT (private,
+# served only to those who may see the release), each at most ITSM_DSL_MAX_BYTES. A pipeline reports at
+# most ITSM_DEPLOYMENT_REPORT_BATCH task results in one call.
+ITSM_DSL_ROOT = env.path("ITSM_DSL_ROOT", default=VAR_DIR / "dsl")
+ITSM_DSL_MAX_BYTES = env.int("ITSM_DSL_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+ITSM_DEPLOYMENT_REPORT_BATCH = env.int("ITSM_DEPLOYMENT_REPORT_BATCH", default=1000)
 # Problems: when one is resolved, e-mail the requesters of its incidents that their cause was fixed.
 ITSM_PROBLEM_TELL_REQUESTERS = env.bool("ITSM_PROBLEM_TELL_REQUESTERS", default=True)

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReleasesConfig(AppConfig):
+    name = "releases"
+    verbose_name = _("Release management")
+
+    def ready(self):
+        from servicedesk.kinds import register_record_kind
+        from servicedesk.roles import register_role_permissions
+
+        from .links import register_release_links
+        from .notifications import register_release_notifications
+        from .records import RELEASE_KIND
+        from .roles import ROLE_PERMISSIONS
+
+        register_role_permissions(ROLE_PERMISSIONS)
+        register_record_kind(RELEASE_KIND)
+        register_release_links()
+        register_release_notifications()
