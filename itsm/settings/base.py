@@ -361,6 +361,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeOutcomeEnum": "changes.models.Change.Outcome",
         "ChangeCompleteOutcomeEnum": "changes.api.serializers.COMPLETE_OUTCOMES",
         "ReleaseOutcomeEnum": "releases.models.Release.Outcome",
+        "ReleaseTypeEnum": "releases.models.ReleaseType",
         "ReleaseStatusEnum": "releases.models.Release.Status",
         "WaveStatusEnum": "releases.models.Wave.Status",
         "DeploymentTaskStatusEnum": "releases.models.DeploymentTask.Status",
