@@ -20,8 +20,8 @@ UPLOAD_FIELD = "file"
 
 class DSLUploadHandler(TemporaryFileUploadHandler):
     """Every file of the request goes to disk (never memory), each with `sha256` (hex) and `size` set on
-    the uploaded file. A file larger than the limit stops the upload (the rest of the body is not read)
-    and leaves `too_large` set: `check()` turns that into a 400 on the `file` field."""
+    the uploaded file. A file larger than the limit stops the upload (nothing more is written) and leaves
+    `too_large` set: `check()` turns that into a 400 on the `file` field."""
 
     def __init__(self, request=None):
         super().__init__(request)
@@ -39,8 +39,9 @@ class DSLUploadHandler(TemporaryFileUploadHandler):
         self._received += len(raw_data)
         if self._received > self.max_bytes:
             self.too_large = True
-            # Django closes and removes the temporary file (`upload_interrupted`) and stops reading.
-            raise StopUpload(connection_reset=True)
+            # Django closes and removes the temporary file (`upload_interrupted`); the rest of the body is
+            # read and dropped, not written, so that the client gets the 400 rather than a reset connection.
+            raise StopUpload(connection_reset=False)
         self._digest.update(raw_data)
         self.file.write(raw_data)
         return None

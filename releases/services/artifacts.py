@@ -251,6 +251,8 @@ def artifact_upload(
     )
     # A file with a temporary path (the handler's) is moved into place, not copied.
     artifact.file.save(artifact.name, upload, save=False)
+    if hasattr(upload, "temporary_file_path"):
+        upload.close()  # its temporary file is gone (moved): release the handle quietly
     try:
         artifact.save()
     except IntegrityError:
