@@ -122,7 +122,9 @@ class ArtifactURIInputSerializer(ArtifactFieldsInputSerializer):
     name = serializers.CharField(max_length=200)
     uri = serializers.CharField(max_length=1000)
     sha256 = serializers.CharField(max_length=71, help_text=SHA256_HELP)
-    size = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    size = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, required=False, allow_null=True, default=None
+    )
     manifest = serializers.JSONField(required=False, default=dict)
 
 
