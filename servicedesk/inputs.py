@@ -76,14 +76,15 @@ class BadInput(BadRequest):
         self.fields = fields or {}
 
 
-def request_null_character_fields(request) -> dict[str, list[str]] | None:
-    """The query parameters and form fields of `request` holding a NUL (in a name or a value), each with
-    its error; `{}` for a NUL in the path alone; None when there is none."""
+def request_null_character_fields(request, *, address: bool = True, form: bool = True):
+    """The query parameters (`address`) and form fields (`form`) of `request` holding a NUL (in a name or a
+    value), each with its error; `{}` for a NUL in the path alone; None when there is none."""
     found: dict[str, list[str]] = {}
-    sources = [request.GET]
-    if request.method == "POST" and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    sources = [request.GET] if address else []
+    if (
+        form
+        and request.method == "POST"
+        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         sources.append(request.POST)
     for data in sources:
@@ -92,4 +93,20 @@ def request_null_character_fields(request) -> dict[str, list[str]] | None:
                 found[printable(name)] = [str(NUL_MESSAGE)]
     if found:
         return found
-    return {} if NUL in request.path else None
+    return {} if address and NUL in request.path else None
+
+
+def reads_own_uploads(view):
+    """Mark `view` as parsing its form body through upload handlers of its own (a checksum computed while
+    the file is written, a size limit): `NullCharacterMiddleware` then leaves the body unread, so the view
+    can set `request.upload_handlers` first, and the view calls `form_null_check` once it has read it."""
+    view.reads_own_uploads = True
+    return view
+
+
+def form_null_check(request) -> None:
+    """Refuse a NUL character in `request`'s form fields (a Django request), as `NullCharacterMiddleware`
+    does for views that do not read their own uploads. Raises BadInput."""
+    fields = request_null_character_fields(request, address=False)
+    if fields:
+        raise BadInput(NUL_MESSAGE, fields)

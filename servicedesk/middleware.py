@@ -84,13 +84,25 @@ class NullCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        fields = request_null_character_fields(request)
+        fields = request_null_character_fields(request, form=False)
         if fields is not None:
-            # The site's 400 handler answers, as it does for a raised BadInput; called here, it answers
-            # the same under DEBUG too (where a raised one shows Django's HTML debug page to API clients).
-            exception = BadInput(NUL_MESSAGE if fields else NUL_IN_ADDRESS_MESSAGE, fields)
-            return get_resolver(get_urlconf()).resolve_error_handler(400)(request, exception)
+            return self.refuse(request, fields)
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # The form is read once the view is known: a view that reads its own uploads sets its upload
+        # handlers before anything reads the body, then checks the form itself (`form_null_check`).
+        if getattr(view_func, "reads_own_uploads", False):
+            return None
+        fields = request_null_character_fields(request, address=False)
+        return None if fields is None else self.refuse(request, fields)
+
+    @staticmethod
+    def refuse(request, fields):
+        # The site's 400 handler answers, as it does for a raised BadInput; called here, it answers the
+        # same under DEBUG too (where a raised one shows Django's HTML debug page to API clients).
+        exception = BadInput(NUL_MESSAGE if fields else NUL_IN_ADDRESS_MESSAGE, fields)
+        return get_resolver(get_urlconf()).resolve_error_handler(400)(request, exception)
 
 
 class ApplicationErrorMiddleware:
