@@ -53,6 +53,7 @@ def ci_update_many(
     actor,
     via: str,
     merge_attributes: bool = False,
+    on_behalf_of=None,
 ) -> list[ConfigurationItem]:
     """Set `fields` (among BULK_FIELDS) on each CI of `updates`, as `ci_update` would one by one, on the
     rows read again and locked (only each CI's pk is used); with `merge_attributes`, the attributes given
@@ -62,7 +63,9 @@ def ci_update_many(
     The CIs that change are written with `bulk_update` and their history with simple-history's
     `bulk_update_with_history` (history user `actor`, change reason `via`, e.g. "release:REL0000001"),
     each one's revision moved on; one audit event `ci.updated_many` names them all. Nothing changes,
-    nothing is written. Returns the CIs changed. Raises PermissionDenied or ValidationError."""
+    nothing is written. `actor` None is the system (another process's service that authorised the work
+    itself), which may name `on_behalf_of`: the person the history and the audit record. Returns the CIs
+    changed. Raises PermissionDenied or ValidationError."""
     authorise(actor, lambda a: CMDBPolicy.can_change_ci(a))
     wanted: dict[int, dict] = {}
     for ci, fields in updates:
@@ -102,6 +105,8 @@ def ci_update_many(
     raise_if(errors)
     if not changed:
         return []
+    person = actor if actor is not None else on_behalf_of
+    person = person if person is not None and person.is_authenticated else None
     now = timezone.now()
     counter = version_field(ConfigurationItem)
     for ci in changed:
@@ -112,12 +117,12 @@ def ci_update_many(
         ConfigurationItem,
         sorted({*names, counter, "updated_at"}),
         batch_size=BATCH,
-        default_user=actor if actor is not None and actor.is_authenticated else None,
+        default_user=person,
         default_change_reason=via,
         default_date=now,
     )
     audit_record(
-        actor=actor,
+        actor=person,
         action="ci.updated_many",
         data={"via": via, "fields": sorted(names), "count": len(changed), "cis": [ci.pk for ci in changed]},
     )

@@ -95,3 +95,13 @@ def test_many_cis_cost_a_constant_number_of_statements(configuration_manager, dj
     with django_assert_max_num_queries(10):
         ci_update_many(updates=updates, actor=configuration_manager, via="release:REL0000002")
     assert ConfigurationItem.objects.filter(version="3.0", attributes__cpu_count=8).count() == 60
+
+
+def test_the_system_writes_on_behalf_of_the_person_it_names(agent):
+    (ci,) = servers(1)
+    ci_update_many(
+        updates=[(ci, {"version": "2.0"})], actor=None, via="release:REL0000003", on_behalf_of=agent
+    )
+    record = ci.history.latest("history_id")
+    assert (record.history_user, record.history_change_reason) == (agent, "release:REL0000003")
+    assert AuditEvent.objects.get(action="ci.updated_many").actor == agent
