@@ -14,8 +14,10 @@ class ReleasesConfig(AppConfig):
         from .notifications import register_release_notifications
         from .records import RELEASE_KIND
         from .roles import ROLE_PERMISSIONS
+        from .views_deployments import register_wave_timeline
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(RELEASE_KIND)
         register_release_links()
         register_release_notifications()
+        register_wave_timeline()
