@@ -260,6 +260,7 @@ class DeploymentActions:
 
     @extend_schema(
         summary="Report one task's result (a pipeline), by its CI",
+        operation_id="releases_deployments_task_report",
         request=TaskResultSerializer,
         responses={200: ReportSummarySerializer, **error_responses_for("403"), 409: REPORT_CONFLICT},
         parameters=[NUMBER_PARAMETER, WAVE_PARAMETER, CI_PARAMETER],
