@@ -83,7 +83,7 @@ class ChangeConflict:
 class _Plan:
     """What one change's check needs, gathered for all the changes at once."""
 
-    change: Change
+    change: Change | None
     cis: set[int] = field(default_factory=set)
     services: set[int] = field(default_factory=set)
     up: dict[int, int] = field(default_factory=dict)  # reached CI -> one of ours that reaches it
@@ -106,12 +106,12 @@ def _footprints(plans: dict[int, _Plan]) -> None:
         plans[change_id].services.add(ci_id)
 
 
-def _reach(plans: dict[int, _Plan]) -> None:
+def _reach(plans: dict[int, _Plan], directions=((UP, "up"), (DOWN, "down"))) -> None:
     """Each change's CIs' walks up and down, all in the same statements."""
     starts = sorted({pk for plan in plans.values() for pk in plan.cis | plan.services})
     if not starts:
         return
-    for direction, attr in ((UP, "up"), (DOWN, "down")):
+    for direction, attr in directions:
         reach = ci_reach_many(cis=starts, direction=direction, max_depth=REACH_DEPTH, limit=REACH_LIMIT)
         for plan in plans.values():
             reached = getattr(plan, attr)
@@ -219,8 +219,21 @@ def _touched_services(plan: _Plan) -> set[int]:
 
 def _window_conflicts(plan: _Plan, blackouts: list, windows: dict[int, list]) -> list[ChangeConflict]:
     change = plan.change
-    start, end = change.planned_start, change.planned_end
-    touched = _touched_services(plan)
+    return window_conflicts(
+        start=change.planned_start,
+        end=change.planned_end,
+        touched=_touched_services(plan),
+        blackouts=blackouts,
+        windows=windows,
+    )
+
+
+def window_conflicts(
+    *, start: datetime, end: datetime, touched: set[int], blackouts: list, windows: dict[int, list]
+) -> list[ChangeConflict]:
+    """The freezes (`blackout`) and maintenance windows (`outside_maintenance`) that work over
+    [start, end) touching the services `touched` runs into, from freezes and windows already read
+    (`blackouts_overlapping`, `maintenance_windows_of`): no query."""
     conflicts = []
     for blackout in blackouts:
         if blackout.starts_at < end and blackout.ends_at > start and blackout_applies(blackout, touched):
@@ -288,6 +301,23 @@ def conflicts_many(changes) -> dict[int, list[ChangeConflict]]:
             plan, blackouts, windows_by_service
         )
     return result
+
+
+def slot_window_conflicts(*, start: datetime, end: datetime, cis=(), services=()) -> list[ChangeConflict]:
+    """What work on the CIs `cis` and the business services `services` (ids) over [start, end) runs
+    into, judged as a change's slot is: the freezes over it (global, or on a service it touches) and the
+    maintenance windows it lies outside of, on its services and every CI the walk up from its CIs
+    reaches. For other processes' work (a release's wave); a constant number of statements."""
+    plan = _Plan(change=None, cis=set(cis), services=set(services))
+    _reach({0: plan}, directions=((UP, "up"),))
+    touched = _touched_services(plan)
+    return window_conflicts(
+        start=start,
+        end=end,
+        touched=touched,
+        blackouts=list(blackouts_overlapping(start, end)),
+        windows=maintenance_windows_of(touched),
+    )
 
 
 def change_conflicts(change: Change) -> list[ChangeConflict]:

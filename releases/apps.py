@@ -15,9 +15,11 @@ class ReleasesConfig(AppConfig):
         from .records import RELEASE_KIND
         from .roles import ROLE_PERMISSIONS
         from .timeline_artifacts import register_artifact_renderers
+        from .views_deployments import register_wave_timeline
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(RELEASE_KIND)
         register_release_links()
         register_release_notifications()
         register_artifact_renderers()
+        register_wave_timeline()
