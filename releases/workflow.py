@@ -143,9 +143,13 @@ def _failed(f: Firing) -> None:
 
 
 def _rollback(f: Firing) -> None:
+    """Fired by `services.rollback.release_rollback` once the waves' CIs are restored: which waves, how
+    far (`Release.rollback_extent`) and who asked (the transition is the system's)."""
     f.set("rollback_reason", _text(f, "reason"))
+    f.set("rollback_extent", f.inputs.get("extent") or "", record_as="extent")
     f.data["waves"] = f.inputs.get("waves") or []
-    f.data["extent"] = f.inputs.get("extent") or ""
+    for name in ("by", "cis", "restored", "not_in_baseline"):
+        f.data[name] = f.inputs.get(name)
 
 
 def _retry(f: Firing) -> None:
