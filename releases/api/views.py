@@ -60,7 +60,7 @@ class ReleaseViewSet(ArtifactActions, DeploymentActions, RollbackActions, Record
     transition_input_serializer_class = serializers.ReleaseTransitionInputSerializer
     filterset_class = ReleaseFilter
     ordering = ("-created_at", "-id")
-    conditional_writes = (*RecordViewSet.conditional_writes, "checklist")
+    conditional_writes = (*RecordViewSet.conditional_writes, "checklist", "rollback")
 
     def records_for(self, user):
         return release_list_for_user(user=user)

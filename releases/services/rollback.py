@@ -75,17 +75,20 @@ def _waves_to_roll_back(release: Release, waves) -> list[Wave]:
 
 
 @transaction.atomic
-def release_rollback(*, release: Release, actor, reason: str, waves=None) -> Release:
+def release_rollback(
+    *, release: Release, actor, reason: str, waves=None, expected_version: int | None = None
+) -> Release:
     """Roll back `waves` of `release` (ids or waves; None: every wave that ran): restore their started
     tasks' CIs from the release's baseline, mark those tasks and waves rolled back, and move the release
     to Rolled back (`rollback_extent` partial while a succeeded wave stays deployed, else full), its
     event `rolled_back` carrying the waves and the extent. Returns the release.
 
-    Raises PermissionDenied unless the actor runs the release's waves; ValidationError without a reason
-    or for waves of another release; Conflict when the release is not in a status that rolls back, has
-    no baseline, or a wave named has not run (or is rolled back already).
+    Raises StaleWrite for an out-of-date `expected_version`; PermissionDenied unless the actor runs the
+    release's waves; ValidationError without a reason or for waves of another release; Conflict when the
+    release is not in a status that rolls back, has no baseline, or a wave named has not run (or is
+    rolled back already).
     """
-    release = record_lock(release)
+    release = record_lock(release, expected_version=expected_version)
     if not ReleasePolicy.can_run_waves(actor, release):
         raise PermissionDenied(_("You may not roll this release back."))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
