@@ -168,3 +168,94 @@ def test_only_a_release_manager_rolls_back(release, test_lead, app_servers):
         release_rollback(release=release, actor=test_lead, reason="I would.")
 
     assert _versions(app_servers)["app-03"] == "2.0"
+
+
+# The release page's rollback card and form.
+
+
+def page(release) -> str:
+    return f"/records/{release.number}/"
+
+
+def submit(release) -> str:
+    return f"/desk/releases/{release.number}/rollback/"
+
+
+def test_the_page_offers_a_release_manager_the_waves_that_ran(
+    client, release, release_manager, app_servers, django_assert_max_num_queries
+):
+    waves = deployed_in_waves(release, app_servers)
+    Wave.objects.filter(pk=waves[0].pk).update(status=Wave.Status.PENDING)
+    client.force_login(release_manager)
+
+    with django_assert_max_num_queries(40):
+        response = client.get(page(release))
+
+    assert response.status_code == 200
+    form = response.context["rollback_form"]
+    assert [wave.pk for wave in form.fields["waves"].queryset] == [waves[1].pk, waves[2].pk]
+    assert 'data-testid="rollback-form"' in response.content.decode()
+
+
+def test_the_page_reads_the_same_statements_whatever_the_number_of_waves(
+    client, release, release_manager, app_servers
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    deployed_in_waves(release, app_servers)
+    client.force_login(release_manager)
+    client.get(page(release))
+    with CaptureQueriesContext(connection) as three:
+        client.get(page(release))
+    for position in range(4, 10):
+        Wave.objects.create(release=release, position=position, name=f"W{position}", status="succeeded")
+    with CaptureQueriesContext(connection) as nine:
+        client.get(page(release))
+
+    assert len(nine.captured_queries) == len(three.captured_queries)
+
+
+def test_who_may_not_roll_back_sees_no_form_but_the_past_rollback(
+    client, release, release_manager, test_lead, app_servers
+):
+    deployed_in_waves(release, app_servers)
+    client.force_login(test_lead)
+    assert 'data-testid="rollback-panel"' not in client.get(page(release)).content.decode()
+    release_rollback(release=release, actor=release_manager, reason="Broken checkout.")
+
+    content = client.get(page(release)).content.decode()
+
+    assert 'data-testid="rollback-past"' in content
+    assert "Broken checkout." in content
+    assert 'data-testid="rollback-form"' not in content
+
+
+def test_posting_the_form_rolls_the_chosen_waves_back(client, release, release_manager, app_servers):
+    waves = deployed_in_waves(release, app_servers)
+    client.force_login(release_manager)
+
+    response = client.post(
+        submit(release), {"version": release.version, "reason": "Wave 3.", "waves": [waves[2].pk]}
+    )
+
+    assert response.status_code == 302
+    assert Release.objects.get(pk=release.pk).rollback_extent == "partial"
+    assert _versions(app_servers)["app-03"] == "1.0"
+
+
+def test_the_form_answers_400_403_409_and_412(client, release, release_manager, test_lead, app_servers):
+    waves = deployed_in_waves(release, app_servers)
+    client.force_login(release_manager)
+    posted = {"version": release.version, "reason": "x", "waves": [waves[2].pk]}
+
+    assert client.post(submit(release), {**posted, "reason": ""}).status_code == 400
+    assert client.post(submit(release), {**posted, "version": release.version - 1}).status_code == 412
+    client.force_login(test_lead)
+    assert client.post(submit(release), posted).status_code == 403
+    Release.objects.filter(pk=release.pk).update(status=wf.TESTING)
+    client.force_login(release_manager)
+    refused = client.post(submit(release), posted)
+    assert refused.status_code == 409
+    assert 'data-testid="rollback-error"' in refused.content.decode()
+    assert Release.objects.get(pk=release.pk).rollback_extent == ""
