@@ -128,9 +128,11 @@ def _deploy(f: Firing) -> None:
 
 
 def _deploying(f: Firing) -> None:
+    from .services.bundling import release_changes_start
     from .services.deployment import deployment_begin
 
     deployment_begin(release=f.record, actor=f.actor, override_reason=_text(f, "override_reason"))
+    release_changes_start(release=f.record, actor=f.actor)
 
 
 def _deployed(f: Firing) -> None:
