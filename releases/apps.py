@@ -8,14 +8,17 @@ class ReleasesConfig(AppConfig):
 
     def ready(self):
         from servicedesk.kinds import register_record_kind
+        from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
         from .links import register_release_links
         from .notifications import register_release_notifications
         from .records import RELEASE_KIND
         from .roles import ROLE_PERMISSIONS
+        from .services.incidents import incident_raised
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(RELEASE_KIND)
         register_release_links()
         register_release_notifications()
+        register_event_listener("incident", "created", incident_raised)
