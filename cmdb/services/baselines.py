@@ -1,11 +1,12 @@
 """Baselines: snapshots of CIs with their attributes and relationships, diffs against today, restores."""
 
+import json
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
 from cmdb import schemas
 from cmdb.models import Baseline, BaselineItem, CIClass, CIRelationship, ConfigurationItem
@@ -223,6 +224,28 @@ def baseline_restore_ci(
     return ci
 
 
+def _write_restored(cis: list[ConfigurationItem], now) -> None:
+    """One UPDATE for a batch of restored CIs: their version, attributes and moved-on revision, joined
+    from arrays (Django's `bulk_update` builds a CASE per row and field, seconds of Python per thousand
+    rows)."""
+    table = connection.ops.quote_name(ConfigurationItem._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS ci SET version = v.version, attributes = v.attributes::jsonb, "  # noqa: S608
+            "revision = v.revision, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::integer[]) "
+            "AS v(id, version, attributes, revision) "
+            "WHERE ci.id = v.id",
+            [
+                now,
+                [ci.pk for ci in cis],
+                [ci.version for ci in cis],
+                [json.dumps(ci.attributes) for ci in cis],
+                [ci.revision for ci in cis],
+            ],
+        )
+
+
 @transaction.atomic
 def baseline_restore_many(*, baseline: Baseline, cis, actor, via: str = VIA_WEB) -> int:
     """`baseline_restore_ci` for many CIs at once (a release's rollback): each CI gets back the version
@@ -270,11 +293,11 @@ def baseline_restore_many(*, baseline: Baseline, cis, actor, via: str = VIA_WEB)
         if errors:
             raise ValidationError(errors)
         if changed:
-            bulk_update_with_history(
+            _write_restored(changed, now)
+            ConfigurationItem.history.bulk_history_create(
                 changed,
-                ConfigurationItem,
-                ["version", "attributes", version_field(ConfigurationItem), "updated_at"],
                 batch_size=BATCH,
+                update=True,
                 default_user=user,
                 default_change_reason=via,
                 default_date=now,

@@ -259,3 +259,14 @@ def test_the_form_answers_400_403_409_and_412(client, release, release_manager, 
     assert refused.status_code == 409
     assert 'data-testid="rollback-error"' in refused.content.decode()
     assert Release.objects.get(pk=release.pk).rollback_extent == ""
+
+
+def test_the_bench_scenario_times_a_wave_and_its_rollback_and_leaves_nothing_behind(db):
+    from itsm.bench.releases import release_wave
+
+    row = release_wave(count=40)
+
+    assert row["cis"] == 40
+    assert row["restored"] == 40
+    assert row["rollback_seconds"] >= 0
+    assert not Release.objects.filter(title="Bench release").exists()
