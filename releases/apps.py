@@ -8,12 +8,14 @@ class ReleasesConfig(AppConfig):
 
     def ready(self):
         from servicedesk.kinds import register_record_kind
+        from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
         from .links import register_release_links
         from .notifications import register_release_notifications
         from .records import RELEASE_KIND
         from .roles import ROLE_PERMISSIONS
+        from .services.incidents import incident_raised
         from .timeline_artifacts import register_artifact_renderers
         from .views_deployments import register_wave_timeline
 
@@ -23,3 +25,4 @@ class ReleasesConfig(AppConfig):
         register_release_notifications()
         register_artifact_renderers()
         register_wave_timeline()
+        register_event_listener("incident", "created", incident_raised)

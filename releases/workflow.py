@@ -128,9 +128,11 @@ def _deploy(f: Firing) -> None:
 
 
 def _deploying(f: Firing) -> None:
+    from .services.bundling import release_changes_start
     from .services.deployment import deployment_begin
 
     deployment_begin(release=f.record, actor=f.actor, override_reason=_text(f, "override_reason"))
+    release_changes_start(release=f.record, actor=f.actor)
 
 
 def _deployed(f: Firing) -> None:
@@ -143,9 +145,13 @@ def _failed(f: Firing) -> None:
 
 
 def _rollback(f: Firing) -> None:
+    """Fired by `services.rollback.release_rollback` once the waves' CIs are restored: which waves, how
+    far (`Release.rollback_extent`) and who asked (the transition is the system's)."""
     f.set("rollback_reason", _text(f, "reason"))
+    f.set("rollback_extent", f.inputs.get("extent") or "", record_as="extent")
     f.data["waves"] = f.inputs.get("waves") or []
-    f.data["extent"] = f.inputs.get("extent") or ""
+    for name in ("by", "cis", "restored", "not_in_baseline"):
+        f.data[name] = f.inputs.get(name)
 
 
 def _retry(f: Firing) -> None:

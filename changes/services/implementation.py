@@ -169,28 +169,34 @@ def change_review(
             raise Conflict(
                 _("A change is reviewed once it is implemented, failed or backed out."), code="not_reviewable"
             )
-        if record.status == wf.BACKED_OUT and outcome != Change.Outcome.BACKED_OUT:
-            raise ValidationError({"outcome": _("This change was backed out.")})
-        if record.status == wf.FAILED and outcome in (Change.Outcome.SUCCESSFUL, Change.Outcome.PARTIAL):
-            raise ValidationError({"outcome": _("This change failed.")})
-        done = _linked_incident_ids(record, CHANGE_CAUSED)
-        for incident in caused:
-            if incident.pk not in done:
-                record_link(actor=actor, link_type=CHANGE_CAUSED, source=record, target=incident)
-        record.review_outcome = outcome
-        record.review_lessons = (lessons or "").strip()
-        record.reviewed_at = timezone.now()
-        record.reviewed_by = actor
-        record_save(record, ["review_outcome", "review_lessons", "reviewed_at", "reviewed_by"])
-        data = {"outcome": outcome, "caused": [incident.number for incident in caused]}
-        timeline_add(
-            record=record,
-            kind=TimelineEntry.Kind.SYSTEM,
-            author=actor,
-            body=record.review_lessons,
-            is_public=False,
-            data={"event": "reviewed", **data},
-        )
-        audit_record(actor=actor, action="change.reviewed", target=record, data=data)
-        change_publish(record=record, event="reviewed", actor=actor, data=data)
-        return record
+        return review_record(record=record, actor=actor, outcome=outcome, lessons=lessons, caused=caused)
+
+
+def review_record(*, record: Change, actor, outcome: str, lessons: str = "", caused=()) -> Change:
+    """Write the review on a change the caller has locked and authorised (`actor` None: the system): the
+    outcome must fit how the change ended (ValidationError otherwise)."""
+    if record.status == wf.BACKED_OUT and outcome != Change.Outcome.BACKED_OUT:
+        raise ValidationError({"outcome": _("This change was backed out.")})
+    if record.status == wf.FAILED and outcome in (Change.Outcome.SUCCESSFUL, Change.Outcome.PARTIAL):
+        raise ValidationError({"outcome": _("This change failed.")})
+    done = _linked_incident_ids(record, CHANGE_CAUSED)
+    for incident in caused:
+        if incident.pk not in done:
+            record_link(actor=actor, link_type=CHANGE_CAUSED, source=record, target=incident)
+    record.review_outcome = outcome
+    record.review_lessons = (lessons or "").strip()
+    record.reviewed_at = timezone.now()
+    record.reviewed_by = actor
+    record_save(record, ["review_outcome", "review_lessons", "reviewed_at", "reviewed_by"])
+    data = {"outcome": outcome, "caused": [incident.number for incident in caused]}
+    timeline_add(
+        record=record,
+        kind=TimelineEntry.Kind.SYSTEM,
+        author=actor,
+        body=record.review_lessons,
+        is_public=False,
+        data={"event": "reviewed", **data},
+    )
+    audit_record(actor=actor, action="change.reviewed", target=record, data=data)
+    change_publish(record=record, event="reviewed", actor=actor, data=data)
+    return record

@@ -52,8 +52,9 @@ OPERATIONS = {
     "impact": "impact analysis, depth 10, densest CIs",
     "trend_detect": "trend detection: problem candidates from the last 30 days' incidents",
     "change_conflicts": "conflict detection: a change on a CI with 1,000 dependants, 10,000 changes",
+    "release_wave": "a release's 10,000-CI wave: every task succeeded (CMDB updated), then rolled back",
 }
-IN_PROCESS = ("sla_sweep", "impact", "trend_detect", "change_conflicts")
+IN_PROCESS = ("sla_sweep", "impact", "trend_detect", "change_conflicts", "release_wave")
 HTTP = [name for name in OPERATIONS if name not in IN_PROCESS]
 
 

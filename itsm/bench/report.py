@@ -180,6 +180,14 @@ def markdown(result: dict) -> str:
                 f"{_fmt(row.get('incidents'))} incidents; again: {_fmt(row.get('again_seconds'), 2)} s)"
             )
             cells = ["–", "–", "–", "–", f"{_fmt(row.get('seconds'), 2)} s", _fmt(row.get("sql")), "–"]
+        elif name == "release_wave":
+            update = row.get("wave_update_seconds")
+            label += (
+                f" ({_fmt(row.get('cis'))} CIs; wave update "
+                f"{_fmt(update, 2) + ' s' if update is not None else row.get('wave_update', '–')}, "
+                f"{_fmt(row.get('wave_update_sql'))} SQL; rollback {_fmt(row.get('rollback_seconds'), 2)} s)"
+            )
+            cells = ["–", "–", "–", "–", f"{_fmt(row.get('seconds'), 2)} s", _fmt(row.get("sql")), "–"]
         else:
             ratio = row.get("ratio")
             cells = [

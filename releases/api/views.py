@@ -63,6 +63,7 @@ class ReleaseViewSet(ArtifactActions, DeploymentActions, RollbackActions, Record
     conditional_writes = (
         *RecordViewSet.conditional_writes,
         "checklist",
+        "rollback",
         *DeploymentActions.deployment_conditional_writes,
     )
 

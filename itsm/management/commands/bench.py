@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from itsm.bench import changes as bench_changes
 from itsm.bench import data, inprocess, load, operations, report, server
+from itsm.bench import releases as bench_releases
 
 
 class Command(BaseCommand):
@@ -156,6 +157,13 @@ class Command(BaseCommand):
                 **bench_changes.conflicts(budget=duration * 3),
             }
             self.stdout.write(f"  {results['change_conflicts']}")
+        if "release_wave" in selected:
+            self.stdout.write("release_wave …")
+            results["release_wave"] = {
+                "label": operations.OPERATIONS["release_wave"],
+                **bench_releases.release_wave(),
+            }
+            self.stdout.write(f"  {results['release_wave']}")
         made = data.meta_read()
         result = {
             "meta": {
