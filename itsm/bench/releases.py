@@ -5,21 +5,19 @@ The CIs (`bench-release-ci-NNNNN`, servers at version 1.0) are made once with bu
 its baseline, wave and tasks are made inside a transaction that is rolled back at the end, so the
 scenario can run again on the same database and leaves nothing behind.
 
-The wave update goes through `releases.services.deployment.tasks_report` when that function exists (the
-deployment's own service); until it does, the CIs are moved to 2.0 with one UPDATE and the row says the
-update was not timed ("wave_update": "not wired").
+The wave update goes through `releases.services.deployment.tasks_report`, as a pipeline's reports do.
 """
 
 import time
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.services.baselines import baseline_take
 from releases import workflow as wf
-from releases.models import DeploymentTask, Release, Wave
+from releases.models import Artifact, DeploymentTask, Release, Wave
 from releases.services import deployment
 from releases.services.rollback import release_rollback
 from servicedesk import roles
@@ -62,24 +60,19 @@ def _manager() -> User:
 
 
 def _report_all_succeeded(release: Release, wave: Wave, manager: User) -> dict:
-    """Every task of the wave reported succeeded, through the deployment's service when it exists."""
-    tasks_report = getattr(deployment, "tasks_report", None)
-    if tasks_report is None:
-        ConfigurationItem.objects.filter(deployment_tasks__wave=wave).update(version="2.0")
-        DeploymentTask.objects.filter(wave=wave).update(
-            status=DeploymentTask.Status.SUCCEEDED, finished_at=timezone.now()
-        )
-        Wave.objects.filter(pk=wave.pk).update(status=Wave.Status.SUCCEEDED, finished_at=timezone.now())
-        return {"wave_update": "not wired"}
-    reports = [
-        {"task": pk, "status": DeploymentTask.Status.SUCCEEDED}
-        for pk in DeploymentTask.objects.filter(wave=wave).values_list("pk", flat=True)
-    ]
+    """Every task of the wave reported succeeded through the deployment's service, in the batches a
+    pipeline sends (ITSM_DEPLOYMENT_REPORT_BATCH results a call): each task's CI moves to the artifact's
+    version in the CMDB, with its history."""
+    ci_ids = list(DeploymentTask.objects.filter(wave=wave).order_by("pk").values_list("ci_id", flat=True))
+    size = settings.ITSM_DEPLOYMENT_REPORT_BATCH
     with statements() as captured:
         started = time.perf_counter()
-        tasks_report(release=release, actor=manager, reports=reports)  # wire the signature at merge
+        for first in range(0, len(ci_ids), size):
+            results = [{"ci": pk, "status": "succeeded"} for pk in ci_ids[first : first + size]]
+            deployment.tasks_report(release=release, wave=wave, actor=manager, results=results)
         seconds = time.perf_counter() - started
-    return {"wave_update_seconds": round(seconds, 2), "wave_update_sql": captured[0]}
+    updated = ConfigurationItem.objects.filter(pk__in=ci_ids, version="2.0").count()
+    return {"wave_update_seconds": round(seconds, 2), "wave_update_sql": captured[0], "updated": updated}
 
 
 def release_wave(*, count: int = CIS) -> dict:
@@ -105,6 +98,14 @@ def release_wave(*, count: int = CIS) -> dict:
         )
         row["baseline_seconds"] = round(time.perf_counter() - started, 2)
         Release.objects.filter(pk=release.pk).update(baseline=baseline)
+        package = Artifact.objects.create(
+            release=release,
+            name="bench-package",
+            artifact_version="2.0",
+            sha256="0" * 64,
+            uri="https://dsl.example.com/bench-package-2.0.tar.gz",
+            manifest={"version": "2.0"},
+        )
         wave = Wave.objects.create(
             release=release,
             position=1,
@@ -113,7 +114,8 @@ def release_wave(*, count: int = CIS) -> dict:
             total_tasks=len(ci_ids),
         )
         DeploymentTask.objects.bulk_create(
-            [DeploymentTask(release=release, wave=wave, ci_id=pk) for pk in ci_ids], batch_size=BATCH
+            [DeploymentTask(release=release, wave=wave, ci_id=pk, artifact=package) for pk in ci_ids],
+            batch_size=BATCH,
         )
         release.refresh_from_db()
         row.update(_report_all_succeeded(release, wave, manager))

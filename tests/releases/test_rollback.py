@@ -267,6 +267,8 @@ def test_the_bench_scenario_times_a_wave_and_its_rollback_and_leaves_nothing_beh
     row = release_wave(count=40)
 
     assert row["cis"] == 40
+    assert row["updated"] == 40  # every CI moved to the package's version through the reports
+    assert row["wave_update_seconds"] >= 0
     assert row["restored"] == 40
     assert row["rollback_seconds"] >= 0
     assert not Release.objects.filter(title="Bench release").exists()
