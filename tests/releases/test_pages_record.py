@@ -286,3 +286,14 @@ def test_the_change_page_shows_the_release_that_implements_it(client, release_ma
     assert 'data-link="release_change"' in body
     assert f'data-number="{release.number}"' in body
     assert "Implemented by the release" in body
+
+
+@pytest.mark.parametrize("status", wf.STATUSES)
+def test_the_page_draws_in_every_status(client, release_manager, prepared, status):
+    Release.objects.filter(pk=prepared.pk).update(
+        status=status, rollback_extent="partial" if status == wf.ROLLED_BACK else ""
+    )
+    client.force_login(release_manager)
+    response = client.get(page(prepared))
+    assert response.status_code == 200
+    assert f'data-status="{status}"' in response.content.decode()
