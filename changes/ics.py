@@ -1,4 +1,5 @@
-"""The forward schedule as an iCalendar feed (RFC 5545), written by hand: one VEVENT per change.
+"""The forward schedule as an iCalendar feed (RFC 5545), written by hand: one VEVENT per change, and one
+per entry other apps put on the schedule (`schedule_sources`: a release, a wave), its kind as a category.
 
 Lines end in CRLF and are folded at 75 octets (a continuation line starts with one space, and a UTF-8
 character is never split); TEXT values escape backslash, semicolon, comma and newlines. Times are UTC
@@ -71,9 +72,39 @@ def _event(change, *, url: str, host: str, stamp: datetime) -> list[str]:
     return lines
 
 
-def calendar(changes: Iterable, *, url_of, host: str, name: str, stamp: datetime) -> str:
-    """The VCALENDAR of `changes` (with dates): `url_of(change)` their page's absolute address, `host`
-    the UIDs' domain, `name` the calendar's."""
+def _entry_event(entry, *, url: str, host: str, stamp: datetime) -> list[str]:
+    summary = f"{entry.kind_label}: {entry.number} {entry.title}"
+    description = _("Status: %(status)s.") % {"status": entry.status_label}
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{entry.uid}@{host}",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"DTSTART:{_utc(entry.start)}",
+        f"DTEND:{_utc(entry.end)}",
+        f"SUMMARY:{escape_text(summary)}",
+        f"DESCRIPTION:{escape_text(description)}",
+        f"URL:{url}",
+        f"STATUS:{'TENTATIVE' if entry.tentative else 'CONFIRMED'}",
+    ]
+    if entry.updated_at is not None:
+        lines.append(f"LAST-MODIFIED:{_utc(entry.updated_at)}")
+    lines += [f"SEQUENCE:{entry.sequence}", f"CATEGORIES:{escape_text(entry.kind_label)}", "END:VEVENT"]
+    return lines
+
+
+def calendar(
+    changes: Iterable,
+    *,
+    url_of,
+    host: str,
+    name: str,
+    stamp: datetime,
+    others: Iterable = (),
+    url_of_entry=None,
+) -> str:
+    """The VCALENDAR of `changes` (with dates) and of the other sources' `others` (`ScheduleEntry`):
+    `url_of(change)` and `url_of_entry(entry)` their page's absolute address, `host` the UIDs' domain,
+    `name` the calendar's."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -84,5 +115,8 @@ def calendar(changes: Iterable, *, url_of, host: str, name: str, stamp: datetime
     ]
     for change in changes:
         lines += _event(change, url=url_of(change), host=host, stamp=stamp)
+    for entry in others:
+        url = url_of_entry(entry) if url_of_entry is not None else entry.url
+        lines += _entry_event(entry, url=url, host=host, stamp=stamp)
     lines.append("END:VCALENDAR")
     return "".join(f"{fold(line)}\r\n" for line in lines)

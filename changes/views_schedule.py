@@ -1,5 +1,6 @@
 """The forward schedule of changes (issue 16, item 4): month, week and list views, filtered by service, CI,
-group and risk, with the freezes drawn on it; its iCalendar feed at a secret address per person; and the
+group and risk, with the freezes drawn on it and what other apps put on it (`schedule_sources`: releases
+and their waves); its iCalendar feed at a secret address per person; and the
 conflicts panel the change's page includes (`conflicts_context`, `changes/_conflicts.html`).
 
 Everyone signed in may open the schedule and see on it what they may see of changes (a requester: the
@@ -24,6 +25,7 @@ from .ics import calendar
 from .models import CalendarFeed
 from .permissions import ChangePolicy
 from .schedule import LIST, MAX_ROWS, MONTH, change_schedule_for_user, day_spans, schedule_span
+from .schedule_sources import schedule_entries
 from .services.windows import calendar_feed_renew, calendar_feed_used
 from .windows import blackouts_in
 
@@ -59,9 +61,19 @@ def schedule(request):
             risk=data.get("risk") or "",
         )
         changes = list(rows[: MAX_ROWS + 1])
+        others, more_others = schedule_entries(
+            user=request.user,
+            start=span.start,
+            end=span.end,
+            service=data.get("service"),
+            ci=data.get("ci"),
+            group=data.get("group"),
+            risk=data.get("risk") or "",
+            limit=MAX_ROWS,
+        )
     else:
-        changes = []
-    more = len(changes) > MAX_ROWS
+        changes, others, more_others = [], [], False
+    more = len(changes) > MAX_ROWS or more_others
     changes = changes[:MAX_ROWS]
     service = data.get("service")
     freezes = list(blackouts_in(span.start, span.end, services=[service.pk] if service else ()))
@@ -80,9 +92,10 @@ def schedule(request):
         "view": span.view,
         "views": VIEW_LABELS.items(),
         "changes": changes,
+        "others": others,
         "more": more,
         "max_rows": MAX_ROWS,
-        "days": _days(span, changes, freezes),
+        "days": _days(span, changes, freezes, others),
         "freezes": freezes,
         "filters": query.urlencode(),
         "today": timezone.localdate(),
@@ -93,13 +106,15 @@ def schedule(request):
     return render(request, "changes/schedule.html", context, status=200 if valid else 400)
 
 
-def _days(span, changes, freezes) -> list[dict]:
+def _days(span, changes, freezes, others=()) -> list[dict]:
     by_day = day_spans(changes, span.days)
+    others_by_day = day_spans(others, span.days)
     frozen = day_spans([_Span(f.starts_at, f.ends_at, f) for f in freezes], span.days)
     return [
         {
             "date": day,
             "changes": by_day[day],
+            "others": others_by_day[day],
             "freezes": [entry.window for entry in frozen[day]],
             "in_month": day.month == span.anchor.month,
         }
@@ -137,8 +152,16 @@ def feed(request, key: str):
         start=now - timedelta(days=FEED_PAST_DAYS),
         end=now + timedelta(days=FEED_FUTURE_DAYS),
     )[:FEED_MAX]
+    others, _more = schedule_entries(
+        user=found.user,
+        start=now - timedelta(days=FEED_PAST_DAYS),
+        end=now + timedelta(days=FEED_FUTURE_DAYS),
+        limit=FEED_MAX,
+    )
     body = calendar(
         rows,
+        others=others,
+        url_of_entry=lambda entry: request.build_absolute_uri(entry.url),
         url_of=lambda change: request.build_absolute_uri(reverse("record", args=[change.number])),
         host=request.get_host().split(":")[0],
         name=_("Forward schedule of changes"),

@@ -12,17 +12,19 @@ class ReleasesConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .links import register_release_links
+        from .menus import register_release_menu
         from .notifications import register_release_notifications
         from .records import RELEASE_KIND
         from .roles import ROLE_PERMISSIONS
+        from .schedule import register_release_schedule
         from .services.incidents import incident_raised
-        from .timeline_artifacts import register_artifact_renderers
-        from .views_deployments import register_wave_timeline
+        from .timeline import register_release_renderers
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(RELEASE_KIND)
         register_release_links()
         register_release_notifications()
-        register_artifact_renderers()
-        register_wave_timeline()
         register_event_listener("incident", "created", incident_raised)
+        register_release_menu()
+        register_release_renderers()
+        register_release_schedule()

@@ -31,7 +31,6 @@ from .services.deployment import wave_retry, wave_start
 from .services.waves import wave_create, wave_delete
 
 TASKS_PER_PAGE = 50
-TIMELINE_EVENTS = ("wave_started", "wave_finished", "wave_held")
 
 
 def _release_for(request, number):
@@ -226,13 +225,3 @@ def wave_tasks_page(request, number, wave_id):
             "statuses": DeploymentTask.Status.choices,
         },
     )
-
-
-def register_wave_timeline() -> None:
-    """How the wave events read on the release's timeline."""
-    from servicedesk.records.timeline import register_timeline_renderer
-
-    for event in TIMELINE_EVENTS:
-        register_timeline_renderer(
-            "system", "releases/timeline/wave.html", data_type=event, model="releases.release"
-        )

@@ -25,6 +25,10 @@ from problems.models import KnownError, Problem
 from problems.permissions import ProblemPolicy
 from problems.views import may_read_problems
 from problems.views_portal import may_use_portal
+from releases.models import Release
+from releases.permissions import ReleasePolicy
+from releases.services.lifecycle import release_create
+from releases.views import may_read_releases
 from servicedesk.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from servicedesk.models import (
     ApiToken,
@@ -119,6 +123,8 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     assert reached == problem_pages_reachable(User.objects.get(username=username)), result.by_route
     reached = {name for name, pattern in CHANGE_PAGES.items() if any(map(pattern.match, result.urls))}
     assert reached == change_pages_reachable(User.objects.get(username=username)), result.by_route
+    reached = {name for name, pattern in RELEASE_PAGES.items() if any(map(pattern.match, result.urls))}
+    assert reached == release_pages_reachable(User.objects.get(username=username)), result.by_route
 
 
 # The problem pages (issue 15) by address: what the crawl must reach for whoever may see them.
@@ -245,3 +251,50 @@ def test_the_change_pages_answer_who_may_see_them_and_are_not_found_for_the_othe
     answer = client.get(f"/feeds/changes/{feed.key}.ics")
     assert (answer.status_code, answer["Content-Type"].split(";")[0]) == (200, "text/calendar")
     assert (b"BEGIN:VEVENT" in answer.content) == reader
+
+
+# The release pages (issue 17) by address: what the crawl must reach for whoever may see them.
+RELEASE_PAGES = {
+    "list": re.compile(r"^/desk/releases/(\?|$)"),
+    "record": re.compile(r"^/records/REL\d+/$"),
+    "new": re.compile(r"^/desk/releases/new/"),
+}
+
+
+def release_pages_reachable(user) -> set[str]:
+    """The release pages `user` may open and finds links to: agents who see releases their list and
+    (when the demo holds one) records; those who may raise one the new form. Requesters find none."""
+    pages = set()
+    if may_read_releases(user):
+        pages.add("list")
+        if Release.objects.exists():
+            pages.add("record")
+        if ReleasePolicy.can_file(user):
+            pages.add("new")
+    return pages
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_release_pages_answer_who_may_see_them_and_are_not_found_for_the_others(signed_in, username):
+    user = User.objects.get(username=username)
+    maker = next(person for person in User.objects.order_by("pk") if ReleasePolicy.can_file(person))
+    release = Release.objects.order_by("pk").first() or release_create(
+        actor=maker, title="Crawl release", release_version="1.0"
+    )
+    reader = may_read_releases(user)
+    allowed = {
+        "list": reader,
+        "record": reader or release.requester_id == user.pk,
+        "new": reader and ReleasePolicy.can_file(user),
+    }
+    client = signed_in(username)
+    addresses = {
+        "list": "/desk/releases/",
+        "record": f"/records/{release.number}/",
+        "new": "/desk/releases/new/",
+    }
+
+    answers = {name: client.get(url).status_code for name, url in addresses.items()}
+
+    assert answers == {name: 200 if ok else 404 for name, ok in allowed.items()}
+    assert client.get("/desk/releases/?view=all&status=nonsense").status_code == (400 if reader else 404)

@@ -1,5 +1,6 @@
 """The forward schedule as data (`/api/v1/change-schedule/?start=&end=`): the changes on it over a span
-that the caller may see (a requester: those they requested), earliest first, with the freezes over it.
+that the caller may see (a requester: those they requested), earliest first, with the freezes over it and
+what other apps put on it (`others`: releases and their waves, `schedule_sources`).
 A separate view, not an action of the changes' resource: the schedule is not one change."""
 
 from datetime import timedelta
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from servicedesk.api.base import APIView
 
 from ..schedule import MAX_ROWS, change_schedule_for_user
+from ..schedule_sources import schedule_entries
 from ..windows import blackouts_in
 from .serializers import ChangeSerializer
 from .windows import BlackoutWindowSerializer
@@ -46,9 +48,26 @@ class ConflictSerializer(serializers.Serializer):
     direction = serializers.CharField(help_text="dependency: up (theirs depends on ours) or down.")
 
 
+class ScheduleEntrySerializer(serializers.Serializer):
+    """One entry another app put on the schedule (`changes.schedule_sources.ScheduleEntry`)."""
+
+    kind = serializers.CharField(help_text="The source: release.")
+    kind_label = serializers.CharField(help_text="What the entry is: Release, Wave.")
+    number = serializers.CharField(help_text="The record's number (a wave's: its release's).")
+    title = serializers.CharField()
+    url = serializers.CharField(help_text="The record's page.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    parent = serializers.CharField(help_text="The number of the entry it belongs to (a wave's release).")
+    tentative = serializers.BooleanField()
+
+
 class ScheduleSerializer(serializers.Serializer):
     changes = ChangeSerializer(many=True)
-    truncated = serializers.BooleanField(help_text="More than the changes listed are on the schedule.")
+    others = ScheduleEntrySerializer(many=True, help_text="Releases and their waves on the schedule.")
+    truncated = serializers.BooleanField(help_text="More than the entries listed are on the schedule.")
     blackout_windows = BlackoutWindowSerializer(many=True)
 
 
@@ -66,10 +85,12 @@ class ChangeScheduleView(APIView):
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
         rows = list(change_schedule_for_user(user=request.user, start=start, end=end)[: MAX_ROWS + 1])
+        others, more_others = schedule_entries(user=request.user, start=start, end=end, limit=MAX_ROWS)
         freezes = list(blackouts_in(start, end))
         data = {
             "changes": ChangeSerializer(rows[:MAX_ROWS], many=True).data,
-            "truncated": len(rows) > MAX_ROWS,
+            "others": ScheduleEntrySerializer(others, many=True).data,
+            "truncated": len(rows) > MAX_ROWS or more_others,
             "blackout_windows": BlackoutWindowSerializer(freezes, many=True).data,
         }
         return Response(data)

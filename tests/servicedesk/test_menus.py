@@ -99,6 +99,8 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-changes",
         "nav-change-agenda",
         "nav-change-schedule",
+        "nav-releases",
+        "nav-release-new",
         "nav-cmdb",
         "nav-approvals",
     ]
@@ -113,6 +115,8 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-changes",
         "nav-change-agenda",
         "nav-change-schedule",
+        "nav-releases",
+        "nav-release-new",
         "nav-cmdb",
         "nav-approvals",
     ]
