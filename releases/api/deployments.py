@@ -76,7 +76,7 @@ class DeploymentActions:
 
     deployment_conditional_writes = ("deployment",)
 
-    def _cis(self, ids):
+    def _wave_cis(self, ids):
         """The CIs `ids` name, as the caller may see them; a field error for any other."""
         ids = list(dict.fromkeys(ids))
         found = {ci.pk: ci for ci in CMDBPolicy.cis_visible_to(self.request.user).filter(pk__in=ids)}
@@ -87,7 +87,7 @@ class DeploymentActions:
             )
         return [found[pk] for pk in ids]
 
-    def _artifact(self, record, fields: dict) -> None:
+    def _wave_artifact(self, record, fields: dict) -> None:
         if "artifact" not in fields:
             return
         pk = fields["artifact"]
@@ -96,7 +96,7 @@ class DeploymentActions:
             raise ValidationError({"artifact": _("This release has no artifact with this id.")})
         fields["artifact"] = artifact
 
-    def _wave(self, request, wave, status_code=status.HTTP_200_OK) -> Response:
+    def _wave_answer(self, request, wave, status_code=status.HTTP_200_OK) -> Response:
         return with_etag(Response(WaveSerializer(wave).data, status=status_code), wave)
 
     @extend_schema(
@@ -126,10 +126,10 @@ class DeploymentActions:
         data = WaveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        fields["cis"] = self._cis(fields.pop("cis", []))
-        self._artifact(record, fields)
+        fields["cis"] = self._wave_cis(fields.pop("cis", []))
+        self._wave_artifact(record, fields)
         wave = wave_create(release=record, actor=request.user, **fields)
-        return self._wave(request, wave_get(record, wave.pk), status.HTTP_201_CREATED)
+        return self._wave_answer(request, wave_get(record, wave.pk), status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],
@@ -161,16 +161,16 @@ class DeploymentActions:
         record = self.get_object()
         wave = wave_get(record, wave_id)
         if request.method == "GET":
-            return not_modified(request, self._wave(request, wave))
+            return not_modified(request, self._wave_answer(request, wave))
         if request.method == "DELETE":
             wave_delete(wave=wave, actor=request.user, expected_version=expected_version(request, wave))
             return Response(status=status.HTTP_204_NO_CONTENT)
         data = WaveUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        self._artifact(record, fields)
+        self._wave_artifact(record, fields)
         wave_update(wave=wave, actor=request.user, expected_version=expected_version(request, wave), **fields)
-        return self._wave(request, wave_get(record, wave.pk))
+        return self._wave_answer(request, wave_get(record, wave.pk))
 
     @extend_schema(
         summary="Pass a wave's manual gate (release managers): start it once the wave before succeeded",
@@ -193,7 +193,7 @@ class DeploymentActions:
         wave_start(
             wave=wave, actor=request.user, override_reason=data.validated_data.get("override_reason", "")
         )
-        return self._wave(request, wave_get(record, wave.pk))
+        return self._wave_answer(request, wave_get(record, wave.pk))
 
     @extend_schema(
         summary="Retry a failed wave (release managers): its failed tasks run again",
@@ -216,7 +216,7 @@ class DeploymentActions:
         wave_retry(
             wave=wave, actor=request.user, override_reason=data.validated_data.get("override_reason", "")
         )
-        return self._wave(request, wave_get(record, wave.pk))
+        return self._wave_answer(request, wave_get(record, wave.pk))
 
     @extend_schema(
         methods=["GET"],

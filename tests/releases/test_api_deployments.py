@@ -205,3 +205,19 @@ def test_lists_cost_a_constant_number_of_statements(release, api_as, agent, djan
         assert len(client.get(url(release)).json()) == 3
     with django_assert_max_num_queries(9):
         assert len(client.get(url(release, wave.pk, "tasks")).json()["results"]) == 20
+
+
+def test_the_release_resource_s_mixins_share_no_method_name():
+    """The artifacts, deployments and rollback actions are mixed into one viewset: a helper of one that
+    took another's name would silently replace it."""
+    from releases.api.artifacts import ArtifactActions
+    from releases.api.deployments import DeploymentActions
+    from releases.api.rollback import RollbackActions
+
+    names = [
+        {name for name in vars(mixin) if not name.startswith("__")}
+        for mixin in (ArtifactActions, DeploymentActions, RollbackActions)
+    ]
+    assert not names[0] & names[1]
+    assert not names[0] & names[2]
+    assert not names[1] & names[2]

@@ -273,8 +273,8 @@ def test_wave_entries_read_with_their_wave(client, release_manager, release):
         )  # fmt: skip
     client.force_login(release_manager)
     body = client.get(page(release)).content.decode()
-    assert "Wave started: Pilot in Lyon" in body
-    assert "Wave finished: Pilot in Lyon, Failed" in body
+    assert "Wave “Pilot in Lyon” started." in body
+    assert "Wave “Pilot in Lyon” finished: Failed." in body
 
 
 # The change's page shows its release
