@@ -1,21 +1,17 @@
 """Baselines: snapshots of CIs with their attributes and relationships, diffs against today, restores."""
 
-import json
-
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cmdb import schemas
 from cmdb.models import Baseline, BaselineItem, CIClass, CIRelationship, ConfigurationItem
 from cmdb.models.items import IDENTIFIER_FIELDS
 from cmdb.permissions import CMDBPolicy
-from servicedesk.concurrency import version_field
 from servicedesk.errors import PermissionDenied
-from servicedesk.services.audit import apply_changes, audit_record
+from servicedesk.services.audit import audit_record
 
+from .bulk import ci_update_many
 from .common import VIA_WEB, authorise
 from .items import ci_update
 
@@ -224,34 +220,13 @@ def baseline_restore_ci(
     return ci
 
 
-def _write_restored(cis: list[ConfigurationItem], now) -> None:
-    """One UPDATE for a batch of restored CIs: their version, attributes and moved-on revision, joined
-    from arrays (Django's `bulk_update` builds a CASE per row and field, seconds of Python per thousand
-    rows)."""
-    table = connection.ops.quote_name(ConfigurationItem._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS ci SET version = v.version, attributes = v.attributes::jsonb, "  # noqa: S608
-            "revision = v.revision, updated_at = %s "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::integer[]) "
-            "AS v(id, version, attributes, revision) "
-            "WHERE ci.id = v.id",
-            [
-                now,
-                [ci.pk for ci in cis],
-                [ci.version for ci in cis],
-                [json.dumps(ci.attributes) for ci in cis],
-                [ci.revision for ci in cis],
-            ],
-        )
-
-
 @transaction.atomic
 def baseline_restore_many(*, baseline: Baseline, cis, actor, via: str = VIA_WEB) -> int:
     """`baseline_restore_ci` for many CIs at once (a release's rollback): each CI gets back the version
-    and attributes the baseline holds for it (`restored_fields`), in batches of `BATCH` locked rows, each
-    batch one update and one insert of history rows (reason `via`), every changed CI's revision moved
-    on; one audit event on the baseline for the whole call. A CI already as the baseline has it is not
+    and attributes the baseline holds for it (`restored_fields`), read in batches of `BATCH`, written
+    through the CMDB's one bulk writer (`ci_update_many`: locked rows, batched updates and history rows
+    with the reason `via`, every changed CI's revision moved on); one audit event on the baseline for the
+    whole call. A CI already as the baseline has it is not
     written. Returns how many CIs were written.
 
     All or nothing: raises ValidationError when the baseline does not hold one of the CIs or a recorded
@@ -260,49 +235,15 @@ def baseline_restore_many(*, baseline: Baseline, cis, actor, via: str = VIA_WEB)
     """
     authorise(actor, CMDBPolicy.can_change_ci)
     ids = sorted({ci if isinstance(ci, int) else ci.pk for ci in cis})
-    user = actor if actor is not None and actor.is_authenticated else None
-    schema_of: dict[int, dict] = {}
-    restored = 0
+    updates = []
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         items = {item.ci_key: item for item in baseline.items.filter(ci_key__in=chunk)}
         missing = [pk for pk in chunk if pk not in items]
         if missing:
             raise _not_held([str(pk) for pk in missing])
-        rows = list(
-            ConfigurationItem.objects.select_for_update(of=("self",))
-            .select_related("ci_class")
-            .filter(pk__in=chunk)
-            .order_by("pk")
-        )
-        if len(rows) != len(chunk):
-            found = {ci.pk for ci in rows}
-            raise _not_held([str(pk) for pk in chunk if pk not in found])
-        now = timezone.now()
-        changed, errors = [], {}
-        for ci in rows:
-            if not apply_changes(ci, restored_fields(items[ci.pk])):
-                continue
-            if ci.ci_class_id not in schema_of:
-                schema_of[ci.ci_class_id] = schemas.effective_schema(ci.ci_class)
-            for key, messages in schemas.attribute_errors(schema_of[ci.ci_class_id], ci.attributes).items():
-                errors[f"{ci.name}: {key}"] = messages
-            setattr(ci, version_field(ci), getattr(ci, version_field(ci)) + 1)
-            ci.updated_at = now
-            changed.append(ci)
-        if errors:
-            raise ValidationError(errors)
-        if changed:
-            _write_restored(changed, now)
-            ConfigurationItem.history.bulk_history_create(
-                changed,
-                batch_size=BATCH,
-                update=True,
-                default_user=user,
-                default_change_reason=via,
-                default_date=now,
-            )
-        restored += len(changed)
+        updates += [(ConfigurationItem(pk=pk), restored_fields(items[pk])) for pk in chunk]
+    restored = len(ci_update_many(updates=updates, actor=actor, via=via, audit=False))
     audit_record(
         actor=actor,
         action="baseline.restored",
