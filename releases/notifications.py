@@ -23,6 +23,7 @@ from servicedesk.records.events import record_publish
 from servicedesk.selectors import agent_list, support_group_agents
 
 from . import workflow as wf
+from .models import Wave
 
 RELEASE_DECIDED = "release_decided"
 RELEASE_DEPLOYMENT = "release_deployment"
@@ -53,11 +54,21 @@ def release_team_and_owners(record, actor=None, entry=None, data=None) -> list:
     return [*release_team(record), *owners]
 
 
+def _wave_status(data: dict) -> str:
+    """How the wave stands, in the reader's language: from its status code, as the label the event carries
+    is in the language of whoever published it (the stored label when the code is not a wave status)."""
+    code = data.get("wave_status")
+    if code in Wave.Status.values:
+        return Wave.Status(code).label
+    return data.get("wave_status_label", "")
+
+
 def _context(record, data) -> dict:
     data = data or {}
     return {
         "version": record.release_version,
         "wave": data.get("wave_name", ""),
+        "wave_status": _wave_status(data),
         "reason": data.get("reason", ""),
     }
 
@@ -87,6 +98,7 @@ RELEASE_EVENTS = (
         variables={
             "version": _("the release's version"),
             "wave": _("the wave"),
+            "wave_status": _("how the wave stands (running, succeeded, failed, rolled back)"),
             "reason": _("why it failed or was rolled back"),
         },
     ),
