@@ -86,7 +86,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class ArtifactFieldsInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     artifact_version = serializers.CharField(max_length=64)
     role = serializers.ChoiceField(choices=Artifact.Role.choices, default=Artifact.Role.PACKAGE)
     media_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
