@@ -202,7 +202,7 @@ class ArtifactActions:
         if upload is not None:
             upload.check()
             form_null_check(request._request)
-        if "uri" in request.data:
+        if isinstance(request.data, dict) and "uri" in request.data:  # a JSON body may be null or a list
             data = ArtifactURIInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             artifact = artifact_register_uri(release=record, actor=request.user, **data.validated_data)

@@ -43,6 +43,15 @@ def test_an_artifact_kept_elsewhere_without_a_name_is_a_400(api_as, release, age
     assert not release.artifacts.exists()
 
 
+@pytest.mark.parametrize("body", ["null", "[]", '"uri"'])
+def test_a_json_body_that_is_no_object_is_a_400(api_as, release, agent, body):
+    response = api_as(agent).post(artifacts_url(release), body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error"
+    assert not release.artifacts.exists()
+
+
 def test_changing_the_package_of_a_wave_once_the_deployment_started_is_a_409_naming_it(
     api_as, prepared, release_manager
 ):
