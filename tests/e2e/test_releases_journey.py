@@ -99,7 +99,7 @@ def versions(*cis) -> list[str]:
 
 
 def test_a_release_is_built_approved_deployed_in_waves_rolled_back_in_part_and_closed(
-    log_in, live_server, browser_log, playwright
+    log_in, live_server, browser_log, playwright, axe_findings
 ):
     # The desk: the web shop and its six servers at 1.0; its people; a pipeline's service account.
     rita = UserFactory(username="rita", full_name="Rita Release", roles=[AGENT, RELEASE_MANAGER])
@@ -339,8 +339,9 @@ def test_a_release_is_built_approved_deployed_in_waves_rolled_back_in_part_and_c
     assert (answer["wave_status"], answer["release_status"]) == ("failed", wf.FAILED)
     pipeline.close()
 
-    # The release manager sees the failure and rolls back that wave only.
-    page.reload()
+    # The release manager sees the failure (the page, with its board and rollback form, reads well to
+    # assistive technology) and rolls back that wave only.
+    assert axe_findings(f"/records/{number}/") == []
     expect(page.get_by_test_id("status-badge").first).to_have_attribute("data-status", wf.FAILED)
     failure = wave_card(page, waves[2]).get_by_test_id("failed-task")
     expect(failure).to_contain_text("app-06")
@@ -379,4 +380,5 @@ def test_a_release_is_built_approved_deployed_in_waves_rolled_back_in_part_and_c
     assert (release.status, release.outcome, release.rollback_extent) == (wf.CLOSED, "partial", "partial")
     closed = Change.objects.filter(pk__in=[checkout.pk, basket.pk])
     assert {(c.status, c.review_outcome) for c in closed} == {(change_wf.CLOSED, Change.Outcome.PARTIAL)}
+    assert axe_findings(f"/records/{number}/") == []  # closed, with its outcome and rollback
     assert browser_log.errors == []
