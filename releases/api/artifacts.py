@@ -86,7 +86,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class ArtifactFieldsInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     artifact_version = serializers.CharField(max_length=64)
     role = serializers.ChoiceField(choices=Artifact.Role.choices, default=Artifact.Role.PACKAGE)
     media_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -202,7 +202,7 @@ class ArtifactActions:
         if upload is not None:
             upload.check()
             form_null_check(request._request)
-        if "uri" in request.data:
+        if isinstance(request.data, dict) and "uri" in request.data:  # a JSON body may be null or a list
             data = ArtifactURIInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             artifact = artifact_register_uri(release=record, actor=request.user, **data.validated_data)

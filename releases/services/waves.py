@@ -51,7 +51,7 @@ def _may_edit(actor, release: Release, fields) -> None:
         raise Conflict(
             _("The deployment has started: only a pending wave's name, window and gate change."),
             code="wave_fixed",
-            extra={"fields": fixed},
+            extra={"fixed": fixed},  # not "fields": the error body's own key (its field errors)
         )
 
 

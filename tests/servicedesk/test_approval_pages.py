@@ -122,6 +122,23 @@ def test_approving_on_the_page_records_the_decision(client, approver, approval):
     assert 'data-status="approved"' in html
 
 
+def test_the_reason_and_comments_keep_their_lines_without_an_inline_style(client, approver, record, worker):
+    """The content security policy refuses style attributes (`style-src 'self'`): the browser would
+    report each one and drop it."""
+    approval = approval_request_open(
+        record=record, actor=worker, approvers=[approver, worker], reason="- Tests\n- Back-out plan"
+    )
+    approval_decide(approval=approval, actor=approver, decision="approve", comment="Fine.\nGo ahead.")
+    client.force_login(approver)
+
+    html = client.get(_detail(approval)).content.decode()
+
+    assert "style-src 'self'" in client.get(_detail(approval))["Content-Security-Policy"]
+    assert 'class="mb-2 pre-wrap" data-testid="approval-reason">- Tests\n- Back-out plan<' in html
+    assert 'pre-wrap">Fine.\nGo ahead.<' in html
+    assert "style=" not in html
+
+
 def test_rejecting_without_a_comment_is_a_form_error(client, approver, approval):
     client.force_login(approver)
     response = client.post(_detail(approval), {"decision": "reject", "comment": ""})
