@@ -67,7 +67,7 @@ def administrator_key(administrator):
 
 @pytest.mark.undocumented_answers  # checked here by schemathesis itself
 @releases_api.include(path_regex=r"^/api/v1/releases/\{number\}/").parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_releases_api_answers_as_documented_on_real_releases(
     case, world, administrator, administrator_key
 ):
