@@ -227,7 +227,11 @@ def baseline_restore_ci(
 def _write_restored(cis: list[ConfigurationItem], now) -> None:
     """One UPDATE for a batch of restored CIs: their version, attributes and moved-on revision, joined
     from arrays (Django's `bulk_update` builds a CASE per row and field, seconds of Python per thousand
-    rows)."""
+    rows). Databases without arrays (SQLite, `make run`'s) take `bulk_update`."""
+    if connection.vendor != "postgresql":
+        fields = ["version", "attributes", version_field(ConfigurationItem), "updated_at"]
+        ConfigurationItem.objects.bulk_update(cis, fields, batch_size=BATCH)
+        return
     table = connection.ops.quote_name(ConfigurationItem._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
