@@ -7,10 +7,12 @@ class ReleasesConfig(AppConfig):
     verbose_name = _("Release management")
 
     def ready(self):
+        from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
         from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
+        from .demo import seed_releases_demo
         from .links import register_release_links
         from .menus import register_release_menu
         from .notifications import register_release_notifications
@@ -28,3 +30,4 @@ class ReleasesConfig(AppConfig):
         register_release_menu()
         register_release_renderers()
         register_release_schedule()
+        register_demo_seeder(seed_releases_demo)

@@ -25,7 +25,8 @@ from problems.models import KnownError, Problem
 from problems.permissions import ProblemPolicy
 from problems.views import may_read_problems
 from problems.views_portal import may_use_portal
-from releases.models import Release
+from releases import workflow as release_wf
+from releases.models import Artifact, DeploymentTask, Release
 from releases.permissions import ReleasePolicy
 from releases.services.lifecycle import release_create
 from releases.views import may_read_releases
@@ -103,6 +104,10 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
         "draft", "submitted", "assessment", "awaiting_approval", "approved", "scheduled", "implementing",
         "review", "backed_out", "closed", "rejected", "cancelled",
     }  # fmt: skip
+    # Releases (issue 17): one in each status, waves with tasks, stored artifacts to download.
+    assert set(Release.objects.values_list("status", flat=True)) == set(release_wf.STATUSES)
+    assert DeploymentTask.objects.exists()
+    assert Artifact.objects.exclude(file="").exists()
 
 
 @pytest.mark.parametrize("username", ROLES)
@@ -258,17 +263,24 @@ RELEASE_PAGES = {
     "list": re.compile(r"^/desk/releases/(\?|$)"),
     "record": re.compile(r"^/records/REL\d+/$"),
     "new": re.compile(r"^/desk/releases/new/"),
+    "tasks": re.compile(r"^/desk/releases/REL\d+/deployment/waves/\d+/tasks/"),
+    "download": re.compile(r"^/desk/releases/REL\d+/artifacts/\d+/download/$"),
 }
 
 
 def release_pages_reachable(user) -> set[str]:
     """The release pages `user` may open and finds links to: agents who see releases their list and
-    (when the demo holds one) records; those who may raise one the new form. Requesters find none."""
+    (when the demo holds one) records, their waves' tasks and artifacts' downloads; those who may raise
+    one the new form. Requesters find none."""
     pages = set()
     if may_read_releases(user):
         pages.add("list")
         if Release.objects.exists():
             pages.add("record")
+        if DeploymentTask.objects.exists():
+            pages.add("tasks")
+        if Artifact.objects.exclude(file="").exists():
+            pages.add("download")
         if ReleasePolicy.can_file(user):
             pages.add("new")
     return pages
@@ -298,3 +310,9 @@ def test_the_release_pages_answer_who_may_see_them_and_are_not_found_for_the_oth
 
     assert answers == {name: 200 if ok else 404 for name, ok in allowed.items()}
     assert client.get("/desk/releases/?view=all&status=nonsense").status_code == (400 if reader else 404)
+    # The forward schedule shows the release being deployed to whoever sees every release.
+    deploying = Release.objects.filter(status=release_wf.DEPLOYING).first()
+    if deploying is not None:
+        schedule = client.get("/desk/changes/schedule/?view=list")
+        assert schedule.status_code == 200
+        assert (deploying.number in schedule.content.decode()) == ReleasePolicy.sees_all(user)

@@ -147,3 +147,23 @@ def test_each_batch_costs_the_same_statements(monkeypatch):
         counts.append(len(captured.captured_queries))
 
     assert counts[2] - counts[1] == counts[1] - counts[0] <= 2 * 5  # two batches more, each at most 5
+
+
+def test_a_database_without_arrays_restores_through_bulk_update(monkeypatch):
+    """`make run` keeps its desk in SQLite, which binds no arrays: the restore writes the same rows."""
+    cis = _servers(2)
+    baseline = baseline_take(actor=None, name="Before", cis=cis)
+    _upgrade(cis)
+    revision = ConfigurationItem.objects.get(pk=cis[0].pk).revision
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert baseline_restore_many(baseline=baseline, cis=cis, actor=None, via="release:REL0000003") == 2
+
+    assert not any("unnest" in query["sql"] for query in queries.captured_queries)
+    restored = ConfigurationItem.objects.get(pk=cis[0].pk)
+    assert (restored.version, restored.attributes, restored.revision) == (
+        "1.0",
+        {"cpu_count": 4},
+        revision + 1,
+    )

@@ -103,7 +103,12 @@ def test_running_seed_demo_twice_creates_nothing_more_in_the_cmdb(seeded):
 
 def test_the_cmdb_seeder_writes_the_estate_as_the_system_and_the_import_as_heidi(seeded):
     job = ImportJob.objects.get(filename=DISCOVERY_FILE)
-    by_people = AuditEvent.objects.filter(action__startswith="ci.").exclude(actor=None)
+    # The releases demo deploys through the CMDB on behalf of bob's pipeline ("via release:REL…").
+    by_people = (
+        AuditEvent.objects.filter(action__startswith="ci.")
+        .exclude(actor=None)
+        .exclude(data__via__startswith="release:")
+    )
 
     assert set(by_people.values_list("actor__username", flat=True)) == {"heidi"}
     imported = {str(pk) for pk in job.rows.exclude(object_id=None).values_list("object_id", flat=True)}
@@ -111,7 +116,10 @@ def test_the_cmdb_seeder_writes_the_estate_as_the_system_and_the_import_as_heidi
     reasons = set(ConfigurationItem.history.values_list("history_change_reason", flat=True))
     # The changes demo implements changes, putting their CIs in maintenance through the CMDB: "change:CHG…".
     by_changes = {reason for reason in reasons if reason.startswith("change:CHG")}
-    assert reasons - by_changes == {"system", f"import:{job.pk}"}
+    # The releases demo deploys and rolls back: "release:REL…".
+    by_releases = {reason for reason in reasons if reason.startswith("release:REL")}
+    assert by_releases
+    assert reasons - by_changes - by_releases == {"system", f"import:{job.pk}"}
 
 
 def test_the_demo_has_a_baseline_whose_diff_shows_what_the_import_changed(seeded):

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db.models import Q
 
 from changes.models import Change
+from releases.models import Release
 from servicedesk.models import ApprovalRequest, AuditEvent, Organisation, SupportGroup, User
 
 from .conftest import ALL_ROLES
@@ -131,10 +132,23 @@ def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
         )
     )
     assert set(changes.values_list("actor__username", flat=True)) >= {"bob", "erin", "nina"}
+    # The releases demo: grace runs them, wang keeps the tests, bob's pipeline reports (and the CMDB is
+    # updated on its behalf, "via release:REL…"), the go/no-go approvers decide.
+    go_requests = ApprovalRequest.objects.filter(content_type=ContentType.objects.get_for_model(Release))
+    releases = events.filter(
+        Q(action__startswith="release.")
+        | Q(action="ci.updated_many", data__via__startswith="release:")
+        | Q(
+            action__startswith="approval.",
+            object_id__in=[str(pk) for pk in go_requests.values_list("pk", flat=True)],
+        )
+    )
+    assert set(releases.values_list("actor__username", flat=True)) >= {"grace", "wang", "bob"}
     by_people = (
         events.exclude(action__startswith="incident.")
         .exclude(pk__in=problems)
         .exclude(pk__in=changes)
+        .exclude(pk__in=releases)
         .exclude(actor=None)
     )
     assert set(by_people.values_list("action", "actor__username")) == {
