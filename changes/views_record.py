@@ -20,11 +20,10 @@ from django.views.decorators.http import require_POST
 from cmdb.models import ConfigurationItem
 from incidents.models import Incident
 from servicedesk.approvals.selectors import record_approval_context
-from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, PermissionDenied, StaleWrite
+from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, StaleWrite
 from servicedesk.form_errors import apply_service_errors
-from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
-from servicedesk.records.page_forms import CommentForm, comment_submit, posted_version
+from servicedesk.records.page_forms import CommentForm, comment_submit, edit_submit, posted_version
 from servicedesk.records.selectors import links_context, record_timeline
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
@@ -135,41 +134,18 @@ def change_edit(request, number):
     record = change_for(request, number)
     if not may_read_changes(request.user) or not ChangePolicy.can_edit(request.user, record):
         return change_page(request, record, status=403, error=_("You may not change this change."))
-    form = ChangeEditForm(request.POST, record=record)
-    if not form.is_valid():
-        return change_page(request, record, status=400, edit_form=form)
-    try:
-        record, merge = merge_and_save(
-            form,
-            record,
-            values=ChangeEditForm.current_values,
-            reload=lambda: change_for(request, number),
-            save=lambda row, changes, version: change_update(
-                record=row, actor=request.user, expected_version=version, **changes
-            ),
-        )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return change_page(request, record, status=400, edit_form=form)
-    except PermissionDenied as exc:
-        return change_page(request, record, status=403, error=str(exc.message))
-    except ApplicationError as exc:
-        return change_page(request, record, status=exc.status_code, edit_form=form, error=str(exc.message))
-    if not merge.saved:
-        kept, conflicts = form.rebased(
-            ChangeEditForm.current_values(record), version=record.version, merge=merge, record=record
-        )
-        return change_page(request, record, status=412, edit_form=kept, stale=True, conflicts=conflicts)
-    if merge.others:
-        labels = ", ".join(str(form.fields[name].label) for name in merge.others)
-        messages.success(
-            request,
-            _("The change was saved. Others changed %(fields)s meanwhile; their changes are kept.")
-            % {"fields": labels},
-        )
-    else:
-        messages.success(request, _("The change was saved."))
-    return redirect("record", record.number)
+    return edit_submit(
+        request,
+        record,
+        form_class=ChangeEditForm,
+        page=change_page,
+        reload=lambda: change_for(request, number),
+        update=change_update,
+        saved=_("The change was saved."),
+        saved_with_others=_(
+            "The change was saved. Others changed %(fields)s meanwhile; their changes are kept."
+        ),
+    )
 
 
 @login_required

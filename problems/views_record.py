@@ -13,11 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, PermissionDenied, StaleWrite
+from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, StaleWrite
 from servicedesk.form_errors import apply_service_errors
-from servicedesk.forms_merge import merge_and_save
 from servicedesk.kinds import parse_number
-from servicedesk.records.page_forms import CommentForm, comment_submit, posted_version
+from servicedesk.records.page_forms import CommentForm, comment_submit, edit_submit, posted_version
 from servicedesk.records.selectors import links_context, record_timeline
 from servicedesk.records.transitions import record_transition, transitions_allowed
 
@@ -123,39 +122,18 @@ def problem_edit(request, number):
     record = problem_for(request, number)
     if not ProblemPolicy.can_edit(request.user, record):
         return problem_page(request, record, status=403, error=_("You may not change this problem."))
-    form = ProblemEditForm(request.POST, record=record)
-    if not form.is_valid():
-        return problem_page(request, record, status=400, edit_form=form)
-    try:
-        record, merge = merge_and_save(
-            form,
-            record,
-            values=ProblemEditForm.current_values,
-            reload=lambda: problem_for(request, number),
-            save=lambda row, changes, version: problem_update(
-                record=row, actor=request.user, expected_version=version, **changes
-            ),
-        )
-    except ValidationError as exc:
-        apply_service_errors(form, exc)
-        return problem_page(request, record, status=400, edit_form=form)
-    except PermissionDenied as exc:
-        return problem_page(request, record, status=403, error=str(exc.message))
-    if not merge.saved:
-        kept, conflicts = form.rebased(
-            ProblemEditForm.current_values(record), version=record.version, merge=merge, record=record
-        )
-        return problem_page(request, record, status=412, edit_form=kept, stale=True, conflicts=conflicts)
-    if merge.others:
-        labels = ", ".join(str(form.fields[name].label) for name in merge.others)
-        messages.success(
-            request,
-            _("The problem was saved. Others changed %(fields)s meanwhile; their changes are kept.")
-            % {"fields": labels},
-        )
-    else:
-        messages.success(request, _("The problem was saved."))
-    return redirect("record", record.number)
+    return edit_submit(
+        request,
+        record,
+        form_class=ProblemEditForm,
+        page=problem_page,
+        reload=lambda: problem_for(request, number),
+        update=problem_update,
+        saved=_("The problem was saved."),
+        saved_with_others=_(
+            "The problem was saved. Others changed %(fields)s meanwhile; their changes are kept."
+        ),
+    )
 
 
 @problems_reader_required
