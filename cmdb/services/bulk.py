@@ -4,54 +4,22 @@ validates one, written in a few batched statements with their history, audited o
 import json
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cmdb import schemas
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.permissions import CMDBPolicy
+from servicedesk.bulkwrite import bulk_write
 from servicedesk.concurrency import version_field
 from servicedesk.services.audit import audit_record
 
 from .common import authorise, raise_if
 
-# What a bulk update may set (with the SQL type of its array): none of these is unique or related, so no
-# row needs a query of its own.
-BULK_FIELDS = {"version": "text", "environment": "text", "description": "text", "attributes": "jsonb"}
+# What a bulk update may set: none of these is unique or related, so no row needs a query of its own.
+BULK_FIELDS = ("version", "environment", "description", "attributes")
 BATCH = 2000
-
-
-def _write(cis: list[ConfigurationItem], names: list[str], counter: str, now) -> None:
-    """One UPDATE per batch of CIs: the fields `names` and the moved-on revision, joined from arrays
-    (Django's `bulk_update` builds a CASE per row and field: seconds of Python per thousand rows). SQLite
-    (`make run`) has no arrays: Django's `bulk_update` there."""
-    if connection.vendor != "postgresql":
-        ConfigurationItem.objects.bulk_update(cis, [*names, counter, "updated_at"], batch_size=BATCH)
-        return
-    table = connection.ops.quote_name(ConfigurationItem._meta.db_table)
-    columns = [*names, counter]
-    types = {**BULK_FIELDS, counter: "integer"}
-    assignments = ", ".join(f"{name} = v.{name}" for name in columns)
-    arrays = ", ".join(f"%s::{'text' if types[name] == 'jsonb' else types[name]}[]" for name in columns)
-    sql = (
-        f"UPDATE {table} AS ci SET {assignments}, updated_at = %s "  # noqa: S608 (names from BULK_FIELDS)
-        f"FROM (SELECT v.id, {', '.join(_cast(name, types[name]) for name in columns)} "
-        f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(columns)})) AS v WHERE ci.id = v.id"
-    )
-    for start in range(0, len(cis), BATCH):
-        batch = cis[start : start + BATCH]
-        values = [[_value(getattr(ci, name), types[name]) for ci in batch] for name in columns]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now, [ci.pk for ci in batch], *values])
-
-
-def _cast(name: str, sql_type: str) -> str:
-    return f"v.{name}::jsonb AS {name}" if sql_type == "jsonb" else f"v.{name}"
-
-
-def _value(value, sql_type: str):
-    return json.dumps(value) if sql_type == "jsonb" else value
 
 
 def _schemas_by_class(class_ids) -> dict[int, dict]:
@@ -93,7 +61,7 @@ def ci_update_many(
     are merged over each CI's own. Attributes are validated against each CI's class schema; every error
     is reported, keyed by field and led by the CI's name, and nothing is written.
 
-    The CIs that change are written in batches of one UPDATE each (`_write`) and their history with
+    The CIs that change are written in batches of one UPDATE each (`bulk_write`) and their history with
     simple-history's `bulk_history_create` (history user `actor`, change reason `via`, e.g.
     "release:REL0000001"), each one's revision moved on; one audit event `ci.updated_many` names them
     all (`audit=False`: the caller records its own, as a baseline's restore does). Nothing changes,
@@ -146,7 +114,7 @@ def ci_update_many(
     for ci in changed:
         setattr(ci, counter, getattr(ci, counter) + 1)
         ci.updated_at = now  # bulk_update skips auto_now
-    _write(changed, sorted(names), counter, now)
+    bulk_write(ConfigurationItem, changed, [*sorted(names), counter, "updated_at"])
     ConfigurationItem.history.bulk_history_create(
         changed,
         batch_size=BATCH,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from cmdb.models import ConfigurationItem
 from cmdb.services.bulk import ci_update_many
+from servicedesk.bulkwrite import bulk_write
 from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import Conflict, PermissionDenied
 from servicedesk.models import TimelineEntry
@@ -366,7 +367,7 @@ def tasks_report(*, release: Release, wave: Wave, actor, results: list[dict]) ->
         )
         for task in deployed:
             task.cmdb_updated_at = now
-    DeploymentTask.objects.bulk_update([task for task, _result in todo], TASK_FIELDS, batch_size=BATCH)
+    bulk_write(DeploymentTask, [task for task, _result in todo], TASK_FIELDS)
     wave.succeeded_tasks += succeeded
     wave.failed_tasks += failed
     save_changed(wave, ["succeeded_tasks", "failed_tasks"])
