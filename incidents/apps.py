@@ -16,6 +16,7 @@ class IncidentsConfig(AppConfig):
         from .menus import MENU_ITEMS
         from .pickers import register_pick_sources
         from .records import INCIDENT_KIND, REQUEST_KIND
+        from .reporting import register_reporting
         from .roles import ROLE_PERMISSIONS
         from .timeline import register_timeline_renderers
 
@@ -27,3 +28,4 @@ class IncidentsConfig(AppConfig):
         for item in MENU_ITEMS:
             register_menu_item(item)
         register_timeline_renderers()
+        register_reporting()

@@ -290,6 +290,8 @@ class Incident(Ticket):
             models.Index(fields=["kind", "status", "priority"], name="incidents_kind_status_idx"),
             models.Index(fields=["service", "status"], name="incidents_service_status_idx"),
             models.Index(fields=["created_at"], name="incidents_created_idx"),
+            # What changed since the management-information facts were last refreshed.
+            models.Index(fields=["updated_at"], name="incidents_updated_idx"),
             models.Index(
                 fields=["resolved_at"], condition=Q(status=wf.RESOLVED), name="incidents_resolved_due_idx"
             ),

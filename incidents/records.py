@@ -12,6 +12,7 @@ from servicedesk.records.search import TICKET_SEARCH
 from .intake import IncidentMailIntake
 from .notifications import NOTIFICATION_RULES
 from .permissions import IncidentPolicy
+from .reporting import facts as reporting_facts
 from .sla import INCIDENT_SLA
 from .workflow import EVENTS, OPEN_STATUSES, WORKFLOW
 
@@ -91,6 +92,8 @@ _SHARED = {
     "on_approval": _on_approval,
     # title, description and public comments, weighted in that order (the column is the Ticket's)
     "search": TICKET_SEARCH,
+    # channel, service, category, first contact, satisfaction: management information's facts
+    "facts": reporting_facts,
 }
 INCIDENT_KIND = RecordKind(
     code="incident",

@@ -19,6 +19,7 @@ class ServicedeskConfig(AppConfig):
         from .pickers import register_people_source
         from .records.search import search_session_settings
         from .records.timeline import register_foundation_renderers
+        from .reporting.dimensions import register_kernel_dimensions
         from .roles import restore_missing_roles
         from .services import webhooks  # noqa: F401 - registers the webhook transport with the outbox
 
@@ -29,6 +30,7 @@ class ServicedeskConfig(AppConfig):
         register_standard_events()
         register_approval_events()
         register_people_source()
+        register_kernel_dimensions()
         post_migrate.connect(restore_missing_roles, dispatch_uid="servicedesk.restore_roles")
         connection_created.connect(search_session_settings, dispatch_uid="servicedesk.search_session")
 

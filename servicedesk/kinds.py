@@ -70,6 +70,11 @@ class RecordKind:
     # which of its events e-mail whom (servicedesk.notifications.registry.NotificationRule), in order
     notifications: tuple = ()
 
+    # (records) -> {pk: {column: value}}: what the kind adds to its records' management-information facts
+    # (servicedesk.models.RecordFact: channel, service_id, category_id, first_contact, training_need,
+    # reopen_count, responded_at, csat_score, csat_commented, rated_at); the kernel fills the rest
+    facts: Callable[[list], dict] | None = None
+
     # what word search reads (servicedesk.records.search.RecordSearch): the Ticket's title, description
     # and public comments when not given
     search: Any = None

@@ -97,3 +97,11 @@ def approvals_sweep_task() -> int:
     from .approvals.sweep import approvals_sweep
 
     return approvals_sweep()
+
+
+@shared_task(name="servicedesk.facts_refresh")
+def facts_refresh_task() -> dict:
+    """Bring every kind's management-information facts up to date with what changed since the last run."""
+    from .reporting.facts import facts_refresh_due
+
+    return facts_refresh_due()

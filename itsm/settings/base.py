@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "problems",
     "changes",
     "releases",
+    "reports",
     # The site itself: its management commands (`bench`).
     "itsm",
 ]
@@ -301,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
     "problems.candidates_detect": {
         "task": "problems.candidates_detect",
         "schedule": timedelta(hours=24),
+    },
+    # Management information: the facts of the records written since the last run (servicedesk.reporting).
+    "servicedesk.facts_refresh": {
+        "task": "servicedesk.facts_refresh",
+        "schedule": timedelta(seconds=env.int("ITSM_FACTS_REFRESH_SECONDS", default=60)),
     },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {

@@ -18,6 +18,7 @@ from .records import (
     TimelineEntry,
     Urgency,
 )
+from .reporting import FactMark, RecordFact
 from .sla import (
     ESCALATION_ACTIONS,
     METRICS,
@@ -45,6 +46,7 @@ __all__ = [
     "BusinessCalendar",
     "CalendarException",
     "EscalationRule",
+    "FactMark",
     "IdempotencyKey",
     "Impact",
     "InboundEmail",
@@ -57,6 +59,7 @@ __all__ = [
     "OutboxMessage",
     "Priority",
     "PriorityRule",
+    "RecordFact",
     "RecordLink",
     "SLAClock",
     "SLAFiring",

@@ -67,6 +67,12 @@ class User(Revisioned, AbstractUser):
         related_name="people",
         verbose_name=_("organisation"),
     )
+    department = models.CharField(
+        _("department"),
+        max_length=100,
+        blank=True,
+        help_text=_("Within the organisation; management information groups requests by it."),
+    )
     language = models.CharField(
         _("preferred language"),
         max_length=10,

@@ -288,6 +288,8 @@ class SLAClock(models.Model):
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="sla_clock_due_idx"
             ),
             models.Index(fields=["policy", "state"], name="sla_clock_policy_state_idx"),
+            # What moved since the management-information facts were last refreshed.
+            models.Index(fields=["updated_at"], name="sla_clock_updated_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["content_type", "object_id", "metric"], name="sla_clock_unique"),
