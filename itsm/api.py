@@ -15,6 +15,7 @@ from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
 from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
+from reports.api import views as reports_views
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
@@ -72,5 +73,7 @@ urlpatterns = [
     re_path(r"^cis/(?P<pk>\d+)/impact/?$", cmdb_impact.CIImpactView.as_view(), name="ci-impact"),
     re_path(r"^change-schedule/?$", changes_schedule.ChangeScheduleView.as_view(), name="change-schedule"),
     re_path(r"^priority-matrix/?$", incidents_catalogue.PriorityMatrixView.as_view(), name="priority-matrix"),
+    re_path(r"^reports/?$", reports_views.ReportListView.as_view(), name="reports"),
+    re_path(r"^reports/(?P<key>[a-z0-9_]+)/?$", reports_views.ReportView.as_view(), name="report"),
     *router.urls,
 ]

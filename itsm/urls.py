@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("releases.urls_artifacts")),
     path("", include("releases.urls_deployments")),
     path("", include("releases.urls_rollback")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -20,7 +20,7 @@ def reader_scope(user) -> Scope | None:
     if cached is not None:
         return cached
     if user.is_superuser or user.has_perm(VIEW_ALL):
-        scope = Scope(everything=True)
+        scope = Scope(everything=True, agent=user.pk)
     else:
         groups = tuple(SupportGroup.objects.filter(manager=user, is_active=True).values_list("pk", flat=True))
         services = tuple(

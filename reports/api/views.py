@@ -1,0 +1,130 @@
+"""Management information as data, for BI tools: `/api/v1/reports/` lists the measures the caller may
+read, `/api/v1/reports/{measure}/?…` answers one as a series, with the report page's filters."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from servicedesk.api.base import APIView
+from servicedesk.errors import NotFound as RecordNotFound
+from servicedesk.reporting.measures import FILTERS
+
+from ..forms import ReportForm
+from ..periods import PERIODS
+from ..scope import reader_scope
+from ..selectors import measure_for, readable_measures, result_for
+
+
+def _scope(request):
+    scope = reader_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("You have no management information to read."))
+    return scope
+
+
+class MeasureSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    definition = serializers.CharField()
+    section = serializers.CharField()
+    filters = serializers.ListField(child=serializers.CharField())
+    breakdowns = serializers.ListField(child=serializers.CharField())
+    snapshot = serializers.BooleanField(help_text="A point in time (now): the period is ignored.")
+
+
+class ColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.ChoiceField(choices=["count", "percent", "seconds", "number", "rating"])
+
+
+class RowSerializer(serializers.Serializer):
+    key = serializers.JSONField(help_text="The period's first day (ISO date), or the breakdown's value.")
+    label = serializers.CharField()
+    values = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="By column key.")
+    url = serializers.CharField(allow_null=True, help_text="The records behind the row, in the queue.")
+
+
+class SeriesSerializer(serializers.Serializer):
+    measure = MeasureSerializer()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    time_zone = serializers.CharField()
+    by = serializers.CharField()
+    bucket = serializers.CharField()
+    chart = serializers.CharField()
+    columns = ColumnSerializer(many=True)
+    rows = RowSerializer(many=True)
+    totals = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+def _describe(found) -> dict:
+    return {
+        "key": found.key,
+        "label": str(found.label),
+        "definition": str(found.definition),
+        "section": str(found.section),
+        "filters": list(found.filters),
+        "breakdowns": list(found.breakdowns),
+        "snapshot": found.snapshot,
+    }
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS), description="Default last_30_days."),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="With period=custom: the first day."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="With period=custom: the last day."),
+    OpenApiParameter(
+        "by", OpenApiTypes.STR, description="The rows: period, or one of the measure's breakdowns."
+    ),
+    OpenApiParameter(
+        "bucket", OpenApiTypes.STR, enum=["day", "week", "month"], description="Each period row."
+    ),
+    *[
+        OpenApiParameter(name, OpenApiTypes.STR, many=True, description=f"Only these {attribute} (repeat).")
+        for name, attribute in FILTERS.items()
+    ],
+]
+
+
+class ReportListView(APIView):
+    @extend_schema(summary="The measures the caller may read", responses=MeasureSerializer(many=True))
+    def get(self, request):
+        return Response([_describe(found) for found in readable_measures(_scope(request))])
+
+
+class ReportView(APIView):
+    @extend_schema(
+        summary="One measure as a series",
+        description="Dates and periods are in the caller's time zone (their profile's, or the site's).",
+        parameters=FILTER_PARAMETERS,
+        responses=SeriesSerializer,
+    )
+    def get(self, request, key: str):
+        scope = _scope(request)
+        try:
+            found = measure_for(scope, key)
+        except RecordNotFound:
+            raise NotFound(_("No such report.")) from None
+        form = ReportForm(request.query_params, measure=found, user=request.user)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        query = form.query(scope)
+        result = result_for(found, query)
+        data = result.as_dict()
+        for row, source in zip(data["rows"], result.rows, strict=True):
+            row["url"] = request.build_absolute_uri(source.url) if getattr(source, "url", None) else None
+        return Response(
+            {
+                "measure": _describe(found),
+                "start": query.start,
+                "end": query.end,
+                "time_zone": query.time_zone,
+                "by": query.by,
+                "bucket": query.bucket,
+                **data,
+            }
+        )
