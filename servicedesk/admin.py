@@ -106,7 +106,18 @@ class UserAdmin(AuditedAdmin, MergingAdmin, BaseUserAdmin):
         (None, {"fields": ["username", "password"]}),
         (
             _("Person"),
-            {"fields": ["full_name", "email", "phone", "organisation", "manager", "language", "time_zone"]},
+            {
+                "fields": [
+                    "full_name",
+                    "email",
+                    "phone",
+                    "organisation",
+                    "department",
+                    "manager",
+                    "language",
+                    "time_zone",
+                ]
+            },
         ),
         (
             _("Roles and permissions"),

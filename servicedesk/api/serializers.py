@@ -79,6 +79,7 @@ class UserSerializer(serializers.ModelSerializer):
             "full_name",
             "phone",
             "organisation",
+            "department",
             "language",
             "time_zone",
             "is_active",
@@ -120,6 +121,7 @@ class UserInputSerializer(ProfileInputSerializer):
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.all(), required=False, allow_null=True
     )
+    department = serializers.CharField(max_length=100, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ROLE_PERMISSIONS)), required=False
