@@ -20,6 +20,7 @@ class ChangesConfig(AppConfig):
         from .menus import register_change_menu
         from .notifications import register_change_notifications
         from .records import CHANGE_KIND
+        from .reporting import register_change_measures
         from .roles import ROLE_PERMISSIONS
         from .services.implementation import incident_raised
         from .timeline_assessment import register_assessment_renderers
@@ -34,4 +35,5 @@ class ChangesConfig(AppConfig):
         register_event_listener("incident", "created", incident_raised)
         register_assessment_renderers()
         register_demo_seeder(seed_changes_demo)
+        register_change_measures()
         post_migrate.connect(restore_defaults, sender=self, dispatch_uid="changes.restore_defaults")

@@ -16,6 +16,7 @@ class ProblemsConfig(AppConfig):
         from .menus import register_problem_menu
         from .notifications import register_problem_notifications
         from .records import PROBLEM_KIND
+        from .reporting import register_problem_measures
         from .roles import ROLE_PERMISSIONS
         from .views_portal import register_deflection_slot
         from .views_slots import register_problem_slots
@@ -28,3 +29,4 @@ class ProblemsConfig(AppConfig):
         register_problem_notifications()
         register_deflection_slot()
         register_demo_seeder(seed_problems_demo)
+        register_problem_measures()

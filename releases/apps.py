@@ -17,6 +17,7 @@ class ReleasesConfig(AppConfig):
         from .menus import register_release_menu
         from .notifications import register_release_notifications
         from .records import RELEASE_KIND
+        from .reporting import register_release_measures
         from .roles import ROLE_PERMISSIONS
         from .schedule import register_release_schedule
         from .services.incidents import incident_raised
@@ -31,3 +32,4 @@ class ReleasesConfig(AppConfig):
         register_release_renderers()
         register_release_schedule()
         register_demo_seeder(seed_releases_demo)
+        register_release_measures()

@@ -180,6 +180,10 @@ def _times(kinds, time_field: str, prefix: str):
                 rows, query, time_field, field, {f"p50_{name}": 0.5, f"p90_{name}": 0.9}
             ).items():
                 found.setdefault(key, {}).update(values)
+        # A percentile found for no record of a row (no calendar: no business time) is unknown, not 0.
+        for values in found.values():
+            for name in ("p50_business", "p90_business", "p50_wall", "p90_wall"):
+                values.setdefault(name, None)
         names = [
             "count",
             "p50_business",

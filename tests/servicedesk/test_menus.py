@@ -102,6 +102,7 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-releases",
         "nav-release-new",
         "nav-cmdb",
+        "nav-reports",
         "nav-approvals",
     ]
     assert _testids(portal) == ["nav-portal", "nav-report", "nav-request", "nav-approvals"]
@@ -118,6 +119,7 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-releases",
         "nav-release-new",
         "nav-cmdb",
+        "nav-reports",
         "nav-approvals",
     ]
     assert "bi-list-task" in workspace
