@@ -4,13 +4,17 @@ the reader may choose. Its query string is what a saved report keeps and what th
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.reporting.dimensions import dimension
 from servicedesk.reporting.measures import BUCKETS, FILTERS, Measure, Query, Scope
+from servicedesk.selectors import agent_list
 
+from .models import ReportSchedule
 from .periods import DEFAULT_BUCKET, DEFAULT_PERIOD, PERIODS, period_instants
 
 BUCKET_LABELS = {"day": _("Day"), "week": _("Week"), "month": _("Month")}
@@ -91,3 +95,45 @@ class ReportForm(forms.Form):
             now=now,
             **filters,
         )
+
+
+class SavedReportForm(forms.Form):
+    """Save the report being read under a name: the query string comes from the page."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class ScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label=_("Send"), choices=ReportSchedule.Frequency.choices, initial=ReportSchedule.Frequency.WEEKLY
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("On (weekly)"), coerce=int, choices=list(WEEKDAYS.items()), initial=0
+    )
+    day = forms.TypedChoiceField(
+        label=_("On day (monthly)"), coerce=int, choices=[(d, d) for d in range(1, 29)], initial=1
+    )
+    hour = forms.TypedChoiceField(
+        label=_("At"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)], initial=7
+    )
+    format = forms.ChoiceField(
+        label=_("Format"), choices=ReportSchedule.Format.choices, initial=ReportSchedule.Format.CSV
+    )
+    recipients = forms.ModelMultipleChoiceField(
+        label=_("Recipients"),
+        queryset=None,
+        help_text=_("People who read reports; each receives the figures they may see."),
+    )
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].queryset = agent_list()
+        self.fields["recipients"].widget.attrs["size"] = 8
+        self.fields["hour"].help_text = _("In your time zone (%(zone)s).") % {
+            "zone": owner.time_zone or settings.TIME_ZONE
+        }

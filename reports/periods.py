@@ -72,3 +72,40 @@ def period_instants(name: str, now: datetime, zone: str, start=None, end=None) -
     tz = ZoneInfo(zone)
     first, after = period_dates(name, now.astimezone(tz).date(), start, end)
     return datetime.combine(first, time(), tzinfo=tz), datetime.combine(after, time(), tzinfo=tz)
+
+
+def previous_period(frequency: str, now: datetime, zone: str) -> tuple[datetime, datetime]:
+    """The period that ended last before `now` in `zone`: "weekly" the last whole week (Monday to
+    Sunday), "monthly" the last whole month; [start, end) as local midnights."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    if frequency == "weekly":
+        monday = today - timedelta(days=today.weekday())
+        first, after = monday - timedelta(days=7), monday
+    elif frequency == "monthly":
+        first, after = _add_months(today, -1), _month_start(today)
+    else:
+        raise ValueError(frequency)
+    return datetime.combine(first, time(), tzinfo=tz), datetime.combine(after, time(), tzinfo=tz)
+
+
+def next_run_at(frequency: str, *, weekday: int, day: int, hour: int, after: datetime, zone: str) -> datetime:
+    """The first sending time strictly after `after`: the weekday (weekly) or the day of the month
+    (monthly) at `hour` o'clock in `zone` (an hour a clock change skips is read as the hour after)."""
+    tz = ZoneInfo(zone)
+    local = after.astimezone(tz)
+    if frequency == "weekly":
+        candidate = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+        step = lambda d: d + timedelta(days=7)  # noqa: E731
+    elif frequency == "monthly":
+        candidate = local.date().replace(day=day)
+        step = lambda d: _add_months(d, 1).replace(day=day)  # noqa: E731
+    else:
+        raise ValueError(frequency)
+    while True:
+        moment = datetime.combine(candidate, time(hour), tzinfo=tz)
+        # Through UTC and back: a local time in a DST gap becomes a real instant.
+        moment = moment.astimezone(ZoneInfo("UTC"))
+        if moment > after:
+            return moment
+        candidate = step(candidate)

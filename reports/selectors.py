@@ -234,3 +234,26 @@ def dashboards_for(scope: Scope) -> list[tuple[str, Any]]:
     if scope.agent:
         boards.append(("agent", _("My work")))
     return boards
+
+
+def saved_report_list_for_user(user):
+    """The reader's own saved reports, by name, with their schedules."""
+    from .models import SavedReport
+
+    return SavedReport.objects.filter(owner=user).prefetch_related("schedules").order_by("name", "id")
+
+
+def saved_report_get_for_user(*, user, pk):
+    """The reader's own saved report `pk`; NotFound for anyone else's (a 404, as for a record)."""
+    found = saved_report_list_for_user(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("No such report."))
+    return found
+
+
+def schedule_get_for_user(*, user, report, pk):
+    """A schedule of the reader's own report; NotFound otherwise."""
+    found = report.schedules.filter(pk=pk, report__owner=user).prefetch_related("recipients").first()
+    if found is None:
+        raise NotFound(_("No such schedule."))
+    return found

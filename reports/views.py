@@ -3,7 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET
 from servicedesk.errors import NotFound
 from servicedesk.reporting.dimensions import dimension
 
-from .forms import ReportForm
+from .exports import MEDIA_TYPES, csv_response, export_bytes, export_filename, sheet_of, xlsx_response
+from .forms import ReportForm, SavedReportForm
 from .scope import reader_scope
 from .selectors import dashboard_tiles, dashboards_for, measure_for, readable_measures, result_for
 
 REFRESH_SECONDS = 60
+EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("pdf", "PDF")]
 
 
 def reader_required(view):
@@ -59,24 +61,28 @@ def report_index(request):
     return render(request, "reports/index.html", {"sections": sections.items()})
 
 
-@reader_required
-@require_GET
-def report(request, key: str):
+def _report_query(request, found):
+    """The report form on the request's query and, when it is valid (or empty: the defaults), its query;
+    (form, query or None)."""
+    if not request.GET:
+        form = ReportForm({}, measure=found, user=request.user)
+        form.is_valid()
+        return form, form.query(request.report_scope)
+    form = ReportForm(request.GET, measure=found, user=request.user)
+    if form.is_valid():
+        return form, form.query(request.report_scope)
+    return form, None
+
+
+def _measure_or_404(request, key: str):
     try:
-        found = measure_for(request.report_scope, key)
+        return measure_for(request.report_scope, key)
     except NotFound:
         raise Http404 from None
-    form = ReportForm(request.GET or None, measure=found, user=request.user)
-    result = query = None
-    status = 200
-    if not request.GET or form.is_valid():
-        if not request.GET:
-            form = ReportForm({}, measure=found, user=request.user)
-            form.is_valid()
-        query = form.query(request.report_scope)
-        result = result_for(found, query)
-    else:
-        status = 400
+
+
+def _render_report(request, found, form, query):
+    result = result_for(found, query) if query else None
     context = {
         "measure": found,
         "form": form,
@@ -86,5 +92,37 @@ def report(request, key: str):
         "by_label": (dimension(query.by).label if query and query.by != "period" else None),
         "chart": result.as_dict() if result else None,
         "querystring": request.GET.urlencode(),
+        "save_form": SavedReportForm(initial={"query": request.GET.urlencode()}),
+        "export_formats": EXPORT_FORMATS,
     }
-    return render(request, "reports/report.html", context, status=status)
+    return render(request, "reports/report.html", context, status=200 if query else 400)
+
+
+@reader_required
+@require_GET
+def report(request, key: str):
+    found = _measure_or_404(request, key)
+    form, query = _report_query(request, found)
+    return _render_report(request, found, form, query)
+
+
+@reader_required
+@require_GET
+def export(request, key: str, format: str):
+    """The report as a file, with the report page's scope and form: 400 (the page with its errors) for
+    a bad filter."""
+    if format not in dict(EXPORT_FORMATS):
+        raise Http404
+    found = _measure_or_404(request, key)
+    form, query = _report_query(request, found)
+    if query is None:
+        return _render_report(request, found, form, None)
+    sheet = sheet_of(result_for(found, query), measure=found, query=query)
+    filename = export_filename(found, query, format)
+    if format == "csv":
+        return csv_response(sheet, filename)
+    if format == "xlsx":
+        return xlsx_response(sheet, filename)
+    response = HttpResponse(export_bytes(sheet, "pdf"), content_type=MEDIA_TYPES["pdf"])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

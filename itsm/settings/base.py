@@ -308,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.facts_refresh",
         "schedule": timedelta(seconds=env.int("ITSM_FACTS_REFRESH_SECONDS", default=60)),
     },
+    # Scheduled reports whose time has come: e-mail the period just ended to each recipient (reports).
+    "reports.schedules_send": {
+        "task": "reports.schedules_send",
+        "schedule": timedelta(minutes=5),
+    },
     # Idempotency keys are kept for ITSM_IDEMPOTENCY_TTL_HOURS; drop the older ones hourly.
     "servicedesk.idempotency_keys_purge": {
         "task": "servicedesk.idempotency_keys_purge",

@@ -7,6 +7,7 @@ transport, so two workers never deliver one message twice. A transport that fail
 exponential back-off until `ITSM_OUTBOX_MAX_ATTEMPTS`, then the message is dead with its last error.
 """
 
+import base64
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -187,7 +188,8 @@ def outbox_sweep(*, now=None, batch_size: int = 100) -> int:
 
 
 def send_email(message: OutboxMessage) -> None:
-    """The e-mail transport: `payload` holds subject, text, optional html and headers (Message-ID...)."""
+    """The e-mail transport: `payload` holds subject, text, optional html, headers (Message-ID...) and
+    attachments: [{"name", "media_type", "content" (base64)}]."""
     payload = message.payload
     email = EmailMultiAlternatives(
         subject=payload["subject"],
@@ -199,6 +201,12 @@ def send_email(message: OutboxMessage) -> None:
     )
     if payload.get("html"):
         email.attach_alternative(payload["html"], "text/html")
+    for attachment in payload.get("attachments") or ():
+        email.attach(
+            attachment["name"],
+            base64.b64decode(attachment["content"]),
+            attachment.get("media_type") or "application/octet-stream",
+        )
     email.send(fail_silently=False)
 
 
