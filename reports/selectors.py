@@ -43,6 +43,31 @@ def result_for(found: Measure, query: Query) -> Result:
     return result
 
 
+# Count columns that hold the whole of the others (all open records, all opened): stacked with their parts
+# they would count the same records twice, so a stacked chart leaves them to the table.
+WHOLE_COLUMNS = frozenset({"open", "opened", "escalated"})
+# What a chart draws first when a result mixes kinds of figure: the rate, rating or duration it is about.
+HEADLINE_TYPES = ("percent", "rating", "seconds", "number")
+
+
+def chart_payload(result: Result) -> dict:
+    """The result as the chart script reads it (`Result.as_dict`), with `plot`: the columns the chart
+    draws, all of one type so they share an axis. The table shows every column."""
+    data = result.as_dict()
+    columns = result.columns
+    counts = [c.key for c in columns if c.type == "count"]
+    if result.chart == "stacked":
+        parts = [key for key in counts if key not in WHOLE_COLUMNS]
+        plot = parts if len(parts) > 1 else counts
+    elif result.chart == "pie":
+        plot = [columns[0].key] if columns else []
+    else:
+        headline = next((t for t in HEADLINE_TYPES if any(c.type == t for c in columns)), "count")
+        plot = [c.key for c in columns if c.type == headline]
+    data["plot"] = plot
+    return data
+
+
 @dataclass
 class Tile:
     key: str
@@ -76,7 +101,7 @@ def _tile(key, title, found, query, *, value_of, type="count", detail="", chart=
     tile.url = getattr(result, "url", None)
     if chart:
         tile.result = result
-        tile.chart = result.as_dict()
+        tile.chart = chart_payload(result)
     return tile
 
 

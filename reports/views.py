@@ -1,5 +1,6 @@
 """Management information pages: the dashboards, the report index and each measure's report page."""
 
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,14 @@ from servicedesk.reporting.dimensions import dimension
 
 from .forms import ReportForm
 from .scope import reader_scope
-from .selectors import dashboard_tiles, dashboards_for, measure_for, readable_measures, result_for
+from .selectors import (
+    chart_payload,
+    dashboard_tiles,
+    dashboards_for,
+    measure_for,
+    readable_measures,
+    result_for,
+)
 
 REFRESH_SECONDS = 60
 
@@ -84,7 +92,9 @@ def report(request, key: str):
         "result": result,
         "query": query,
         "by_label": (dimension(query.by).label if query and query.by != "period" else None),
-        "chart": result.as_dict() if result else None,
+        "chart": chart_payload(result) if result else None,
         "querystring": request.GET.urlencode(),
+        # the period is [start, end): its last day is the day before the end
+        "last_day": (query.end - timedelta(days=1)) if query else None,
     }
     return render(request, "reports/report.html", context, status=status)
