@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.errors import NotFound
+from servicedesk.models import RecordFact
 from servicedesk.reporting.dimensions import drill_url
 from servicedesk.reporting.measures import Measure, Query, Result, Scope, measure, measures
 
@@ -34,13 +35,85 @@ def measure_for(scope: Scope, key: str) -> Measure:
 
 
 def result_for(found: Measure, query: Query) -> Result:
-    """The measure's result, each row (and the whole) with the address of its records where there is one."""
+    """The measure's result, each row (and the whole) with the address of its records where there is one:
+    the queue filtered to the same records, the reader's scope included (`listable`)."""
     result = found.compute(query)
     kinds = tuple(query.kinds or found.kinds)
+    limits = scope_limits(query.scope)
     for row in result.rows:
-        row.url = drill_url(kinds, row.records)
-    result.url = drill_url(kinds, result.records)
+        row.url = drill_url(kinds, listable(row.records, limits))
+    result.url = drill_url(kinds, listable(result.records, limits))
     return result
+
+
+def scope_limits(scope: Scope) -> dict[str, set] | None:
+    """The reader's scope as record filters ({"groups": {...}, "agents": {...}}), any one of which makes a
+    record readable; None for no limit. A manager's own work inside their groups adds nothing, and is left
+    out when none of it lies elsewhere (one query) so that the queue can list what the figures count."""
+    if scope is None or scope.everything:
+        return None
+    limits = {
+        name: set(values)
+        for name, values in (
+            ("groups", scope.groups),
+            ("services", scope.services),
+            ("agents", (scope.agent,) if scope.agent else ()),
+        )
+        if values
+    }
+    if "agents" in limits and len(limits) > 1:
+        elsewhere = RecordFact.objects.filter(assignee_id=scope.agent)
+        if scope.groups:
+            elsewhere = elsewhere.exclude(support_group_id__in=scope.groups)
+        if scope.services:
+            elsewhere = elsewhere.exclude(service_id__in=scope.services)
+        if not elsewhere.exists():
+            del limits["agents"]
+    return limits
+
+
+def listable(records: dict | None, limits: dict[str, set] | None) -> dict | None:
+    """A row's record filter with the reader's scope as the queue's filter, or None where the queue cannot
+    say it: a scope of several limits (their union) on a row not already narrowed inside one of them."""
+    if records is None or limits is None:
+        return records
+    effective = {}
+    for name, allowed in limits.items():
+        chosen = set(records.get(name) or ())
+        if chosen and chosen <= allowed:
+            return records  # the row holds only readable records already
+        if chosen and not chosen & allowed:
+            continue  # this limit adds no record to the row
+        effective[name] = chosen & allowed if chosen else allowed
+    if len(effective) != 1:
+        return None
+    ((name, values),) = effective.items()
+    return {**records, name: sorted(values)}
+
+
+# Count columns that hold the whole of the others (all open records, all opened): stacked with their parts
+# they would count the same records twice, so a stacked chart leaves them to the table.
+WHOLE_COLUMNS = frozenset({"open", "opened", "escalated"})
+# What a chart draws first when a result mixes kinds of figure: the rate, rating or duration it is about.
+HEADLINE_TYPES = ("percent", "rating", "seconds", "number")
+
+
+def chart_payload(result: Result) -> dict:
+    """The result as the chart script reads it (`Result.as_dict`), with `plot`: the columns the chart
+    draws, all of one type so they share an axis. The table shows every column."""
+    data = result.as_dict()
+    columns = result.columns
+    counts = [c.key for c in columns if c.type == "count"]
+    if result.chart == "stacked":
+        parts = [key for key in counts if key not in WHOLE_COLUMNS]
+        plot = parts if len(parts) > 1 else counts
+    elif result.chart == "pie":
+        plot = [columns[0].key] if columns else []
+    else:
+        headline = next((t for t in HEADLINE_TYPES if any(c.type == t for c in columns)), "count")
+        plot = [c.key for c in columns if c.type == headline]
+    data["plot"] = plot
+    return data
 
 
 @dataclass
@@ -68,15 +141,19 @@ def _try(key: str):
         return None
 
 
-def _tile(key, title, found, query, *, value_of, type="count", detail="", chart=False):
+def _tile(key, title, found, query, *, value_of, type="count", detail="", chart=False, open_records=False):
+    """One tile; `open_records`: it counts the open records in scope, and links to them in the queue."""
     if found is None:
         return None
     result = result_for(found, query)
     tile = Tile(key=key, title=title, value=value_of(result), type=type, detail=detail, report=found.key)
     tile.url = getattr(result, "url", None)
+    if tile.url is None and open_records:
+        kinds = tuple(query.kinds or found.kinds)
+        tile.url = drill_url(kinds, listable({"open": True}, scope_limits(query.scope)))
     if chart:
         tile.result = result
-        tile.chart = result.as_dict()
+        tile.chart = chart_payload(result)
     return tile
 
 
@@ -103,6 +180,7 @@ def dashboard_tiles(board: str, scope: Scope, *, zone: str, now=None) -> list[Ti
                 recent,
                 value_of=lambda r: sum(row.values.get("open", 0) for row in r.rows),
                 chart=True,
+                open_records=True,
             ),
             _tile(
                 "at_risk",
@@ -128,7 +206,8 @@ def dashboard_tiles(board: str, scope: Scope, *, zone: str, now=None) -> list[Ti
                 _("Open records per agent"),
                 _try("backlog"),
                 _query(scope, zone, now, "last_7_days", by="agent"),
-                value_of=lambda r: len(r.rows),
+                # the unassigned records' row is no agent
+                value_of=lambda r: sum(1 for row in r.rows if row.key is not None),
                 detail=_("agents with open work"),
                 chart=True,
             ),

@@ -1,5 +1,6 @@
 """Management information pages: the dashboards, the report index and each measure's report page."""
 
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,14 @@ from servicedesk.reporting.dimensions import dimension
 from .exports import MEDIA_TYPES, csv_response, export_bytes, export_filename, sheet_of, xlsx_response
 from .forms import ReportForm, SavedReportForm
 from .scope import reader_scope
-from .selectors import dashboard_tiles, dashboards_for, measure_for, readable_measures, result_for
+from .selectors import (
+    chart_payload,
+    dashboard_tiles,
+    dashboards_for,
+    measure_for,
+    readable_measures,
+    result_for,
+)
 
 REFRESH_SECONDS = 60
 EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("pdf", "PDF")]
@@ -90,10 +98,12 @@ def _render_report(request, found, form, query):
         "result": result,
         "query": query,
         "by_label": (dimension(query.by).label if query and query.by != "period" else None),
-        "chart": result.as_dict() if result else None,
+        "chart": chart_payload(result) if result else None,
         "querystring": request.GET.urlencode(),
         "save_form": SavedReportForm(initial={"query": request.GET.urlencode()}),
         "export_formats": EXPORT_FORMATS,
+        # the period is [start, end): its last day is the day before the end
+        "last_day": (query.end - timedelta(days=1)) if query else None,
     }
     return render(request, "reports/report.html", context, status=200 if query else 400)
 

@@ -30,6 +30,8 @@ from releases.models import Artifact, DeploymentTask, Release
 from releases.permissions import ReleasePolicy
 from releases.services.lifecycle import release_create
 from releases.views import may_read_releases
+from reports.scope import reader_scope
+from reports.selectors import dashboards_for, readable_measures
 from servicedesk.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from servicedesk.models import (
     ApiToken,
@@ -41,6 +43,8 @@ from servicedesk.models import (
     User,
     WebhookSubscription,
 )
+from servicedesk.reporting.facts import facts_refresh_due
+from servicedesk.reporting.measures import measures
 
 from .crawler import Crawler
 
@@ -130,6 +134,8 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     assert reached == change_pages_reachable(User.objects.get(username=username)), result.by_route
     reached = {name for name, pattern in RELEASE_PAGES.items() if any(map(pattern.match, result.urls))}
     assert reached == release_pages_reachable(User.objects.get(username=username)), result.by_route
+    reached = {name for name, pattern in REPORT_PAGES.items() if any(map(pattern.match, result.urls))}
+    assert reached == report_pages_reachable(User.objects.get(username=username)), result.by_route
 
 
 # The problem pages (issue 15) by address: what the crawl must reach for whoever may see them.
@@ -316,3 +322,52 @@ def test_the_release_pages_answer_who_may_see_them_and_are_not_found_for_the_oth
         schedule = client.get("/desk/changes/schedule/?view=list")
         assert schedule.status_code == 200
         assert (deploying.number in schedule.content.decode()) == ReleasePolicy.sees_all(user)
+
+
+# The management information pages (issue 18) by address: what the crawl must reach for whoever reads them.
+REPORT_PAGES = {
+    "dashboard": re.compile(r"^/reports/dashboards/[\w-]+/$"),
+    "index": re.compile(r"^/reports/measures/$"),
+    "report": re.compile(r"^/reports/measures/[\w-]+/"),
+}
+
+
+def report_pages_reachable(user) -> set[str]:
+    """Whoever has figures to read (agents, managers, administrators) finds the dashboards, the report
+    index and the reports from the workspace's menu; requesters find none."""
+    return set(REPORT_PAGES) if reader_scope(user) is not None else set()
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_report_page_renders_the_demo_figures_for_who_reads_them_and_is_not_found_for_others(
+    signed_in, username
+):
+    facts_refresh_due()
+    user = User.objects.get(username=username)
+    scope = reader_scope(user)
+    boards = [code for code, _label in dashboards_for(scope)] if scope else []
+    readable = {found.key for found in readable_measures(scope)}
+    addresses = {f"/reports/dashboards/{code}/": code in boards for code in ("manager", "agent", "services")}
+    addresses["/reports/measures/"] = scope is not None
+    for found in measures():
+        addresses[f"/reports/measures/{found.key}/"] = found.key in readable
+        addresses[f"/reports/measures/{found.key}/?period=last_12_months&by={found.breakdowns[-1]}"] = (
+            found.key in readable
+        )
+    client = signed_in(username)
+
+    answers = {url: client.get(url).status_code for url in addresses}
+
+    assert answers == {url: 200 if ok else 404 for url, ok in addresses.items()}
+    home = client.get("/reports/")
+    assert (home.status_code, home.get("Location")) == (
+        (302, f"/reports/dashboards/{boards[0]}/") if boards else (404, None)
+    )
+    # The dashboards' refresh (htmx) answers the tiles alone.
+    for code in boards:
+        tiles = client.get(
+            f"/reports/dashboards/{code}/", headers={"HX-Request": "true", "HX-Target": "dashboard-tiles"}
+        )
+        assert tiles.status_code == 200
+        assert b'id="dashboard-tiles"' in tiles.content
+        assert b"<html" not in tiles.content

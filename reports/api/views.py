@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from servicedesk.api.base import APIView
 from servicedesk.errors import NotFound as RecordNotFound
-from servicedesk.reporting.measures import FILTERS
+from servicedesk.reporting.measures import BUCKETS, FILTERS
 
 from ..forms import ReportForm
 from ..periods import PERIODS
@@ -90,6 +90,29 @@ FILTER_PARAMETERS = [
 ]
 
 
+class ParametersSerializer(serializers.Serializer):
+    """The period and row parameters as the schema documents them, checked for every measure (a snapshot
+    ignores its period, but a malformed one is still refused). The report page's form reads an empty
+    field as "not chosen", what an HTML form sends; the API takes no empty value."""
+
+    period = serializers.ChoiceField(choices=list(PERIODS), required=False)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    by = serializers.CharField(required=False)
+    bucket = serializers.ChoiceField(choices=list(BUCKETS), required=False)
+
+
+def _check_parameters(params) -> None:
+    names = ParametersSerializer().fields
+    repeated = {
+        name: [_("Give one value.")] for name, values in params.lists() if name in names and len(values) > 1
+    }
+    if repeated:
+        raise ValidationError(repeated)
+    checked = ParametersSerializer(data={name: params[name] for name in names if name in params})
+    checked.is_valid(raise_exception=True)
+
+
 class ReportListView(APIView):
     @extend_schema(summary="The measures the caller may read", responses=MeasureSerializer(many=True))
     def get(self, request):
@@ -109,6 +132,7 @@ class ReportView(APIView):
             found = measure_for(scope, key)
         except RecordNotFound:
             raise NotFound(_("No such report.")) from None
+        _check_parameters(request.query_params)
         form = ReportForm(request.query_params, measure=found, user=request.user)
         if not form.is_valid():
             raise ValidationError(form.errors)
