@@ -62,7 +62,7 @@ class ReportForm(forms.Form):
         data = super().clean()
         period = data.get("period") or DEFAULT_PERIOD
         data["period"] = period
-        if period == "custom" and not self.measure.snapshot:
+        if period == "custom" and not self.measure.snapshot and not ({"start", "end"} & set(self.errors)):
             start, end = data.get("start"), data.get("end")
             if not start or not end:
                 raise ValidationError({"start": _("Give both dates, or choose a period.")})

@@ -1,6 +1,9 @@
 """Management information as data, for BI tools: `/api/v1/reports/` lists the measures the caller may
 read, `/api/v1/reports/{measure}/?…` answers one as a series, with the report page's filters."""
 
+import zoneinfo
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -83,6 +86,11 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "bucket", OpenApiTypes.STR, enum=["day", "week", "month"], description="Each period row."
     ),
+    OpenApiParameter(
+        "time_zone",
+        OpenApiTypes.STR,
+        description="An IANA time zone for the periods (default: the caller's).",
+    ),
     *[
         OpenApiParameter(name, OpenApiTypes.STR, many=True, description=f"Only these {attribute} (repeat).")
         for name, attribute in FILTERS.items()
@@ -100,9 +108,15 @@ class ParametersSerializer(serializers.Serializer):
     end = serializers.DateField(required=False)
     by = serializers.CharField(required=False)
     bucket = serializers.ChoiceField(choices=list(BUCKETS), required=False)
+    time_zone = serializers.CharField(required=False, max_length=64)
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(_("Not a known time zone."))
+        return value
 
 
-def _check_parameters(params) -> None:
+def _check_parameters(params) -> dict:
     names = ParametersSerializer().fields
     repeated = {
         name: [_("Give one value.")] for name, values in params.lists() if name in names and len(values) > 1
@@ -111,6 +125,7 @@ def _check_parameters(params) -> None:
         raise ValidationError(repeated)
     checked = ParametersSerializer(data={name: params[name] for name in names if name in params})
     checked.is_valid(raise_exception=True)
+    return checked.validated_data
 
 
 class ReportListView(APIView):
@@ -122,7 +137,10 @@ class ReportListView(APIView):
 class ReportView(APIView):
     @extend_schema(
         summary="One measure as a series",
-        description="Dates and periods are in the caller's time zone (their profile's, or the site's).",
+        description=(
+            "Dates and periods are in `time_zone` when given, else the caller's (their profile's, or the "
+            "site's)."
+        ),
         parameters=FILTER_PARAMETERS,
         responses=SeriesSerializer,
     )
@@ -132,11 +150,13 @@ class ReportView(APIView):
             found = measure_for(scope, key)
         except RecordNotFound:
             raise NotFound(_("No such report.")) from None
-        _check_parameters(request.query_params)
+        checked = _check_parameters(request.query_params)
         form = ReportForm(request.query_params, measure=found, user=request.user)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        query = form.query(scope)
+        # A token's caller has no session: their profile's time zone, unless they ask for one.
+        zone = checked.get("time_zone") or request.user.time_zone or timezone.get_current_timezone_name()
+        query = form.query(scope, time_zone=zone)
         result = result_for(found, query)
         data = result.as_dict()
         for row, source in zip(data["rows"], result.rows, strict=True):

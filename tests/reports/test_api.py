@@ -152,3 +152,16 @@ def test_the_schema_documents_both_endpoints_without_warnings(tmp_path):
     assert "/api/v1/reports/:" in text
     assert "/api/v1/reports/{key}/:" in text
     assert "summary: One measure as a series" in text
+
+
+def test_a_caller_may_ask_for_the_periods_in_another_time_zone(api_as, administrator, two_groups):
+    client = api_as(administrator)
+
+    shanghai = client.get("/api/v1/reports/volumes/", {"period": "last_7_days", "time_zone": "Asia/Shanghai"})
+    unknown = client.get("/api/v1/reports/volumes/", {"time_zone": "Mars/Olympus"})
+
+    assert shanghai.status_code == 200
+    assert shanghai.json()["time_zone"] == "Asia/Shanghai"
+    assert shanghai.json()["start"].endswith("+08:00")
+    assert unknown.status_code == 400
+    assert "time_zone" in str(unknown.json())
