@@ -5,7 +5,8 @@ N incidents and requests (`incidents_generate`, spread over the bench groups, so
 about three timeline entries each (a public comment, a status change, work notes) and an attachment on
 some, a running resolution clock on each open record (the bench SLA policy, round the clock), and a CMDB
 of 100,000 CIs with ~300,000 relationships (`cmdb_generate`), one incident in ten naming an affected CI,
-and a known error database of 10,000 known errors with their problems (`kedb`).
+and a known error database of 10,000 known errors with their problems (`kedb`), then every record's
+management-information facts (`reports.facts_fill`).
 What was made is written in a small table of its own (`itsm_bench_meta`), which is how a later run knows it
 can reuse it.
 """
@@ -113,7 +114,7 @@ def generate(
 ) -> dict:
     """Fill the (empty) database; returns the seconds each step took, also kept in the meta table.
     `known_errors`: how many (default: the KEDB's 10,000)."""
-    from . import kedb
+    from . import kedb, reports
 
     timings = {}
 
@@ -144,6 +145,7 @@ def generate(
     step("cmdb", call_command, "cmdb_generate", cis=cis, relationships=relationships, seed=seed, stdout=quiet)
     step("affected_cis", affected_cis)
     step("known_errors", kedb.generate, count=kedb.SIZE if known_errors is None else known_errors)
+    step("record_facts", reports.facts_fill, out=out)
     step("analyze", _analyze)
     meta_write(scale=scale, cis=cis, relationships=relationships, generation_seconds=timings)
     return timings

@@ -210,6 +210,25 @@ def percentiles(
     }
 
 
+def grouped_percentiles(
+    rows: QuerySet, query: Query, time_field: str | None, aggregates: dict, values: dict[str, tuple]
+) -> dict:
+    """`grouped(rows, ..., **aggregates)` with percentiles as well (`values`: {name: (field, fraction)}).
+    On PostgreSQL in one query: one pass over the rows rather than one per field (at a million facts each
+    pass is most of the time), `percentile_cont` leaving out empty values as `percentiles` does."""
+    if connection.vendor == "postgresql":
+        wanted = {name: PercentileCont(field, fraction) for name, (field, fraction) in values.items()}
+        return grouped(rows, query, time_field, **aggregates, **wanted)
+    found = grouped(rows, query, time_field, **aggregates)
+    by_field = defaultdict(dict)
+    for name, (field, fraction) in values.items():
+        by_field[field][name] = fraction
+    for field, fractions in by_field.items():
+        for key, numbers in percentiles(rows, query, time_field, field, fractions).items():
+            found.setdefault(key, {}).update(numbers)
+    return found
+
+
 def percentile_of(ordered: list[float], fraction: float) -> float | None:
     """Linear interpolation between the closest ranks, as PostgreSQL's `percentile_cont`."""
     if not ordered:

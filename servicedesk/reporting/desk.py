@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .aggregate import facts, grouped, in_period, percent, percentiles, row_records, rows_for
+from .aggregate import facts, grouped, grouped_percentiles, in_period, percent, row_records, rows_for
 from .measures import Column, Measure, Query, Result, Row, register_measure
 
 SECTION = _("Service desk")
@@ -167,19 +167,19 @@ def _times(kinds, time_field: str, prefix: str):
     def compute(query: Query) -> Result:
         rows = facts(query, kinds).filter(in_period(time_field, query))
         business, wall = f"{prefix}_business", f"{prefix}_wall"
-        found = grouped(
+        # Every value in one pass (a record with a business time has its wall time too).
+        found = grouped_percentiles(
             rows.filter(**{f"{wall}__isnull": False}),
             query,
             time_field,
-            count=Count("id"),
-            mean_business=Avg(business),
-            mean_wall=Avg(wall),
+            {"count": Count("id"), "mean_business": Avg(business), "mean_wall": Avg(wall)},
+            {
+                "p50_business": (business, 0.5),
+                "p90_business": (business, 0.9),
+                "p50_wall": (wall, 0.5),
+                "p90_wall": (wall, 0.9),
+            },
         )
-        for name, field in (("business", business), ("wall", wall)):
-            for key, values in percentiles(
-                rows, query, time_field, field, {f"p50_{name}": 0.5, f"p90_{name}": 0.9}
-            ).items():
-                found.setdefault(key, {}).update(values)
         # A percentile found for no record of a row (no calendar: no business time) is unknown, not 0.
         for values in found.values():
             for name in ("p50_business", "p90_business", "p50_wall", "p90_wall"):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from itsm.bench import changes as bench_changes
 from itsm.bench import data, inprocess, load, operations, report, server
 from itsm.bench import releases as bench_releases
+from itsm.bench import reports as bench_reports
 
 
 class Command(BaseCommand):
@@ -164,6 +165,19 @@ class Command(BaseCommand):
                 **bench_releases.release_wave(),
             }
             self.stdout.write(f"  {results['release_wave']}")
+        if "report_measures" in selected:
+            self.stdout.write("report_measures …")
+            results["report_measures"] = {
+                "label": operations.OPERATIONS["report_measures"],
+                **bench_reports.measures_time(out=self.stdout.write),
+            }
+        if "report_rollup" in selected:
+            self.stdout.write("report_rollup …")
+            results["report_rollup"] = {
+                "label": operations.OPERATIONS["report_rollup"],
+                **bench_reports.rollup(),
+            }
+            self.stdout.write(f"  {results['report_rollup']}")
         made = data.meta_read()
         result = {
             "meta": {
@@ -183,6 +197,7 @@ class Command(BaseCommand):
                 "kedb_words": made.get("kedb_words"),
                 "known_errors": made.get("known_errors"),
                 "generation_seconds": made.get("generation_seconds"),
+                "record_facts": made.get("record_facts"),
             },
             "operations": report.judge(results),
         }
