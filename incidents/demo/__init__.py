@@ -32,6 +32,7 @@ from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
     alice_story,
+    last_month_stories,
     major_stories,
     sla_stories,
 )
@@ -68,6 +69,7 @@ def _seed_records(stdout) -> int:
     alice_story(desk)
     major_stories(desk)
     sla_stories(desk)
+    last_month_stories(desk)
     # ITSM_DEMO_RECORDS: about how many records to make (the test settings make fewer, for speed).
     wanted = settings.ITSM_DEMO_RECORDS
     for n in range(max(wanted - desk.planned_records(), 0)):

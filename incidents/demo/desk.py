@@ -147,6 +147,11 @@ class Story:
         self.t += timedelta(minutes=self.desk.rng.uniform(low, high))
         return self
 
+    def after(self, minutes: float) -> "Story":
+        """Move the story's clock on by exactly `minutes` (drawing nothing from the plan's generator)."""
+        self.t += timedelta(minutes=minutes)
+        return self
+
     def create(self, *, actor, **fields) -> "Story":
         def action():
             record = services.incident_create(actor=actor, **fields)

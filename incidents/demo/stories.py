@@ -325,3 +325,62 @@ def sla_stories(desk: Desk) -> None:
         if key == "sla-breached":
             s.later(2, 3).do(services.incident_assign, actor=u("carol"), assignee=bob)
         s.commit()
+
+
+def first_of_last_month(now):
+    """Midnight (UTC) of the first day of the month before `now`'s."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (start - DAY).replace(day=1)
+
+
+def last_month_stories(desk: Desk) -> None:
+    """The Service Desk's last month, whatever the day the demo is seeded: three urgent calls filed on the
+    10th to the 12th of last month (inside last month in any time zone) on the round-the-clock policy, all
+    over well before this month: one met both targets, one answered in time but resolved two days late,
+    one answered late and resolved late. So the group manager's SLA compliance report for last month
+    always has breaches to drill into, and ratings to show."""
+    u, svc, cat = desk.user, desk.services, desk.categories
+    bob, carol, group = u("bob"), u("carol"), desk.groups["Service Desk"]
+    first = first_of_last_month(desk.now)
+    calls = [
+        # key, day of the month, requester, title, (category, subcategory),
+        # minutes to the first reply, minutes to the resolution, closing (score, comment) or None
+        ("month-met", 10, "tom", "Docking station: no network after the firmware update",
+         ("Network", "Office network"), 10, 120, (5, "Sorted out within two hours, thank you.")),
+        ("month-late", 11, "alice", "Laptop does not start after the BIOS update",
+         ("Hardware", "Laptop"), 15, 2 * 1440, (2, "Two days without a laptop.")),
+        ("month-slow", 12, "liwei", "打印机卡纸，整层楼无法打印",
+         ("Hardware", "Printer"), 90, 1440, None),
+    ]  # fmt: skip
+    for key, day, requester, title, (top, sub), reply, resolve, rating in calls:
+        s = Story(desk, key, first + (day - 1) * DAY + timedelta(hours=9))
+        s.create(
+            actor=bob,
+            requester=u(requester),
+            channel="phone",
+            title=title,
+            description="Reported by phone; the caller cannot work.",
+            service=svc["Service desk"],
+            category=cat[(None, top)],
+            subcategory=cat[(top, sub)],
+            impact=2,
+            urgency=1,
+            support_group=group,
+        )
+        s.after(reply - 5).do(services.incident_assign, actor=carol, assignee=bob)
+        s.after(5).say(bob, "We are on it; an engineer will call you back shortly.")
+        s.after(1).move("in_progress", bob)
+        s.t = s.t - timedelta(minutes=reply + 1) + timedelta(minutes=resolve)
+        s.move(
+            "resolved",
+            bob,
+            resolution_code="solved",
+            resolution_notes="Fixed on site; the caller confirmed it works.",
+        )
+        if rating is not None:
+            score, comment = rating
+            s.after(60).move("closed", u(requester), csat_score=score, csat_comment=comment)
+        else:
+            s.t += desk.auto_close + timedelta(minutes=30)
+            s.move("closed", None)
+        s.commit()

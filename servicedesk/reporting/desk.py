@@ -289,14 +289,18 @@ def _escalations(kinds):
 
 def _sla(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds).filter(in_period("ended_at", query))
+        rows = facts(query, kinds).filter(in_period("resolved_at", query))
         aggregates = {}
         for metric in ("response", "resolution"):
             aggregates[f"{metric}_met"] = Count("id", filter=Q(**{f"{metric}_sla": "met"}))
             aggregates[f"{metric}_breached"] = Count("id", filter=Q(**{f"{metric}_sla": "breached"}))
-        found = grouped(rows, query, "ended_at", **aggregates)
+        found = grouped(rows, query, "resolved_at", **aggregates)
+        # Each row's records are its breaches: what a manager opens the report to look into.
         result_rows = rows_for(
-            query, found, list(aggregates), lambda key: row_records(query, key, ended=True)
+            query,
+            found,
+            list(aggregates),
+            lambda key: row_records(query, key, resolved=True, sla_breached=True),
         )
         for row in result_rows:
             for metric in ("response", "resolution"):
@@ -320,7 +324,7 @@ def _sla(kinds):
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
             totals=totals,
-            records=row_records(query.but(by="period"), None, ended=True, sla_breached=True),
+            records=row_records(query.but(by="period"), None, resolved=True, sla_breached=True),
         )
 
     return compute
@@ -525,9 +529,9 @@ def register_desk_measures(kinds: tuple[str, ...], order: int = 0) -> None:
             "sla_compliance",
             _("SLA compliance"),
             _(
-                "Of the records resolved or closed in the period, the share whose response and "
-                "resolution targets were met (met against met plus breached, per metric), and the "
-                "breaches. Records without an SLA are not counted."
+                "Of the records resolved in the period, the share whose response and resolution "
+                "targets were met (met against met plus breached, per metric), and the breaches. "
+                "Records without an SLA, and records cancelled without a resolution, are not counted."
             ),
             _sla(kinds),
             {"filters": (*ALL_FILTERS, "policy"), "breakdowns": (*BREAKDOWNS, "policy")},
