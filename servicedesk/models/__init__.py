@@ -18,7 +18,7 @@ from .records import (
     TimelineEntry,
     Urgency,
 )
-from .reporting import FactMark, RecordFact
+from .reporting import FactMark, FactRollup, RecordFact
 from .sla import (
     ESCALATION_ACTIONS,
     METRICS,
@@ -47,6 +47,7 @@ __all__ = [
     "CalendarException",
     "EscalationRule",
     "FactMark",
+    "FactRollup",
     "IdempotencyKey",
     "Impact",
     "InboundEmail",

@@ -114,3 +114,48 @@ class FactMark(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.until:%Y-%m-%d %H:%M}"
+
+
+class FactRollup(models.Model):
+    """Management information's facts added up: per hour for the whole desk, per day for each value of
+    a dimension (a group, an agent, a service…), for each event a measure counts by (filed, resolved,
+    first answered, rated, ended) and each kind. Additive figures only: counts and sums. Kept by the facts'
+    refresh, which recomputes every day a refreshed record was in and is in (`servicedesk.reporting.rollups`);
+    reports read it for the whole desk's long periods instead of a million facts."""
+
+    grain = models.CharField(_("grain"), max_length=4)  # "hour" (dim "") or "day"
+    start = models.DateTimeField(_("from"))
+    event = models.CharField(_("event"), max_length=10)
+    kind = models.CharField(_("kind"), max_length=20)
+    dim = models.CharField(_("dimension"), max_length=20, blank=True)
+    value = models.CharField(_("value"), max_length=100, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    first_contact = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+    esc_functional = models.PositiveIntegerField(default=0)
+    esc_hierarchical = models.PositiveIntegerField(default=0)
+    training_need = models.PositiveIntegerField(default=0)
+    response_met = models.PositiveIntegerField(default=0)
+    response_breached = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolution_breached = models.PositiveIntegerField(default=0)
+    csat_sum = models.PositiveIntegerField(default=0)
+    commented = models.PositiveIntegerField(default=0)
+    low = models.PositiveIntegerField(default=0)
+    business_sum = models.FloatField(default=0)
+    business_n = models.PositiveIntegerField(default=0)
+    wall_sum = models.FloatField(default=0)
+    wall_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("fact rollup")
+        verbose_name_plural = _("fact rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "event", "dim", "kind", "start", "value"], name="reporting_rollup_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.kind} {self.dim}={self.value} {self.start:%Y-%m-%d %H:%M}"

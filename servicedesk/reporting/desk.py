@@ -5,12 +5,22 @@ its kinds (`register_desk_measures`), with the dimensions and the drill-down onl
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .aggregate import facts, grouped, grouped_percentiles, in_period, percent, row_records, rows_for
+from .aggregate import (
+    buckets,
+    facts,
+    grouped,
+    grouped_percentiles,
+    in_period,
+    percent,
+    row_records,
+    rows_for,
+)
 from .measures import Column, Measure, Query, Result, Row, register_measure
+from .rollups import EVENTS, tally, totals
 
 SECTION = _("Service desk")
 ALL_FILTERS = (
@@ -43,16 +53,28 @@ AGE_BANDS = [
     ("gt_30d", _("Over 30 days"), timedelta(days=30), None),
 ]
 AT_RISK_HOURS = 4
+_SLA_COUNTS = EVENTS["resolved"][1]
+
+
+def _pick(found: dict, renames: dict) -> dict:
+    """{row key: {new name: value}} of some figures of a tally."""
+    return {key: {new: values.get(old, 0) for old, new in renames.items()} for key, values in found.items()}
+
+
+def _merge(*parts: dict) -> dict:
+    out = {}
+    for part in parts:
+        for key, values in part.items():
+            out.setdefault(key, {}).update(values)
+    return out
 
 
 def _volumes(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds)
-        opened = grouped(rows.filter(in_period("opened_at", query)), query, "opened_at", opened=Count("id"))
-        resolved = grouped(
-            rows.filter(in_period("resolved_at", query)), query, "resolved_at", resolved=Count("id")
+        found = _merge(
+            _pick(tally(query, kinds, "opened"), {"n": "opened"}),
+            _pick(tally(query, kinds, "resolved"), {"n": "resolved"}),
         )
-        found = {key: {**opened.get(key, {}), **resolved.get(key, {})} for key in {*opened, *resolved}}
         result_rows = rows_for(
             query, found, ["opened", "resolved"], lambda key: row_records(query, key, opened=True)
         )
@@ -72,35 +94,21 @@ def _volumes(kinds):
 
 def _backlog(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds)
         if query.by == "period":
-            from .aggregate import bucket_end, buckets
-
-            days = buckets(query)
-            values = {}
-            # At each period's end: filed by then and not yet ended (resolved or closed) by then. One
-            # filtered count per period, each read from the (kind, opened_at) and ended indexes.
-            ends = {day: bucket_end(day, query) for day in days}
-            counts = (
-                rows.aggregate(
-                    **{
-                        f"d{i}": Count(
-                            "id",
-                            filter=Q(opened_at__lt=end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=end)),
-                        )
-                        for i, end in enumerate(ends.values())
-                    }
-                )
-                if days
-                else {}
-            )
-            for i, day in enumerate(days):
-                values[day] = {"backlog": counts.get(f"d{i}", 0)}
-            found = values
+            # At each period's end: filed by then and not yet ended (resolved or closed) by then: what
+            # was open at the start, plus what was filed, less what ended, period after period.
+            open_at_start = _before(query, kinds, "opened") - _before(query, kinds, "ended")
+            opened, ended = tally(query, kinds, "opened"), tally(query, kinds, "ended")
+            found, running = {}, open_at_start
+            for day in buckets(query):
+                running += opened.get(day, {}).get("n", 0) - ended.get(day, {}).get("n", 0)
+                found[day] = {"backlog": running}
         else:
             end = query.end
             found = grouped(
-                rows.filter(Q(opened_at__lt=end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))),
+                facts(query, kinds).filter(
+                    Q(opened_at__lt=end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=end))
+                ),
                 query,
                 None,
                 backlog=Count("id"),
@@ -114,6 +122,13 @@ def _backlog(kinds):
         )
 
     return compute
+
+
+def _before(query: Query, kinds, event: str) -> int:
+    """How many records' `event` came before the query's start (from the first record on)."""
+    earliest = query.start.replace(year=1970, month=1, day=1)
+    found = tally(query.but(start=earliest, end=query.start, bucket="month", by="kind"), kinds, event)
+    return sum(values.get("n", 0) for values in found.values())
 
 
 def _ageing(kinds):
@@ -222,21 +237,18 @@ def _times(kinds, time_field: str, prefix: str):
     return compute
 
 
-def _rate(kinds, condition: Q, column, label):
-    """Of the records resolved in the period, how many match `condition`, and the share."""
+def _rate(kinds, figure: str, column, label):
+    """Of the records resolved in the period, how many count in `figure` of the resolved tally, and the
+    share."""
 
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds).filter(in_period("resolved_at", query))
-        found = grouped(
-            rows, query, "resolved_at", resolved=Count("id"), matching=Count("id", filter=condition)
-        )
+        found = _pick(tally(query, kinds, "resolved"), {"n": "resolved", figure: column})
         result_rows = rows_for(
-            query, found, ["resolved", "matching"], lambda key: row_records(query, key, resolved=True)
+            query, found, ["resolved", column], lambda key: row_records(query, key, resolved=True)
         )
         for row in result_rows:
-            row.values["rate"] = percent(row.values["matching"], row.values["resolved"])
-            row.values[column] = row.values.pop("matching")
-        whole = rows.aggregate(resolved=Count("id"), matching=Count("id", filter=condition))
+            row.values["rate"] = percent(row.values[column], row.values["resolved"])
+        whole = totals(found)
         return Result(
             columns=[
                 Column("resolved", _("Resolved")),
@@ -246,9 +258,9 @@ def _rate(kinds, condition: Q, column, label):
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
             totals={
-                "resolved": whole["resolved"],
-                column: whole["matching"],
-                "rate": percent(whole["matching"], whole["resolved"]),
+                "resolved": whole.get("resolved", 0),
+                column: whole.get(column, 0),
+                "rate": percent(whole.get(column, 0), whole.get("resolved", 0)),
             },
         )
 
@@ -257,20 +269,18 @@ def _rate(kinds, condition: Q, column, label):
 
 def _escalations(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds).filter(in_period("opened_at", query))
-        found = grouped(
-            rows,
-            query,
-            "opened_at",
-            opened=Count("id"),
-            functional=Sum("escalations_functional"),
-            hierarchical=Sum("escalations_hierarchical"),
-            escalated=Count("id", filter=Q(escalations_functional__gt=0) | Q(escalations_hierarchical__gt=0)),
+        found = _pick(
+            tally(query, kinds, "opened"),
+            {
+                "n": "opened",
+                "esc_functional": "functional",
+                "esc_hierarchical": "hierarchical",
+                "escalated": "escalated",
+            },
         )
         names = ["opened", "functional", "hierarchical", "escalated"]
         result_rows = rows_for(query, found, names, lambda key: row_records(query, key, opened=True))
         for row in result_rows:
-            row.values = {name: row.values[name] or 0 for name in names}
             row.values["rate"] = percent(row.values["escalated"], row.values["opened"])
         return Result(
             columns=[
@@ -289,17 +299,17 @@ def _escalations(kinds):
 
 def _sla(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds).filter(in_period("resolved_at", query))
-        aggregates = {}
-        for metric in ("response", "resolution"):
-            aggregates[f"{metric}_met"] = Count("id", filter=Q(**{f"{metric}_sla": "met"}))
-            aggregates[f"{metric}_breached"] = Count("id", filter=Q(**{f"{metric}_sla": "breached"}))
-        found = grouped(rows, query, "resolved_at", **aggregates)
+        names = ["response_met", "response_breached", "resolution_met", "resolution_breached"]
+        if query.policies:  # the rollup keeps no policy: the facts answer
+            rows = facts(query, kinds).filter(in_period("resolved_at", query))
+            found = grouped(rows, query, "resolved_at", **{name: _SLA_COUNTS[name] for name in names})
+        else:
+            found = _pick(tally(query, kinds, "resolved"), {name: name for name in names})
         # Each row's records are its breaches: what a manager opens the report to look into.
         result_rows = rows_for(
             query,
             found,
-            list(aggregates),
+            names,
             lambda key: row_records(query, key, resolved=True, sla_breached=True),
         )
         for row in result_rows:
@@ -307,12 +317,12 @@ def _sla(kinds):
                 met, breached = row.values[f"{metric}_met"], row.values[f"{metric}_breached"]
                 row.values[f"{metric}_percent"] = percent(met, met + breached)
             row.values["breached"] = row.values["response_breached"] + row.values["resolution_breached"]
-        whole = rows.aggregate(**aggregates)
-        totals = {
+        whole = {name: totals(found).get(name, 0) for name in names}
+        summary = {
             f"{m}_percent": percent(whole[f"{m}_met"], whole[f"{m}_met"] + whole[f"{m}_breached"])
             for m in ("response", "resolution")
         }
-        totals["breached"] = whole["response_breached"] + whole["resolution_breached"]
+        summary["breached"] = whole["response_breached"] + whole["resolution_breached"]
         return Result(
             columns=[
                 Column("response_percent", _("Response met"), "percent"),
@@ -323,7 +333,7 @@ def _sla(kinds):
             ],
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
-            totals=totals,
+            totals=summary,
             records=row_records(query.but(by="period"), None, resolved=True, sla_breached=True),
         )
 
@@ -372,28 +382,18 @@ def _at_risk(kinds):
 
 def _csat(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds)
-        rated = grouped(
-            rows.filter(in_period("rated_at", query)),
-            query,
-            "rated_at",
-            ratings=Count("id"),
-            average=Avg("csat_score"),
-            commented=Count("id", filter=Q(csat_commented=True)),
-            low=Count("id", filter=Q(csat_score__lte=2)),
+        rated = tally(query, kinds, "rated")
+        found = _merge(
+            _pick(rated, {"n": "ratings", "csat_sum": "sum", "commented": "commented", "low": "low"}),
+            _pick(tally(query, kinds, "resolved"), {"n": "resolved"}),
         )
-        resolved = grouped(
-            rows.filter(in_period("resolved_at", query)), query, "resolved_at", resolved=Count("id")
-        )
-        found = {key: {**resolved.get(key, {}), **rated.get(key, {})} for key in {*rated, *resolved}}
-        names = ["ratings", "average", "commented", "low", "resolved"]
+        names = ["ratings", "sum", "commented", "low", "resolved"]
         result_rows = rows_for(query, found, names, lambda key: row_records(query, key, rated=True))
         for row in result_rows:
-            row.values["average"] = round(row.values["average"], 2) if row.values["average"] else None
-            row.values["response_rate"] = percent(row.values["ratings"], row.values["resolved"])
-        whole = rows.filter(in_period("rated_at", query)).aggregate(
-            ratings=Count("id"), average=Avg("csat_score")
-        )
+            ratings, total = row.values["ratings"], row.values.pop("sum")
+            row.values["average"] = round(total / ratings, 2) if ratings else None
+            row.values["response_rate"] = percent(ratings, row.values["resolved"])
+        whole = totals(rated)
         return Result(
             columns=[
                 Column("average", _("Average rating"), "rating"),
@@ -405,8 +405,8 @@ def _csat(kinds):
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
             totals={
-                "ratings": whole["ratings"],
-                "average": round(whole["average"], 2) if whole["average"] else None,
+                "ratings": whole.get("n", 0),
+                "average": round(whole["csat_sum"] / whole["n"], 2) if whole.get("n") else None,
             },
         )
 
@@ -415,14 +415,7 @@ def _csat(kinds):
 
 def _training(kinds):
     def compute(query: Query) -> Result:
-        rows = facts(query, kinds).filter(in_period("opened_at", query))
-        found = grouped(
-            rows,
-            query,
-            "opened_at",
-            opened=Count("id"),
-            needs=Count("id", filter=Q(training_need=True)),
-        )
+        found = _pick(tally(query, kinds, "opened"), {"n": "opened", "training_need": "needs"})
         result_rows = rows_for(
             query,
             found,
@@ -504,14 +497,14 @@ def register_desk_measures(kinds: tuple[str, ...], order: int = 0) -> None:
                 "Of the records resolved in the period, the share the desk resolved while the "
                 "requester was still in contact, without passing them on."
             ),
-            _rate(kinds, Q(first_contact=True), "first_contact", _("At first contact")),
+            _rate(kinds, "first_contact", "first_contact", _("At first contact")),
             {},
         ),
         (
             "reopen_rate",
             _("Reopen rate"),
             _("Of the records resolved in the period, the share reopened at least once after a resolution."),
-            _rate(kinds, Q(reopen_count__gt=0), "reopened", _("Reopened")),
+            _rate(kinds, "reopened", "reopened", _("Reopened")),
             {},
         ),
         (

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,9 +24,12 @@ from servicedesk.models import FactMark, RecordFact, SLAClock, SLAFiring, Suppor
 from servicedesk.sla.calendar import between
 from servicedesk.sla.clocks import Context
 
+from .rollups import fact_fields, rollup_apply
+
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+FACTS_LOCK = 7_240_118  # pg_advisory_xact_lock key of the facts' refresh
 OVERLAP = timedelta(minutes=5)
 # Support tiers in order: a move to a higher tier is a functional escalation.
 TIER_ORDER = {"tier1": 1, "tier2": 2, "tier3": 3, "vendor": 4}
@@ -203,15 +206,34 @@ def _records(kind: RecordKind, ids):
     return list(kind.model_class()._base_manager.filter(pk__in=ids, **kind.filters).order_by("pk"))
 
 
+def facts_lock() -> None:
+    """Refreshes of facts take turns (a transaction-level lock on PostgreSQL): each moves the rollup by
+    the difference between a record's old facts and its new ones, which two at once would count twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FACTS_LOCK])
+
+
 def facts_refresh(kind: RecordKind | str, ids, *, now: datetime | None = None) -> int:
-    """Recompute the facts of the records `ids` of `kind` (those that exist and are of that kind)."""
+    """Recompute the facts of the records `ids` of `kind` (those that exist and are of that kind), and
+    move the rollup with them."""
     kind = record_kind(kind) if isinstance(kind, str) else kind
     ids = sorted(set(ids))
     done = 0
     for start in range(0, len(ids), BATCH):
-        records = _records(kind, ids[start : start + BATCH])
         with transaction.atomic():
-            _write(compute(kind, records, now=now))
+            facts_lock()
+            records = _records(kind, ids[start : start + BATCH])
+            new = compute(kind, records, now=now)
+            fields = fact_fields()
+            before = list(
+                RecordFact.objects.filter(
+                    content_type=ContentType.objects.get_for_model(kind.model_class()),
+                    object_id__in=[record.pk for record in records],
+                ).values(*fields)
+            )
+            _write(new)
+            rollup_apply(before, [{name: getattr(fact, name) for name in fields} for fact in new])
         done += len(records)
     return done
 
