@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from servicedesk.reporting.dimensions import dimension
 from servicedesk.reporting.measures import BUCKETS, FILTERS, Measure, Query, Scope
@@ -110,7 +111,9 @@ class RenameForm(forms.Form):
 
 class ScheduleForm(forms.Form):
     frequency = forms.ChoiceField(
-        label=_("Send"), choices=ReportSchedule.Frequency.choices, initial=ReportSchedule.Frequency.WEEKLY
+        label=pgettext_lazy("report schedule", "Send"),
+        choices=ReportSchedule.Frequency.choices,
+        initial=ReportSchedule.Frequency.WEEKLY,
     )
     weekday = forms.TypedChoiceField(
         label=_("On (weekly)"), coerce=int, choices=list(WEEKDAYS.items()), initial=0

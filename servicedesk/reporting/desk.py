@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .aggregate import (
     buckets,
@@ -79,7 +80,7 @@ def _volumes(kinds):
             query, found, ["opened", "resolved"], lambda key: row_records(query, key, opened=True)
         )
         return Result(
-            columns=[Column("opened", _("Opened")), Column("resolved", _("Resolved"))],
+            columns=[Column("opened", pgettext_lazy("figures", "Opened")), Column("resolved", _("Resolved"))],
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
             totals={
@@ -222,7 +223,7 @@ def _times(kinds, time_field: str, prefix: str):
                 )
         return Result(
             columns=[
-                Column("count", _("Records")),
+                Column("count", pgettext_lazy("figures", "Records")),
                 Column("p50_business", _("Median (business time)"), "seconds"),
                 Column("p90_business", _("90th percentile (business time)"), "seconds"),
                 Column("mean_business", _("Mean (business time)"), "seconds"),
@@ -253,7 +254,7 @@ def _rate(kinds, figure: str, column, label):
             columns=[
                 Column("resolved", _("Resolved")),
                 Column(column, label),
-                Column("rate", _("Rate"), "percent"),
+                Column("rate", pgettext_lazy("figures", "Rate"), "percent"),
             ],
             rows=result_rows,
             chart="line" if query.by == "period" else "bar",
@@ -284,7 +285,7 @@ def _escalations(kinds):
             row.values["rate"] = percent(row.values["escalated"], row.values["opened"])
         return Result(
             columns=[
-                Column("opened", _("Opened")),
+                Column("opened", pgettext_lazy("figures", "Opened")),
                 Column("functional", _("Functional escalations")),
                 Column("hierarchical", _("Hierarchical escalations")),
                 Column("escalated", _("Records escalated")),
@@ -369,7 +370,7 @@ def _at_risk(kinds):
                 Column("breached", _("Breached")),
                 Column("within_1h", _("Due within an hour")),
                 Column("within_4h", _("Due within 4 hours")),
-                Column("open", _("Open")),
+                Column("open", pgettext_lazy("figures", "Open")),
             ],
             rows=result_rows,
             chart="stacked",
