@@ -123,30 +123,32 @@ class FactRollup(models.Model):
     refresh, which recomputes every day a refreshed record was in and is in (`servicedesk.reporting.rollups`);
     reports read it for the whole desk's long periods instead of a million facts."""
 
+    # Signed: a refresh moves a row by a difference, and PostgreSQL checks a row's constraints before it
+    # finds the row it updates instead.
     grain = models.CharField(_("grain"), max_length=4)  # "hour" (dim "") or "day"
     start = models.DateTimeField(_("from"))
     event = models.CharField(_("event"), max_length=10)
     kind = models.CharField(_("kind"), max_length=20)
     dim = models.CharField(_("dimension"), max_length=20, blank=True)
     value = models.CharField(_("value"), max_length=100, blank=True)
-    n = models.PositiveIntegerField(default=0)
-    first_contact = models.PositiveIntegerField(default=0)
-    reopened = models.PositiveIntegerField(default=0)
-    escalated = models.PositiveIntegerField(default=0)
-    esc_functional = models.PositiveIntegerField(default=0)
-    esc_hierarchical = models.PositiveIntegerField(default=0)
-    training_need = models.PositiveIntegerField(default=0)
-    response_met = models.PositiveIntegerField(default=0)
-    response_breached = models.PositiveIntegerField(default=0)
-    resolution_met = models.PositiveIntegerField(default=0)
-    resolution_breached = models.PositiveIntegerField(default=0)
-    csat_sum = models.PositiveIntegerField(default=0)
-    commented = models.PositiveIntegerField(default=0)
-    low = models.PositiveIntegerField(default=0)
+    n = models.IntegerField(default=0)
+    first_contact = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    esc_functional = models.IntegerField(default=0)
+    esc_hierarchical = models.IntegerField(default=0)
+    training_need = models.IntegerField(default=0)
+    response_met = models.IntegerField(default=0)
+    response_breached = models.IntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+    resolution_breached = models.IntegerField(default=0)
+    csat_sum = models.IntegerField(default=0)
+    commented = models.IntegerField(default=0)
+    low = models.IntegerField(default=0)
     business_sum = models.FloatField(default=0)
-    business_n = models.PositiveIntegerField(default=0)
+    business_n = models.IntegerField(default=0)
     wall_sum = models.FloatField(default=0)
-    wall_n = models.PositiveIntegerField(default=0)
+    wall_n = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("fact rollup")

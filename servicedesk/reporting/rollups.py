@@ -369,7 +369,8 @@ def rollup_rebuild(*, since: datetime | None = None, until: datetime | None = No
             for name, column in rollup_columns().items():
                 daily = facts_in.annotate(_at=Trunc(field, "day", tzinfo=UTC)).values("kind", "_at", column)
                 for item in daily.annotate(**figures).order_by():
-                    kind, start, value = item.pop("kind"), item.pop("_at"), item.pop(column)
+                    kind, start = item.pop("kind"), item.pop("_at")
+                    value = kind if column == "kind" else item.pop(column)
                     new.append(
                         FactRollup(
                             grain="day",
