@@ -80,7 +80,6 @@ class RecordFact(models.Model):
         indexes = [
             # Periods by filing and by resolution, whole and per group, agent, service and organisation.
             models.Index(fields=["kind", "opened_at"], name="fact_kind_opened_idx"),
-            models.Index(fields=["kind", "resolved_at"], name="fact_kind_resolved_idx"),
             models.Index(fields=["kind", "ended_at"], name="fact_kind_ended_idx"),
             models.Index(fields=["support_group_id", "opened_at"], name="fact_group_opened_idx"),
             models.Index(fields=["support_group_id", "resolved_at"], name="fact_group_resolved_idx"),
@@ -95,6 +94,26 @@ class RecordFact(models.Model):
                 name="fact_open_group_idx",
             ),
             models.Index(fields=["opened_at"], condition=Q(is_open=True), name="fact_open_idx"),
+            # Times to respond and to resolve over long periods, read from the index alone (percentiles
+            # sort every value of the period).
+            models.Index(
+                fields=["kind", "resolved_at"],
+                include=[
+                    "merged",
+                    "resolution_business",
+                    "resolution_wall",
+                    "support_group_id",
+                    "assignee_id",
+                ],
+                condition=Q(resolved_at__isnull=False),
+                name="fact_resolution_times_idx",
+            ),
+            models.Index(
+                fields=["kind", "responded_at"],
+                include=["merged", "response_business", "response_wall", "support_group_id", "assignee_id"],
+                condition=Q(responded_at__isnull=False),
+                name="fact_response_times_idx",
+            ),
         ]
 
     def __str__(self):

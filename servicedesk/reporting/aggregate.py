@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Aggregate, DateTimeField, F, FloatField, Q, QuerySet
 from django.db.models.functions import Trunc
 
@@ -104,15 +104,44 @@ def key_of(value, query: Query):
 
 def grouped(rows: QuerySet, query: Query, time_field: str | None, **aggregates) -> dict:
     """{row key: {name: value}} of `aggregates` over `rows`, grouped by the query's breakdown (the period
-    of `time_field`, or a dimension's column)."""
-    if query.by == "period":
+    of `time_field`, or a dimension's column).
+
+    On PostgreSQL a period is found by `width_bucket` among the periods' first instants, a binary search
+    per row, rather than by converting every row's time to the reader's zone and truncating it."""
+    starts = None
+    if query.by == "period" and connection.vendor == "postgresql":
+        starts = buckets(query)
+        rows = rows.annotate(_key=_period_index(time_field, query, starts))
+    elif query.by == "period":
         rows = rows.annotate(_key=period_of(time_field, query))
     else:
         rows = rows.annotate(_key=_column(query.by))
     out = {}
     for item in rows.values("_key").annotate(**aggregates).order_by():
-        out[key_of(item.pop("_key"), query)] = item
+        key = item.pop("_key")
+        if starts is not None:
+            if not 1 <= key <= len(starts):
+                continue  # outside the periods (the rows are filtered to them: never)
+            out[starts[key - 1]] = item
+        else:
+            out[key_of(key, query)] = item
     return out
+
+
+def _period_index(time_field: str, query: Query, starts: list[date]):
+    """1 for a time in the first period, 2 in the second…: `width_bucket(t, ARRAY[first instants…])`."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import F, Func, IntegerField, Value
+
+    zone = ZoneInfo(query.time_zone)
+    edges = [max(datetime(d.year, d.month, d.day, tzinfo=zone), query.start) for d in starts]
+    edges.append(query.end)
+    return Func(
+        F(time_field),
+        Value(edges, output_field=ArrayField(DateTimeField())),
+        function="width_bucket",
+        output_field=IntegerField(),
+    )
 
 
 def _column(name: str):
@@ -173,6 +202,9 @@ def row_records(query: Query, key, **extra) -> dict:
     return records
 
 
+SORT_MEMORY = "64MB"
+
+
 def percent(part, whole) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -218,7 +250,10 @@ def grouped_percentiles(
     pass is most of the time), `percentile_cont` leaving out empty values as `percentiles` does."""
     if connection.vendor == "postgresql":
         wanted = {name: PercentileCont(field, fraction) for name, (field, fraction) in values.items()}
-        return grouped(rows, query, time_field, **aggregates, **wanted)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A year of a million records' times sorted in memory rather than in files on disk.
+            cursor.execute("SET LOCAL work_mem = %s", [SORT_MEMORY])
+            return grouped(rows, query, time_field, **aggregates, **wanted)
     found = grouped(rows, query, time_field, **aggregates)
     by_field = defaultdict(dict)
     for name, (field, fraction) in values.items():
