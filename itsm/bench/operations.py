@@ -54,6 +54,7 @@ OPERATIONS = {
     "change_conflicts": "conflict detection: a change on a CI with 1,000 dependants, 10,000 changes",
     "release_wave": "a release's 10,000-CI wave: every task succeeded (CMDB updated), then rolled back",
     "report_measures": "every registered measure: 30 days, 12 months, by group, a group manager's",
+    "report_pages": "every dashboard and report page, an administrator's and a group manager's",
     "report_rollup": "management information's beat task over a day's changes",
 }
 IN_PROCESS = (
@@ -63,6 +64,7 @@ IN_PROCESS = (
     "change_conflicts",
     "release_wave",
     "report_measures",
+    "report_pages",
     "report_rollup",
 )
 HTTP = [name for name in OPERATIONS if name not in IN_PROCESS]

@@ -339,3 +339,69 @@ def rollup(*, records: int | None = None) -> dict:
         "covered": fresh == len(touched),
         "sql": captured[0],
     }
+
+
+# The pages ------------------------------------------------------------------------------------------
+
+
+def pages_time(*, repetitions: int = REPETITIONS, out=print) -> dict:
+    """Every dashboard and every report page as its reader gets it (the view, its queries and the
+    template), in process through Django's test client: an administrator (the whole desk, from the
+    rollup) and a group manager (one bench group, from the facts). Median and max ms, and statements."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from servicedesk import roles
+    from servicedesk.services.people import support_group_update, user_create
+
+    facts_ensure(out=out)
+    groups = data.bench_groups()
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    manager = User.objects.filter(username="bench-report-manager").first()
+    if manager is None and groups:
+        manager = user_create(
+            actor=None, username="bench-report-manager", roles=[roles.AGENT, roles.GROUP_MANAGER]
+        )
+        support_group_update(group=groups[0], actor=None, manager=manager)
+    pages = {}
+    for label, reader, boards in (
+        ("admin", admin, ("manager", "services", "agent")),
+        ("manager", manager, ("manager", "agent")),
+    ):
+        if reader is None:
+            continue
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(reader)
+        addresses = {f"dashboard {board}": reverse("reports:board", args=[board]) for board in boards}
+        for measure in measures():
+            addresses[f"report {measure.key}"] = reverse("reports:report", args=[measure.key])
+        addresses["report mttr 12 months"] = (
+            reverse("reports:report", args=["mttr"]) + "?period=last_12_months"
+        )
+        addresses["report volumes 12 months"] = (
+            reverse("reports:report", args=["volumes"]) + "?period=last_12_months"
+        )
+        for name, address in addresses.items():
+            times, status = [], None
+            for _ in range(repetitions):
+                with statements() as captured:
+                    started = time.perf_counter()
+                    response = client.get(address)
+                    times.append(time.perf_counter() - started)
+                status = response.status_code
+            pages[f"{label}: {name}"] = {
+                "median_ms": round(1000 * statistics.median(times), 1),
+                "max_ms": round(1000 * max(times), 1),
+                "sql": captured[0],
+                "status": status,
+            }
+            out(f"  {label}: {name} {pages[f'{label}: {name}']['median_ms']:.0f} ms")
+    slowest = max(pages.items(), key=lambda item: item[1]["max_ms"], default=(None, {"max_ms": 0}))
+    return {
+        "pages": len(pages),
+        "max_ms": slowest[1]["max_ms"],
+        "slowest": slowest[0],
+        "over_1s": [name for name, row in pages.items() if row["max_ms"] >= 1000],
+        "not_ok": [name for name, row in pages.items() if row["status"] != 200],
+        "cases": pages,
+    }

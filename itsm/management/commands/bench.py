@@ -171,6 +171,12 @@ class Command(BaseCommand):
                 "label": operations.OPERATIONS["report_measures"],
                 **bench_reports.measures_time(out=self.stdout.write),
             }
+        if "report_pages" in selected:
+            self.stdout.write("report_pages …")
+            results["report_pages"] = {
+                "label": operations.OPERATIONS["report_pages"],
+                **bench_reports.pages_time(out=self.stdout.write),
+            }
         if "report_rollup" in selected:
             self.stdout.write("report_rollup …")
             results["report_rollup"] = {
