@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.reporting.desk import register_desk_measures
 from servicedesk.reporting.dimensions import Dimension, register_dimension, register_drill
+from servicedesk.reporting.measures import Note
 
 from .models import Category, Incident
 
@@ -132,6 +133,19 @@ def _channel_labels(values):
     return {v: Incident.Channel(v).label if v in Incident.Channel.values else v for v in values}
 
 
+def csat_comments(query, rows) -> list[Note]:
+    """The satisfaction comments of the rated facts `rows` (newest first), read from their records."""
+    picked = list(rows.values_list("object_id", "number", "csat_score", "rated_at"))
+    words = dict(
+        Incident.objects.filter(pk__in=[pk for pk, *_rest in picked]).values_list("pk", "csat_comment")
+    )
+    return [
+        Note(number=number, url=reverse("record", args=[number]), text=words.get(pk, ""), at=at, rating=score)
+        for pk, number, score, at in picked
+        if words.get(pk, "").strip()
+    ]
+
+
 def register_reporting() -> None:
     register_dimension(
         Dimension("service", _("Business service"), "service_id", _service_labels, _service_choices)
@@ -153,4 +167,4 @@ def register_reporting() -> None:
     )
     for kind in KINDS:
         register_drill(kind, drill)
-    register_desk_measures(KINDS)
+    register_desk_measures(KINDS, comments=csat_comments)

@@ -51,6 +51,14 @@ class RowSerializer(serializers.Serializer):
     url = serializers.CharField(allow_null=True, help_text="The records behind the row, in the queue.")
 
 
+class NoteSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="The record's page.")
+    text = serializers.CharField(help_text="What the requester wrote.")
+    at = serializers.DateTimeField()
+    rating = serializers.IntegerField(allow_null=True)
+
+
 class SeriesSerializer(serializers.Serializer):
     measure = MeasureSerializer()
     start = serializers.DateTimeField()
@@ -62,6 +70,7 @@ class SeriesSerializer(serializers.Serializer):
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
     totals = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    notes = NoteSerializer(many=True, help_text="Satisfaction comments behind the figures, newest first.")
 
 
 def _describe(found) -> dict:
@@ -161,6 +170,8 @@ class ReportView(APIView):
         data = result.as_dict()
         for row, source in zip(data["rows"], result.rows, strict=True):
             row["url"] = request.build_absolute_uri(source.url) if getattr(source, "url", None) else None
+        for note in data["notes"]:
+            note["url"] = request.build_absolute_uri(note["url"]) if note["url"] else None
         return Response(
             {
                 "measure": _describe(found),

@@ -381,7 +381,13 @@ def _at_risk(kinds):
     return compute
 
 
-def _csat(kinds):
+NOTES = 20
+
+
+def _csat(kinds, comments):
+    """`comments(query, facts)` -> the Notes of the rated facts with a comment (newest first, at most
+    NOTES): the kind's app reads the words, which the facts do not keep."""
+
     def compute(query: Query) -> Result:
         rated = tally(query, kinds, "rated")
         found = _merge(
@@ -395,7 +401,12 @@ def _csat(kinds):
             row.values["average"] = round(total / ratings, 2) if ratings else None
             row.values["response_rate"] = percent(ratings, row.values["resolved"])
         whole = totals(rated)
+        notes = []
+        if comments is not None:
+            commented = facts(query, kinds).filter(in_period("rated_at", query), csat_commented=True)
+            notes = comments(query, commented.order_by("-rated_at", "-id")[:NOTES])
         return Result(
+            notes=notes,
             columns=[
                 Column("average", _("Average rating"), "rating"),
                 Column("ratings", _("Ratings")),
@@ -438,8 +449,9 @@ def _training(kinds):
     return compute
 
 
-def register_desk_measures(kinds: tuple[str, ...], order: int = 0) -> None:
-    """The desk's measures over the facts of `kinds` (the incidents app's incidents and requests)."""
+def register_desk_measures(kinds: tuple[str, ...], order: int = 0, comments=None) -> None:
+    """The desk's measures over the facts of `kinds` (the incidents app's incidents and requests);
+    `comments(query, facts)`: the satisfaction comments behind the CSAT report (see `_csat`)."""
     common = {"section": SECTION, "filters": ALL_FILTERS, "breakdowns": BREAKDOWNS, "kinds": kinds}
     definitions = [
         (
@@ -548,7 +560,7 @@ def register_desk_measures(kinds: tuple[str, ...], order: int = 0) -> None:
                 "against the records resolved in the period, those with a comment and the low ones; "
                 "by group or agent."
             ),
-            _csat(kinds),
+            _csat(kinds, comments),
             {},
         ),
         (

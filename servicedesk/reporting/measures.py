@@ -97,6 +97,8 @@ class Result:
     # the whole result's records (a dashboard tile's link)
     records: dict[str, Any] | None = None
     totals: dict[str, Any] = field(default_factory=dict)
+    # what people wrote behind the figures, newest first (satisfaction comments): each a Note
+    notes: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """JSON-ready: what the API answers and the chart script reads."""
@@ -107,7 +109,22 @@ class Result:
                 {"key": _plain(row.key), "label": str(row.label), "values": row.values} for row in self.rows
             ],
             "totals": self.totals,
+            "notes": [
+                {"number": n.number, "url": n.url, "text": n.text, "at": n.at.isoformat(), "rating": n.rating}
+                for n in self.notes
+            ],
         }
+
+
+@dataclass
+class Note:
+    """One record's words behind a figure: a requester's satisfaction comment with its rating."""
+
+    number: str
+    url: str | None
+    text: str
+    at: datetime
+    rating: int | None = None
 
 
 def _plain(value):

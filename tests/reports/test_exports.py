@@ -73,7 +73,8 @@ def test_the_xlsx_export_has_durations_in_hours(client, django_assert_max_num_qu
     people = desk()
     client.force_login(people["carol"])
 
-    with django_assert_max_num_queries(15):
+    # 16: the percentiles' statement runs with its own sort memory (a SET LOCAL before it).
+    with django_assert_max_num_queries(16):
         response = client.get(f"/reports/measures/mttr/export.xlsx?{THREE_DAYS}")
 
     assert response.status_code == 200

@@ -1,5 +1,6 @@
 """Recompute management information's facts: every kind's, or one kind's, for records filed or written
-in a date range (after a calendar edit, a restore, or a change of how a fact is worked out)."""
+in a date range (after a calendar edit, a restore, or a change of how a fact is worked out); for every
+kind, the rollup of those days is made again from the facts as well."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from servicedesk.kinds import record_kind, record_kinds
 from servicedesk.reporting.facts import facts_rebuild
+from servicedesk.reporting.rollups import rollup_rebuild
 
 
 def _day(text: str | None) -> datetime | None:
@@ -39,3 +41,6 @@ class Command(BaseCommand):
         for each in kinds:
             done = facts_rebuild(each, since=_day(since), until=_day(until))
             self.stdout.write(f"{each.code}: {done} records")
+        if not kind:  # every kind's facts are fresh: the rollup is made again from them
+            rows = rollup_rebuild(since=_day(since), until=_day(until))
+            self.stdout.write(f"rollup: {rows} rows")
