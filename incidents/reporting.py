@@ -100,33 +100,7 @@ def drill(records: dict) -> str | None:
         params.append(("sla_breached", "true"))
     if records.get("breaching_within"):
         params.append(("sla_breaching_within", records["breaching_within"]))
-    within = _within_scope(records)
-    if within is None or any(name == param for name, _value in within for param, _v in params):
-        return None
-    return f"{reverse('incidents:queue')}?{urlencode([*params, *within])}"
-
-
-def _within_scope(records: dict) -> list[tuple] | None:
-    """The queue parameters that keep the list to what the reader's scope counts: none when the row's own
-    filters already do (a row of one of the reader's groups), the one group, service or person of a
-    scope that has only that; None when the queue cannot say it (a manager who also owns services: the
-    queue has no "or")."""
-    scope = records.get("scope")
-    if scope is None or scope.everything:
-        return []
-    groups, services, agents = (set(records.get(name) or ()) for name in ("groups", "services", "agents"))
-    if (
-        (groups and groups <= set(scope.groups))
-        or (services and services <= set(scope.services))
-        or (scope.agent and agents == {scope.agent})
-    ):
-        return []
-    if scope.organisation:
-        return None
-    terms = [("support_group", pk) for pk in scope.groups] + [("service", pk) for pk in scope.services]
-    if scope.agent:
-        terms.append(("assignee", scope.agent))
-    return terms if len(terms) == 1 else None
+    return f"{reverse('incidents:queue')}?{urlencode(params)}"
 
 
 def _channel_labels(values):

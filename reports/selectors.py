@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.errors import NotFound
-from servicedesk.models import RecordFact
-from servicedesk.reporting.dimensions import drill_url
+from servicedesk.reporting.dimensions import drill_url, scope_limits
 from servicedesk.reporting.measures import Measure, Query, Result, Scope, measure, measures
 
 from .periods import period_instants
@@ -36,59 +35,14 @@ def measure_for(scope: Scope, key: str) -> Measure:
 
 def result_for(found: Measure, query: Query) -> Result:
     """The measure's result, each row (and the whole) with the address of its records where there is one:
-    the queue filtered to the same records, the reader's scope included (`listable`)."""
+    the queue filtered to the same records, the reader's scope included (the kernel's `drill_url`)."""
     result = found.compute(query)
     kinds = tuple(query.kinds or found.kinds)
     limits = scope_limits(query.scope)
     for row in result.rows:
-        row.url = drill_url(kinds, listable(row.records, limits))
-    result.url = drill_url(kinds, listable(result.records, limits))
+        row.url = drill_url(kinds, row.records, limits=limits)
+    result.url = drill_url(kinds, result.records, limits=limits)
     return result
-
-
-def scope_limits(scope: Scope) -> dict[str, set] | None:
-    """The reader's scope as record filters ({"groups": {...}, "agents": {...}}), any one of which makes a
-    record readable; None for no limit. A manager's own work inside their groups adds nothing, and is left
-    out when none of it lies elsewhere (one query) so that the queue can list what the figures count."""
-    if scope is None or scope.everything:
-        return None
-    limits = {
-        name: set(values)
-        for name, values in (
-            ("groups", scope.groups),
-            ("services", scope.services),
-            ("agents", (scope.agent,) if scope.agent else ()),
-        )
-        if values
-    }
-    if "agents" in limits and len(limits) > 1:
-        elsewhere = RecordFact.objects.filter(assignee_id=scope.agent)
-        if scope.groups:
-            elsewhere = elsewhere.exclude(support_group_id__in=scope.groups)
-        if scope.services:
-            elsewhere = elsewhere.exclude(service_id__in=scope.services)
-        if not elsewhere.exists():
-            del limits["agents"]
-    return limits
-
-
-def listable(records: dict | None, limits: dict[str, set] | None) -> dict | None:
-    """A row's record filter with the reader's scope as the queue's filter, or None where the queue cannot
-    say it: a scope of several limits (their union) on a row not already narrowed inside one of them."""
-    if records is None or limits is None:
-        return records
-    effective = {}
-    for name, allowed in limits.items():
-        chosen = set(records.get(name) or ())
-        if chosen and chosen <= allowed:
-            return records  # the row holds only readable records already
-        if chosen and not chosen & allowed:
-            continue  # this limit adds no record to the row
-        effective[name] = chosen & allowed if chosen else allowed
-    if len(effective) != 1:
-        return None
-    ((name, values),) = effective.items()
-    return {**records, name: sorted(values)}
 
 
 # Count columns that hold the whole of the others (all open records, all opened): stacked with their parts
@@ -150,7 +104,7 @@ def _tile(key, title, found, query, *, value_of, type="count", detail="", chart=
     tile.url = getattr(result, "url", None)
     if tile.url is None and open_records:
         kinds = tuple(query.kinds or found.kinds)
-        tile.url = drill_url(kinds, listable({"open": True}, scope_limits(query.scope)))
+        tile.url = drill_url(kinds, {"open": True}, limits=scope_limits(query.scope))
     if chart:
         tile.result = result
         tile.chart = chart_payload(result)

@@ -46,14 +46,72 @@ def register_drill(kind: str, drill: Callable[[dict], str | None]) -> None:
     _DRILLS[kind] = drill
 
 
-def drill_url(kinds: tuple[str, ...], records: dict | None) -> str | None:
-    """Where the records of a row are listed: the drill every one of `kinds` shares, or None."""
+_FROM_SCOPE = object()
+
+
+def drill_url(kinds: tuple[str, ...], records: dict | None, *, limits=_FROM_SCOPE) -> str | None:
+    """Where the records of a row are listed: the drill every one of `kinds` shares, with the reader's
+    scope (`records["scope"]`, or `limits` from `scope_limits` worked out once for many rows) as the
+    list's own filter; None where no drill can say it."""
     if records is None or not kinds:
         return None
     drills = {_DRILLS.get(kind) for kind in kinds}
     if len(drills) != 1 or None in drills:
         return None
+    if limits is _FROM_SCOPE:
+        limits = scope_limits(records.get("scope"))
+    records = listable(records, limits)
+    if records is None:
+        return None
     return drills.pop()({**records, "kinds": tuple(kinds)})
+
+
+def scope_limits(scope) -> dict[str, set] | None:
+    """The reader's scope as record filters ({"groups": {...}, "agents": {...}}), any one of which makes a
+    record readable; None for no limit. A manager's own work inside their groups adds nothing, and is left
+    out when none of it lies elsewhere (one query) so that the queue can list what the figures count."""
+    if scope is None or scope.everything:
+        return None
+    from servicedesk.models import RecordFact
+
+    limits = {
+        name: set(values)
+        for name, values in (
+            ("groups", scope.groups),
+            ("services", scope.services),
+            ("agents", (scope.agent,) if scope.agent else ()),
+            ("organisations", (scope.organisation,) if scope.organisation else ()),
+        )
+        if values
+    }
+    if "agents" in limits and len(limits) > 1:
+        elsewhere = RecordFact.objects.filter(assignee_id=scope.agent)
+        if scope.groups:
+            elsewhere = elsewhere.exclude(support_group_id__in=scope.groups)
+        if scope.services:
+            elsewhere = elsewhere.exclude(service_id__in=scope.services)
+        if not elsewhere.exists():
+            del limits["agents"]
+    return limits
+
+
+def listable(records: dict | None, limits: dict[str, set] | None) -> dict | None:
+    """A row's record filter with the reader's scope as the queue's filter, or None where the queue cannot
+    say it: a scope of several limits (their union) on a row not already narrowed inside one of them."""
+    if records is None or limits is None:
+        return records
+    effective = {}
+    for name, allowed in limits.items():
+        chosen = set(records.get(name) or ())
+        if chosen and chosen <= allowed:
+            return records  # the row holds only readable records already
+        if chosen and not chosen & allowed:
+            continue  # this limit adds no record to the row
+        effective[name] = chosen & allowed if chosen else allowed
+    if len(effective) != 1:
+        return None
+    ((name, values),) = effective.items()
+    return {**records, name: sorted(values)}
 
 
 def _labels_of(model_path: str, label: Callable[[Any], str]):
