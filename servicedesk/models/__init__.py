@@ -1,6 +1,7 @@
 from .approvals import ApprovalDecision, ApprovalDelegation, ApprovalRequest
 from .audit import AuditEvent
 from .calendars import BusinessCalendar, CalendarException, Weekday, WorkingInterval
+from .desk import InAppNotification, Macro, RecordVisit, Watcher
 from .links import RecordLink
 from .mail import InboundEmail, Mailbox
 from .notifications import NotificationOptOut, NotificationTemplate
@@ -50,7 +51,9 @@ __all__ = [
     "FactRollup",
     "IdempotencyKey",
     "Impact",
+    "InAppNotification",
     "InboundEmail",
+    "Macro",
     "Mailbox",
     "Metric",
     "NotificationOptOut",
@@ -62,6 +65,7 @@ __all__ = [
     "PriorityRule",
     "RecordFact",
     "RecordLink",
+    "RecordVisit",
     "SLAClock",
     "SLAFiring",
     "SLAPolicy",
@@ -73,6 +77,7 @@ __all__ = [
     "TimelineEntry",
     "Urgency",
     "User",
+    "Watcher",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -42,23 +42,31 @@ class NotificationTemplate(models.Model):
 
 
 class NotificationOptOut(models.Model):
-    """A person does not want e-mail for this event."""
+    """A person does not want this event on one channel: e-mail, or the in-app notification centre."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        IN_APP = "in_app", _("In the app")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_opt_outs"
     )
     event = models.CharField(_("event"), max_length=CODE_MAX_LENGTH)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("notification opt-out")
         verbose_name_plural = _("notification opt-outs")
         constraints = [
-            models.UniqueConstraint(fields=["user", "event"], name="notification_opt_out_unique"),
+            models.UniqueConstraint(fields=["user", "event", "channel"], name="notification_opt_out_unique"),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["email", "in_app"]), name="notification_opt_out_channel_valid"
+            ),
         ]
 
     def __str__(self):
-        return f"{self.user} ✕ {self.event}"
+        return f"{self.user} ✕ {self.event} ({self.channel})"
 
     def get_event_display(self) -> str:
         return notification_event_label(self.event)

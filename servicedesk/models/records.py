@@ -259,6 +259,12 @@ class SavedView(models.Model):
     scope = models.CharField(_("list"), max_length=50)
     name = models.CharField(_("name"), max_length=100)
     query = models.CharField(_("filters"), max_length=2000, blank=True)
+    columns = models.JSONField(
+        _("columns"),
+        default=list,
+        blank=True,
+        help_text=_("The list's columns in order; empty: its default."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -91,10 +91,14 @@ def notification_events_for(user: User) -> list[str]:
     return [event.code for event in notification_events() if audiences & set(event.audience)]
 
 
+def _email_opt_outs(user):
+    return NotificationOptOut.objects.filter(user=user, channel=NotificationOptOut.Channel.EMAIL)
+
+
 def notification_preferences_get(*, user: User) -> list[str]:
     """The events that concern `user` and that they did not turn off, in order."""
     events = notification_events_for(user)
-    off = set(NotificationOptOut.objects.filter(user=user, event__in=events).values_list("event", flat=True))
+    off = set(_email_opt_outs(user).filter(event__in=events).values_list("event", flat=True))
     return [event for event in events if event not in off]
 
 
@@ -111,12 +115,10 @@ def notification_preferences_set(*, user: User, enabled_events: Iterable[str]) -
         notification_event(event)
     applicable = notification_events_for(user)
     wanted_off = {event for event in applicable if event not in enabled_events}
-    current_off = set(
-        NotificationOptOut.objects.filter(user=user, event__in=applicable).values_list("event", flat=True)
-    )
+    current_off = set(_email_opt_outs(user).filter(event__in=applicable).values_list("event", flat=True))
     turned_on, turned_off = sorted(current_off - wanted_off), sorted(wanted_off - current_off)
     if turned_on:
-        NotificationOptOut.objects.filter(user=user, event__in=turned_on).delete()
+        _email_opt_outs(user).filter(event__in=turned_on).delete()
     NotificationOptOut.objects.bulk_create(
         [NotificationOptOut(user=user, event=event) for event in turned_off], ignore_conflicts=True
     )
@@ -245,9 +247,9 @@ def _targets(
     users = [r for r in recipients if isinstance(r, User)]
     if opted_out is None:
         opted_out = set(
-            NotificationOptOut.objects.filter(user__in=[u.pk for u in users], event=event).values_list(
-                "user_id", flat=True
-            )
+            NotificationOptOut.objects.filter(
+                user__in=[u.pk for u in users], channel=NotificationOptOut.Channel.EMAIL, event=event
+            ).values_list("user_id", flat=True)
         )
     actor_address = (getattr(actor, "email", "") or "").strip().lower()
     seen = set()

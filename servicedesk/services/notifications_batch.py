@@ -43,7 +43,9 @@ def notify_many(*, sends: list[tuple[str, object, list, dict]]) -> list[OutboxMe
     user_ids = {r.pk for _e, _r, recipients, _d in sends for r in recipients if isinstance(r, User)}
     opted = set(
         NotificationOptOut.objects.filter(
-            user__in=user_ids, event__in={event for event, *_rest in sends}
+            user__in=user_ids,
+            channel=NotificationOptOut.Channel.EMAIL,
+            event__in={event for event, *_rest in sends},
         ).values_list("event", "user_id")
     )
     # Whether each recipient works the record is a permission question: ask it of everyone at once.
