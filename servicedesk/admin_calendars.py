@@ -166,7 +166,7 @@ class BusinessCalendarAdmin(SLAPreviewMixin, AuditedAdmin):
                 apply_service_errors(form, exc)
             else:
                 self.message_user(
-                    request, _("%(count)d holidays added.") % {"count": added}, messages.SUCCESS
+                    request, _("%(count)d holidays and working days added.") % {"count": added}, messages.SUCCESS
                 )
                 return redirect(reverse("admin:servicedesk_businesscalendar_change", args=[calendar.pk]))
         context = {

@@ -122,12 +122,14 @@ def calendar_load_holidays(
     subdivision: str | None = None,
     language: str | None = None,
 ) -> int:
-    """Add the public holidays of `country` (and `subdivision`) for `years` as closed days.
+    """Add the public holidays of `country` (and `subdivision`) for `years` as closed days, and the
+    weekend days the country works instead (China's 调休 make-up days) as open days with the hours of the
+    calendar's first working weekday.
 
-    Dates the calendar already has as a holiday are left as they are (an administrator may have renamed or
-    removed one on purpose); returns how many were added. The open clocks counted through the calendar are
-    re-computed (see `calendar_set_hours`). Raises ValidationError for an unknown country or
-    subdivision, or for more than ten years at once.
+    Dates the calendar already has as a holiday or an opening are left as they are (an administrator may
+    have renamed or removed one on purpose); returns how many days were added. The open clocks counted
+    through the calendar are re-computed (see `calendar_set_hours`). Raises ValidationError for an unknown
+    country or subdivision, or for more than ten years at once.
     """
     years = sorted(set(years))
     if not years or len(years) > MAX_YEARS:
@@ -156,14 +158,52 @@ def calendar_load_holidays(
         for day, name in sorted(found.items())
         if day not in taken
     ]
-    CalendarException.objects.bulk_create(rows)
+    openings = _make_up_days(calendar, before, found, years, source)
+    CalendarException.objects.bulk_create(rows + openings)
     config_changed()  # the bulk write sends no signal
+    added = len(rows) + len({row.date for row in openings})
     audit_record(
         actor=actor,
         action="calendar.holidays_loaded",
         target=calendar,
-        data={"country": country, "subdivision": subdivision, "years": years, "added": len(rows)},
+        data={
+            "country": country,
+            "subdivision": subdivision,
+            "years": years,
+            "added": len(rows),
+            "working_days_added": added - len(rows),
+        },
     )
-    if rows:
+    if added:
         _apply_to_clocks(calendar, before)
-    return len(rows)
+    return added
+
+
+def _make_up_days(calendar, schedule: Schedule, found, years, source: str) -> list[CalendarException]:
+    """Openings for the weekend days `found` says are worked (`weekend_workdays`, e.g. China's 调休) in
+    `years`, on the hours of the calendar's first weekday with hours; none when the calendar has no such
+    weekday or already works that day of the week, or already has an opening on that date."""
+    hours = next((spans for spans in schedule.weekly[:5] if spans), ())
+    workdays = sorted(day for day in getattr(found, "weekend_workdays", ()) if day.year in years)
+    if not hours or not workdays:
+        return []
+    already = set(
+        CalendarException.objects.filter(
+            calendar=calendar, kind=CalendarException.Kind.OPEN, date__in=workdays
+        ).values_list("date", flat=True)
+    )
+    name = _("Make-up working day")
+    return [
+        CalendarException(
+            calendar=calendar,
+            date=day,
+            kind=CalendarException.Kind.OPEN,
+            start_minute=start,
+            end_minute=end,
+            name=name,
+            source=source,
+        )
+        for day in workdays
+        if day not in already and not schedule.weekly[day.weekday()]
+        for start, end in hours
+    ]

@@ -115,6 +115,40 @@ def test_public_holidays_load_once_and_edited_ones_stay(office):
 
 
 @pytest.mark.django_db
+def test_chinas_make_up_working_days_open_on_the_first_weekdays_hours(office):
+    calendar_load_holidays(calendar=office, actor=None, country="CN", years=[2026])
+
+    # 2026: Saturday 14 February and Saturday 28 February are worked for the Spring Festival (调休).
+    openings = CalendarException.objects.filter(calendar=office, kind="open").order_by("date", "start_minute")
+    assert [(row.date, row.start_minute, row.end_minute) for row in openings[:2]] == [
+        (date(2026, 1, 4), 540, 720),
+        (date(2026, 1, 4), 780, 1080),
+    ]
+    assert {row.date for row in openings} >= {date(2026, 2, 14), date(2026, 2, 28), date(2026, 10, 10)}
+    assert all(row.date.year == 2026 and row.date.weekday() >= 5 for row in openings)
+    schedule = calendar_schedule(office)
+    saturday_morning = datetime(2026, 2, 14, 10, 0, tzinfo=SHANGHAI)
+    assert arithmetic.is_working(schedule, saturday_morning)
+    assert not arithmetic.is_working(schedule, datetime(2026, 2, 21, 10, 0, tzinfo=SHANGHAI))
+    # An hour's target from Saturday 14 February 10:00 ends that Saturday, not the next working Monday.
+    assert arithmetic.add(schedule, saturday_morning, 3600) == datetime(2026, 2, 14, 11, 0, tzinfo=SHANGHAI)
+
+    again = calendar_load_holidays(calendar=office, actor=None, country="CN", years=[2026])
+    assert again == 0
+    assert CalendarException.objects.filter(calendar=office, kind="open").count() == openings.count()
+
+
+@pytest.mark.django_db
+def test_a_calendar_open_every_day_gets_no_make_up_days(db):
+    calendar = BusinessCalendar.objects.create(name="24x7", time_zone="Asia/Shanghai")
+    calendar_set_hours(calendar=calendar, actor=None, weekly={day: [(0, 1440)] for day in range(7)})
+
+    calendar_load_holidays(calendar=calendar, actor=None, country="CN", years=[2026])
+
+    assert not CalendarException.objects.filter(calendar=calendar, kind="open").exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -144,7 +178,7 @@ def test_the_command_loads_holidays_and_names_a_missing_calendar(office):
     out = io.StringIO()
     call_command("calendar_load_holidays", "Shanghai office", "cn", "2026", stdout=out)
 
-    assert "holidays added to Shanghai office" in out.getvalue()
+    assert "holidays and working days added to Shanghai office" in out.getvalue()
     assert CalendarException.objects.filter(calendar=office, source="holidays:CN").exists()
     with pytest.raises(CommandError, match="No business calendar"):
         call_command("calendar_load_holidays", "Nowhere", "CN", "2026")

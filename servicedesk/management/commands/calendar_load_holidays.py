@@ -8,7 +8,10 @@ from servicedesk.sla.calendars import calendar_load_holidays
 
 
 class Command(BaseCommand):
-    help = "Add a country's public holidays for a range of years to a business calendar as closed days."
+    help = (
+        "Add a country's public holidays for a range of years to a business calendar as closed days, and the "
+        "weekend days it works instead (China's make-up days) as open days."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("calendar", help="the calendar's name")
@@ -32,4 +35,4 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(f"{added} holidays added to {found}.")
+        self.stdout.write(f"{added} holidays and working days added to {found}.")
