@@ -1,6 +1,7 @@
 """Requester portal forms. They check the shape of what was typed; the services decide the rest."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.pickers import SERVICES
@@ -51,7 +52,7 @@ class IncidentForm(PortalForm):
     description = forms.CharField(
         label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("What happened, since when, and any error message.") + " " + MARKDOWN_HELP,
+        help_text=format_lazy("{} {}", _("What happened, since when, and any error message."), MARKDOWN_HELP),
     )
     service = forms.ModelChoiceField(
         label=_("Which service is affected?"),
@@ -76,7 +77,7 @@ class RequestForm(PortalForm):
         label=_("Details"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
-        help_text=_("Anything the team needs to know.") + " " + MARKDOWN_HELP,
+        help_text=format_lazy("{} {}", _("Anything the team needs to know."), MARKDOWN_HELP),
     )
     urgency = _urgency_field()
     attachments = MultipleFileField()

@@ -165,9 +165,8 @@ class BusinessCalendarAdmin(SLAPreviewMixin, AuditedAdmin):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                self.message_user(
-                    request, _("%(count)d holidays and working days added.") % {"count": added}, messages.SUCCESS
-                )
+                added_text = _("%(count)d holidays and working days added.") % {"count": added}
+                self.message_user(request, added_text, messages.SUCCESS)
                 return redirect(reverse("admin:servicedesk_businesscalendar_change", args=[calendar.pk]))
         context = {
             **self.admin_site.each_context(request),

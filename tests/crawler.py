@@ -115,8 +115,12 @@ def _route(path: str) -> str:
 class Crawler:
     """Breadth first from `start`, at most `max_pages` requests; every 5xx is kept with its referrer."""
 
-    def __init__(self, client, *, max_pages=400, per_route=10, per_path=5, route_caps=None, seed=""):
+    def __init__(
+        self, client, *, max_pages=400, per_route=10, per_path=5, route_caps=None, seed="", on_page=None
+    ):
         self.client = client
+        # Called with (url, html) for every HTML page answered 200: a test's own check of what it shows.
+        self.on_page = on_page
         # Each page's links are followed in an order shuffled by `seed`: crawls with different seeds
         # (one per role) sample different records within the same caps.
         self.rng = random.Random(seed)
@@ -188,7 +192,10 @@ class Crawler:
         content_type = response.get("Content-Type", "")
         if response.status_code != 200 or response.streaming or not content_type.startswith("text/html"):
             return []  # downloads, JSON, images, error pages: fetched, not followed
-        return links_in(response.content.decode(response.charset or "utf-8", errors="replace"))
+        html = response.content.decode(response.charset or "utf-8", errors="replace")
+        if self.on_page is not None:
+            self.on_page(url, html)
+        return links_in(html)
 
 
 def _error(response) -> str:

@@ -28,6 +28,8 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
+# Our English formats (itsm/formats/en): day, month name, year and a 24-hour clock; Chinese keeps Django's.
+FORMAT_MODULE_PATH = ["itsm.formats"]
 ROOT_URLCONF = "itsm.urls"
 WSGI_APPLICATION = "itsm.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
