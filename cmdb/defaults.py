@@ -135,6 +135,21 @@ CLASSES = [
     ),
 ]
 
+# The default classes' names in the site's other languages (issue 19 item 10), by code.
+CLASS_NAME_TRANSLATIONS = {
+    "hardware": {"zh-hans": "硬件"},
+    "server": {"zh-hans": "服务器"},
+    "network_device": {"zh-hans": "网络设备"},
+    "storage": {"zh-hans": "存储"},
+    "software": {"zh-hans": "软件"},
+    "application": {"zh-hans": "应用程序"},
+    "database": {"zh-hans": "数据库"},
+    "middleware": {"zh-hans": "中间件"},
+    "business_service": {"zh-hans": "业务服务"},
+    "location": {"zh-hans": "位置"},
+    "document": {"zh-hans": "文档"},
+}
+
 # code, name, reverse name, symmetric, impact
 RELATIONSHIP_TYPES = [
     ("depends_on", "depends on", "used by", False, "target_to_source"),
@@ -150,11 +165,18 @@ def seed_defaults(apps=global_apps) -> None:
     CIClass = apps.get_model("cmdb", "CIClass")
     RelationshipType = apps.get_model("cmdb", "RelationshipType")
     by_code = {}
+    # Migrations before 0010 see a class without translated names; 0010 gives them theirs.
+    translatable = any(field.name == "name_translations" for field in CIClass._meta.get_fields())
     for code, name, parent_code, schema in CLASSES:
         parent = by_code.get(parent_code)
         path = f"{parent.path if parent else '/'}{code}/"
         by_code[code] = CIClass.objects.create(
-            code=code, name=name, parent=parent, path=path, attribute_schema=schema
+            code=code,
+            name=name,
+            parent=parent,
+            path=path,
+            attribute_schema=schema,
+            **({"name_translations": CLASS_NAME_TRANSLATIONS.get(code, {})} if translatable else {}),
         )
     for code, name, reverse_name, symmetric, impact in RELATIONSHIP_TYPES:
         RelationshipType.objects.create(
@@ -168,3 +190,13 @@ def restore_defaults(sender, apps=global_apps, **kwargs) -> None:
         return
     if not apps.get_model("cmdb", "CIClass").objects.exists():
         seed_defaults(apps)
+
+
+def translate_default_class_names(apps=global_apps) -> None:
+    """Give the default classes still named as shipped their names in the other languages."""
+    CIClass = apps.get_model("cmdb", "CIClass")
+    shipped = {code: name for code, name, _parent, _schema in CLASSES}
+    for ci_class in CIClass.objects.filter(code__in=list(CLASS_NAME_TRANSLATIONS), name_translations={}):
+        if shipped.get(ci_class.code) == ci_class.name:
+            ci_class.name_translations = CLASS_NAME_TRANSLATIONS[ci_class.code]
+            ci_class.save(update_fields=["name_translations"])

@@ -124,6 +124,22 @@ SERVICES = [
     ("Identity/SSO", "heidi", "Applications", "critical", "24x7", ["Keycloak SSO"]),
     ("Demo: SLA stopwatch", "carol", "Service Desk", "low", "24x7", []),
 ]
+# The services' names for Chinese readers (issue 19 item 10: names translatable per language).
+SERVICE_NAMES_ZH = {
+    "E-mail": "电子邮件",
+    "Payroll": "薪资",
+    "CRM": "客户关系管理",
+    "VPN": "VPN",
+    "Intranet": "内网",
+    "HR portal": "人力资源门户",
+    "Finance ERP": "财务 ERP",
+    "Web shop": "网上商店",
+    "File sharing": "文件共享",
+    "Telephony": "电话",
+    "Service desk": "服务台",
+    "Identity/SSO": "身份认证/单点登录",
+    "Demo: SLA stopwatch": "演示：SLA 秒表",
+}
 # service -> the demo SLA policy it names (servicedesk.demo): records filed on it get a 2-minute response
 # target, turn amber after a minute and escalate to the group's escalation group after two.
 SERVICE_POLICIES = {"Demo: SLA stopwatch": "Demo: 2-minute response"}
@@ -284,6 +300,7 @@ def _services(estate: _Estate) -> None:
             support_group=estate.group(group),
             environment=PROD,
             attributes={"criticality": criticality, "service_hours": hours},
+            name_translations={"zh-hans": SERVICE_NAMES_ZH[name]},
         )
         for application in applications:
             estate.relate(name, "depends_on", application)

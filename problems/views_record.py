@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import ApplicationError, InvalidTransition, NotFound, StaleWrite
@@ -37,10 +38,10 @@ PUBLISH_MOVES = {
     KnownError.Status.RETIRED: (KnownError.Status.AGENTS, KnownError.Status.PORTAL),
 }
 PUBLISH_LABELS = {
-    KnownError.Status.DRAFT: _("Save as a draft"),
-    KnownError.Status.AGENTS: _("Publish to agents"),
-    KnownError.Status.PORTAL: _("Publish to the portal"),
-    KnownError.Status.RETIRED: _("Retire"),
+    KnownError.Status.DRAFT: gettext_lazy("Save as a draft"),
+    KnownError.Status.AGENTS: gettext_lazy("Publish to agents"),
+    KnownError.Status.PORTAL: gettext_lazy("Publish to the portal"),
+    KnownError.Status.RETIRED: gettext_lazy("Retire"),
 }
 KNOWN = ("known_error", "resolved", "closed")
 NO_DEFLECTIONS = {"shown": 0, "accepted": 0, "filed": 0}

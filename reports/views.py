@@ -14,6 +14,7 @@ from servicedesk.reporting.dimensions import dimension
 
 from .exports import MEDIA_TYPES, csv_response, export_bytes, export_filename, sheet_of, xlsx_response
 from .forms import ReportForm, SavedReportForm
+from .models import ReportSchedule
 from .scope import reader_scope
 from .selectors import (
     chart_payload,
@@ -25,7 +26,7 @@ from .selectors import (
 )
 
 REFRESH_SECONDS = 60
-EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("pdf", "PDF")]
+EXPORT_FORMATS = ReportSchedule.Format.choices
 
 
 def reader_required(view):

@@ -2,9 +2,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models.revisions import Revisioned
+from servicedesk.translations import TranslatedName
 
 
-class CIClass(Revisioned, models.Model):
+class CIClass(Revisioned, TranslatedName, models.Model):
     """A kind of configuration item, in a hierarchy; its attribute schema extends its parent's.
 
     `attribute_schema` holds this class's own JSON Schema fragment (`properties`, `required`); the
@@ -45,7 +46,7 @@ class CIClass(Revisioned, models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()
 
     @property
     def depth(self) -> int:

@@ -6,13 +6,14 @@ from simple_history.models import HistoricalRecords
 
 from servicedesk.models.revisions import Revisioned
 from servicedesk.records.fields import StatusField, StatusProtected
+from servicedesk.translations import TranslatedName
 
 IDENTIFIER_FIELDS = ("serial_number", "asset_tag", "hostname", "external_id")
 STATUSES = ["planned", "ordered", "in_stock", "in_production", "in_maintenance", "retired"]
 ENVIRONMENTS = ["production", "staging", "test", "development"]
 
 
-class ConfigurationItem(StatusProtected, Revisioned, models.Model):
+class ConfigurationItem(StatusProtected, Revisioned, TranslatedName, models.Model):
     """Anything the desk manages: hardware, software, a business service, a location, a document.
 
     Status changes only through the transitions of `cmdb.workflow.WORKFLOW` (fired by cmdb.services).
@@ -123,4 +124,4 @@ class ConfigurationItem(StatusProtected, Revisioned, models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()

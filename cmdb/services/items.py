@@ -12,11 +12,13 @@ from cmdb.workflow import WORKFLOW
 from servicedesk.concurrency import lock, save_changed
 from servicedesk.errors import Conflict
 from servicedesk.services.audit import apply_changes, audit_record
+from servicedesk.translations import validate_name_translations
 
 from .common import VIA_WEB, authorise, constraint_as_validation_error, mark_history, raise_if
 
 EDITABLE_FIELDS = (
     "name",
+    "name_translations",
     "ci_class",
     "owner",
     "support_group",
@@ -48,6 +50,10 @@ def _validate(ci: ConfigurationItem) -> None:
     """Attributes against the class's schema, the location's class, identifiers free, an SLA policy only
     on a business service: field errors."""
     errors = schemas.attribute_errors(schemas.effective_schema(ci.ci_class), ci.attributes)
+    try:
+        validate_name_translations(ci.name_translations)
+    except ValidationError as exc:
+        errors["name_translations"] = exc.messages
     if ci.sla_policy_id is not None and not is_service_class(ci.ci_class):
         errors["sla_policy"] = [_("Only a business service has an SLA policy.")]
     if ci.pk and not is_location_class(ci.ci_class) and ci.located_items.exists():
