@@ -292,7 +292,7 @@ class OidcProvider:
 
 
 _LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example ID</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Example ID</title><link rel="icon" href="data:,"></head>
 <body><main><h1>Example ID</h1>{error}
 <form method="post" action="/authorize">{hidden}
 <label for="username">Username</label> <input id="username" name="username" autocomplete="username">
@@ -369,6 +369,7 @@ def _handler(provider: OidcProvider):
 def oidc_provider_server():
     provider = OidcProvider(port=_free_port())
     server = ThreadingHTTPServer(("127.0.0.1", provider.port), _handler(provider))
+    server.daemon_threads, server.block_on_close = True, False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 class SignInRefused(ApplicationError):
-    """The provider vouched for someone the desk cannot let in (an address two users share, none at all)."""
+    """The provider vouched for someone the desk cannot create (no address, no possible username)."""
 
     status_code = 403
     default_code = "sign_in_refused"
@@ -52,18 +52,15 @@ def roles_for(groups: Iterable[str], role_map: dict[str, str], default_roles: It
 
 
 def _match(identity: ExternalIdentity) -> User | None:
-    """LDAP: by username, then by address; OpenID Connect: by address. Case-insensitive. Two users with
-    the address: refused (choosing one would hand over an account)."""
+    """LDAP: by username, then by address; OpenID Connect: by address. Case-insensitive; an address
+    belongs to one user at most (servicedesk_user_email_unique_ci)."""
     if identity.source == "ldap" and identity.username:
         user = User.objects.filter(username__iexact=identity.username).first()
         if user is not None:
             return user
     if not identity.email:
         return None
-    users = list(User.objects.filter(email__iexact=identity.email)[:2])
-    if len(users) > 1:
-        raise SignInRefused(code="ambiguous_email")
-    return users[0] if users else None
+    return User.objects.filter(email__iexact=identity.email).first()
 
 
 def _free_username(identity: ExternalIdentity) -> str:
@@ -88,7 +85,7 @@ def sso_user_find_or_create(
     *, identity: ExternalIdentity, create: bool, default_roles: Iterable[str] = ()
 ) -> User | None:
     """The desk user the provider vouches for; created (with no usable password and `default_roles`) when
-    missing and `create` is on, else None. Raises SignInRefused when the address is ambiguous or missing."""
+    missing and `create` is on, else None. Raises SignInRefused when a new user would have no address."""
     user = _match(identity)
     if user is not None or not create:
         return user
