@@ -22,9 +22,10 @@ def _list(environ: Mapping[str, str], name: str, default: str = "") -> list[str]
 
 def role_map(value: str) -> dict[str, str]:
     """`external=Role,external2=Role` → {external: Role}; the external name is matched case-insensitively,
-    so it is kept lower-cased. A pair separated by `;` works too (for names holding commas)."""
+    so it is kept lower-cased. With a `;` in the value, pairs are separated by `;` only (names holding
+    commas, such as distinguished names); the role follows the last `=`."""
     mapping = {}
-    for pair in value.replace(";", ",").split(","):
+    for pair in value.split(";" if ";" in value else ","):
         external, sep, role = pair.rpartition("=")
         if sep and external.strip() and role.strip():
             mapping[external.strip().lower()] = role.strip()
