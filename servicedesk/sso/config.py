@@ -67,9 +67,6 @@ def oidc_settings(environ: Mapping[str, str]) -> dict:
         "OIDC_TOKEN_USE_BASIC_AUTH": _bool(environ, "ITSM_OIDC_TOKEN_BASIC_AUTH", False),
         "OIDC_VERIFY_SSL": _bool(environ, "ITSM_OIDC_VERIFY_SSL", True),
         "OIDC_TIMEOUT": float(environ.get("ITSM_OIDC_TIMEOUT", "10")),
-        "OIDC_AUTHENTICATION_CALLBACK_URL": "oidc_authentication_callback",
-        "OIDC_CALLBACK_CLASS": "servicedesk.sso.views.OIDCCallbackView",
-        "OIDC_AUTHENTICATE_CLASS": "servicedesk.sso.views.OIDCAuthenticateView",
     }
 
 

@@ -50,6 +50,11 @@ class DeskLDAPBackend(LDAPBackend):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
+    def get_user(self, user_id):
+        """The session's user while active (as ModelBackend: deactivating a user ends their sessions)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def get_or_build_user(self, username, ldap_user):
         """Called once the directory accepted the password: the matched or new desk user (saved)."""
         identity = identity_from(ldap_user, username)

@@ -68,6 +68,11 @@ class DeskOIDCBackend(OIDCAuthenticationBackend):
 
     get_settings = staticmethod(oidc_setting)
 
+    def get_user(self, user_id):
+        """The session's user while active (as ModelBackend: deactivating a user ends their sessions)."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def authenticate(self, request, **kwargs):
         if not settings.ITSM_OIDC_ENABLED or request is None or "code" not in request.GET:
             return None

@@ -125,3 +125,14 @@ def test_ldap_is_off_when_not_configured(client, settings, ldap_server):
 
     assert _sign_in(client, "ada", LDAP_PASSWORD).status_code == 200
     assert not User.objects.filter(username="ada").exists()
+
+
+def test_deactivating_a_directory_user_ends_their_session(client, ldap):
+    _sign_in(client, "ada", LDAP_PASSWORD)
+    assert client.get("/").status_code == 200
+
+    User.objects.filter(username="ada").update(is_active=False)
+
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")

@@ -192,3 +192,15 @@ def test_a_provider_that_cannot_be_reached_sends_back_to_the_login_page(client, 
     assert response.status_code == 302
     assert response.url == "/login/"
     assert "cannot be reached" in client.get("/login/").content.decode()
+
+
+def test_deactivating_a_user_ends_their_openid_session(client, provider):
+    _sign_in(client)
+    assert client.session["_auth_user_backend"] == "servicedesk.sso.oidc.DeskOIDCBackend"
+    assert client.get("/").status_code == 200
+
+    User.objects.filter(email__iexact="grace.hopper@example.org").update(is_active=False)
+
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")
