@@ -20,7 +20,8 @@ class PermissionBackend:
     """Reads a user's own and roles' permissions in one query (Django's ModelBackend takes two), into
     the cache ModelBackend reads too (`_perm_cache`): listed before it, it answers every permission
     question and leaves ModelBackend only the sign-in (and the sessions naming it). It signs nobody in
-    and loads no user (no `get_user`: test clients and sessions keep naming ModelBackend)."""
+    and loads no user (no `get_user`: test clients and sessions keep naming ModelBackend, or the
+    single sign-on backend that signed the user in)."""
 
     def authenticate(self, request, **credentials):
         return None

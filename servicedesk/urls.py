@@ -3,9 +3,12 @@ from django.urls import include, path
 
 from . import views, views_notifications, views_pickers
 from .approvals import views as approval_views
+from .sso import views as sso_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", sso_views.SignInView.as_view(), name="login"),
+    path("oidc/authenticate/", sso_views.OIDCAuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", sso_views.OIDCCallbackView.as_view(), name="oidc_authentication_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -23,6 +23,7 @@ from servicedesk.configmemo import config_forget
 
 from .conformance import _api_answers_conform, openapi_schema  # noqa: F401 - fixtures
 from .factories import OrganisationFactory, SupportGroupFactory, UserFactory
+from .sso_servers import ldap_server, oidc_provider, oidc_provider_server  # noqa: F401 - fixtures
 
 
 def pytest_report_header(config):

@@ -8,6 +8,8 @@ import structlog
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.sso import config as sso_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -175,11 +177,19 @@ AUTHENTICATION_BACKENDS = [
     # Answers permission questions from one query per request; ModelBackend keeps the sign-in.
     "servicedesk.permissions.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on: each does nothing until its ITSM_LDAP_* / ITSM_OIDC_* variables are set (README).
+    "servicedesk.sso.ldap.DeskLDAPBackend",
+    "servicedesk.sso.oidc.DeskOIDCBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# SINGLE SIGN-ON: OpenID Connect and LDAP / Active Directory from ITSM_OIDC_* and ITSM_LDAP_* (README,
+# "Single sign-on"); off when not configured.
+globals().update(sso_config.oidc_settings(env.ENVIRON))
+globals().update(sso_config.ldap_settings(env.ENVIRON))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
