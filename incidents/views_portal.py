@@ -118,6 +118,7 @@ def portal_context(request) -> dict:
         "page": page,
         "shares_records": IncidentPolicy.shared_organisation(request.user) is not None,
         "can_file": IncidentPolicy.can_file(request.user),
+        **portal_news_context(request),
     }
 
 
@@ -139,7 +140,7 @@ def portal_home(request):
     return render(
         request,
         "incidents/portal/home.html",
-        {"profile": request.user, **portal_news_context(request), **portal_context(request)},
+        {"profile": request.user, **portal_context(request)},
     )
 
 

@@ -84,6 +84,7 @@ def test_a_requester_follows_the_outage_and_gets_its_next_update_by_email(
     assert axe_findings(f"/records/{major.number}/") == []
 
     page.get_by_test_id("watching-notice").get_by_role("button", name="Stop following").click()
+    page.wait_for_url(f"{live_server.url}/portal/")
     expect(page.locator(".alert-success")).to_contain_text(f"You no longer follow {major.number}")
     assert not watching(major, requester)
     assert browser_log.errors == []
@@ -131,7 +132,7 @@ def test_on_a_phone_a_requester_confirms_the_resolution_without_scrolling(
     page.set_viewport_size(PHONE)
 
     log_in(requester)
-    page.get_by_test_id("waiting-record").get_by_role("link", name=record.number).click()
+    page.get_by_test_id("waiting-record").get_by_role("link", name=record.number, exact=True).click()
     confirm = page.get_by_role("button", name="It works: close it")
     expect(confirm).to_be_in_viewport()
     assert page.evaluate("window.scrollY") == 0
