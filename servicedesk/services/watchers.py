@@ -27,14 +27,15 @@ def _who(user, email: str) -> dict:
     return {"user": user, "email": ""} if user is not None else {"user": None, "email": email}
 
 
-def _authorise(*, record, user, actor) -> None:
-    """A person watches (or stops watching) for themselves what they may watch; agents for anyone."""
+def _authorise(*, record, user, actor, adding: bool) -> None:
+    """A person watches for themselves what they may watch, and stops watching whatever they watch;
+    agents add and remove anyone."""
     policy = kind_of(record).policy
     if actor is None or policy.is_agent(actor):
         return
     if user is None or user.pk != actor.pk:
         raise PermissionDenied(_("Only the service desk adds or removes other people as watchers."))
-    if not policy.can_watch(actor, record):
+    if adding and not policy.can_watch(actor, record):
         raise NotFound()
 
 
@@ -43,7 +44,7 @@ def watcher_add(*, record, user=None, email: str = "", actor) -> Watcher:
     if they already watch). PermissionDenied for a requester adding someone else; NotFound for a record
     the actor may not watch."""
     who = _who(user, email)
-    _authorise(record=record, user=user, actor=actor)
+    _authorise(record=record, user=user, actor=actor, adding=True)
     target = _target(record)
     existing = Watcher.objects.filter(**target, **who).first()
     if existing is not None:
@@ -63,9 +64,10 @@ def watcher_add(*, record, user=None, email: str = "", actor) -> Watcher:
 
 
 def watcher_remove(*, record, user=None, email: str = "", actor) -> bool:
-    """`user` (or `email`) no longer watches `record`; returns whether they did. Same rights as adding."""
+    """`user` (or `email`) no longer watches `record`; returns whether they did. PermissionDenied for a
+    requester removing someone else."""
     who = _who(user, email)
-    _authorise(record=record, user=user, actor=actor)
+    _authorise(record=record, user=user, actor=actor, adding=False)
     deleted, _rows = Watcher.objects.filter(**_target(record), **who).delete()
     if deleted:
         audit_record(
