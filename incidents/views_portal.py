@@ -4,6 +4,7 @@ Every write goes through `incidents.services`; a refused write (permission, conf
 a message on the page, a ValidationError becomes form errors (status 400), never a server error.
 """
 
+from contextlib import nullcontext
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -189,7 +190,8 @@ def new_incident(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
+                # A follow-up is filed and noted on both records at once.
+                with transaction.atomic() if previous is not None else nullcontext():
                     record = incident_create(
                         actor=request.user,
                         kind=Incident.Kind.INCIDENT,
