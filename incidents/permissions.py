@@ -40,6 +40,18 @@ class IncidentRules(RecordPolicy):
             and record.status not in wf.FINAL_STATUSES
         )
 
+    def can_watch(self, user, record: Incident) -> bool:
+        """What they see, and any open major incident: a portal user follows an outage instead of filing
+        a duplicate of it."""
+        if self.can_see(user, record):
+            return True
+        return (
+            wf.is_person(user)
+            and user.has_perm("servicedesk.access_portal")
+            and record.is_major
+            and record.status in wf.OPEN_STATUSES
+        )
+
     def can_rate(self, user, record: Incident) -> bool:
         """The requester rates a resolved or closed record once."""
         return (

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_portal
+from . import views_portal, views_portal_follow
 
 urlpatterns = [
     path("portal/", views_portal.portal_home, name="portal"),
@@ -29,4 +29,6 @@ urlpatterns = [
         name="portal_withdraw",
     ),
     path("portal/records/<str:number>/rate/", views_portal.rate, name="portal_rate"),
+    path("portal/records/<str:number>/follow/", views_portal_follow.follow, name="portal_follow"),
+    path("portal/records/<str:number>/unfollow/", views_portal_follow.unfollow, name="portal_unfollow"),
 ]

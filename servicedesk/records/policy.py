@@ -54,12 +54,18 @@ class RecordPolicy:
             mine |= Q(requester__organisation=organisation)
         return mine
 
+    def watched_by(self, user) -> Q:
+        """The records `user` watches (`servicedesk.models.Watcher`): they see them, read-only."""
+        from servicedesk.services.watchers import watched_ids
+
+        return Q(pk__in=watched_ids(user=user, model=self.model))
+
     def visible_to(self, user) -> QuerySet:
         if not is_person(user):
             return self.model.objects.none()
         if user.has_perm(self.view_permission):
             return self.model.objects.all()
-        return self.model.objects.filter(self.followed_by(user))
+        return self.model.objects.filter(self.followed_by(user) | self.watched_by(user))
 
     def can_see(self, user, record) -> bool:
         """Whether `user` may see `record`: the rule of `visible_to`, for a record already in hand."""
@@ -68,6 +74,19 @@ class RecordPolicy:
         if user.has_perm(self.view_permission) or record.requester_id == user.pk:
             return True
         return self.visible_to(user).filter(pk=record.pk).exists()
+
+    def can_watch(self, user, record) -> bool:
+        """Whether `user` may watch `record` for themselves: what they see (a kind may add more)."""
+        return self.can_see(user, record)
+
+    def takes_part(self, user, record) -> bool:
+        """Whether `user` is a party to `record` (its agents, its requester, their organisation where it
+        shares records), not only a watcher of it."""
+        if not is_person(user):
+            return False
+        if self.is_agent(user) or user.has_perm(self.view_permission) or record.requester_id == user.pk:
+            return True
+        return self.model.objects.filter(self.followed_by(user), pk=record.pk).exists()
 
     def can_see_internal(self, user, record=None) -> bool:
         """Work notes, internal attachments and field history are for agents."""
@@ -79,8 +98,9 @@ class RecordPolicy:
         return record.status in self.final_statuses
 
     def can_comment(self, user, record) -> bool:
-        """Whoever sees an unfinished record may reply; a final one takes no more comments."""
-        return not self.is_final(record) and self.can_see(user, record)
+        """Whoever takes part in an unfinished record may reply (a watcher only reads); a final one takes
+        no more comments."""
+        return not self.is_final(record) and self.takes_part(user, record)
 
     def can_add_work_note(self, user, record) -> bool:
         return self.is_agent(user)
