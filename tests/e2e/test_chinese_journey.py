@@ -1,0 +1,211 @@
+"""Issue 19, "Done when": a Chinese requester's whole journey through the portal in a real browser shows no
+English. Wei's profile says Simplified Chinese and her browser asks for Chinese; she signs in, sees the outage
+banner and what waits for her, types a new incident and is offered the known workaround, files it and
+replies to it, requests something from the catalogue, follows the major incident, confirms a resolution,
+opens her notification preferences and signs out.
+
+On every page reached, and in every fragment htmx swaps in, `tests.chinese.EnglishFinder` looks for the
+English sentences the catalogue translates; the test fails naming the page and what it found. A few Chinese
+words expected on each page make a page that fell back to English entirely fail as well. What the desk
+holds (services, titles, the workaround) is written in Chinese here, as a Chinese site would write it.
+"""
+
+import pytest
+from django.utils import translation
+from playwright.sync_api import expect
+
+from incidents import services
+from incidents.models import Incident
+from problems import workflow as problems_wf
+from problems.models import KnownError
+from problems.services import known_error_publish, problem_create
+from servicedesk.records.transitions import record_transition
+from servicedesk.roles import AGENT, GROUP_MANAGER, PROBLEM_MANAGER, REQUESTER
+from servicedesk.services.watchers import watching
+from tests.chinese import EnglishFinder, demo_literals, visible_text
+from tests.factories import PASSWORD, SupportGroupFactory, UserFactory
+from tests.incidents.factories import BusinessServiceFactory, RequestTypeFactory
+
+# Every htmx answer the page receives, kept until the test reads it (navigation starts a fresh list).
+_RECORD_HTMX_ANSWERS = """
+window.__htmxAnswers = [];
+document.addEventListener("htmx:afterRequest", (event) => {
+  const xhr = event.detail.xhr;
+  const path = (event.detail.pathInfo || {}).requestPath || "";
+  if (xhr) window.__htmxAnswers.push({path, html: xhr.responseText});
+});
+"""
+
+
+# The service field is a search-as-you-type picker: choose the service as the picker would.
+CHOOSE_SERVICE = """(pk) => {
+    const select = document.getElementById("id_service");
+    if (![...select.options].some((o) => o.value === String(pk))) select.add(new Option("远程办公网络", pk));
+    select.value = String(pk);
+    select.dispatchEvent(new Event("change", {bubbles: true}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def english_finder():
+    return EnglishFinder(data=demo_literals())
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A Chinese requester's browser asks for Chinese (the sign-in page, before the desk knows her)."""
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
+class ChineseReader:
+    """Checks what the page shows, and every htmx answer since the last check, for English."""
+
+    def __init__(self, page, finder):
+        self.page = page
+        self.finder = finder
+        self.pages: list[str] = []
+        page.add_init_script(_RECORD_HTMX_ANSWERS)
+
+    def check(self, where: str, *chinese: str) -> None:
+        self.page.wait_for_load_state("networkidle")
+        html = self.page.content()
+        assert '<html lang="zh-hans"' in html, f"{where}: the page is not in Chinese"
+        english = self.finder.find(html)
+        assert not english, f"English on the Chinese page {where} ({self.page.url}): {sorted(english)}"
+        text = visible_text(html)
+        missing = [word for word in chinese if word not in text]
+        assert not missing, f"{where} ({self.page.url}) lacks the Chinese {missing}: fell back to English?"
+        for answer in self.page.evaluate("() => (window.__htmxAnswers || []).splice(0)"):
+            english = self.finder.find(answer["html"])
+            assert not english, f"English in the htmx answer {answer['path']} on {where}: {sorted(english)}"
+        self.pages.append(where)
+
+
+def _desk():
+    """An agent of the network group, the VPN service, a known error published to the portal, and a
+    request type in the catalogue; written in Chinese, with Chinese active, as a Chinese desk would."""
+    manager = UserFactory(full_name="王经理", roles=[AGENT, GROUP_MANAGER, PROBLEM_MANAGER])
+    network = SupportGroupFactory(name="网络组", members=[manager], manager=manager)
+    vpn = BusinessServiceFactory(name="远程办公网络", support_group=network)
+    problem = problem_create(actor=manager, title="远程办公网络每小时断线", service=vpn)
+    problem = record_transition(
+        record=problem, actor=manager, to=problems_wf.KNOWN_ERROR, root_cause="网关的空闲计时器。",
+        workaround="先点击**断开**，再点击**连接**。",
+    )  # fmt: skip
+    known_error_publish(actor=manager, problem=problem, status=KnownError.Status.PORTAL)
+    major = services.incident_create(
+        actor=manager, requester=manager, title="远程办公网络全部中断", service=vpn
+    )
+    major = services.incident_declare_major(record=major, actor=manager, is_major=True)
+    laptop = RequestTypeFactory(name="新笔记本电脑", service=vpn)
+    return manager, vpn, major, laptop
+
+
+def _resolved_for(requester, agent, title):
+    record = services.incident_create(actor=requester, title=title)
+    record = services.incident_transition(record=record, actor=agent, to="in_progress")
+    return services.incident_transition(
+        record=record, actor=agent, to="resolved", resolution_code="solved", resolution_notes="已更换硒鼓。"
+    )
+
+
+def _sign_in(page, reader, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    reader.check("the sign-in page", "登录", "忘记密码")
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_chinese_requesters_whole_journey_shows_no_english(
+    page, live_server, browser_log, english_finder, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with translation.override("zh-hans"):
+        manager, vpn, major, laptop = _desk()
+        wei = UserFactory(username="liwei", full_name="李伟", language="zh-hans", roles=[REQUESTER])
+        printer = _resolved_for(wei, manager, "打印机卡纸")
+    reader = ChineseReader(page, english_finder)
+
+    # Signing in, then the portal: the outage banner and what waits for her.
+    _sign_in(page, reader, live_server, wei)
+    if page.url.rstrip("/") == live_server.url:
+        page.goto(f"{live_server.url}/portal/")
+    expect(page.get_by_test_id("outage-banner")).to_contain_text("远程办公网络全部中断")
+    expect(page.get_by_test_id("waiting-record")).to_contain_text("打印机卡纸")
+    reader.check("the portal home", "自助服务门户", "报告问题", "提交请求", "我的记录")
+
+    # A new incident: typing the title brings the known workaround (an htmx swap); she files it anyway.
+    page.get_by_test_id("portal-report").click()
+    reader.check("the new-incident form", "报告问题", "出了什么问题？", "描述", "提交")
+    form = page.get_by_test_id("incident-form")
+    form.locator("#id_title").press_sequentially("远程办公网络每小时断线", delay=30)
+    suggestion = page.get_by_test_id("suggested-known-error")
+    expect(suggestion).to_contain_text("远程办公网络每小时断线")
+    page.evaluate(CHOOSE_SERVICE, vpn.pk)
+    expect(page.get_by_test_id("suggested-major-incident")).to_contain_text("远程办公网络全部中断")
+    reader.check("the new-incident form with its suggestions", "我们已了解此问题：", "这解决了我的问题")
+    form.locator("#id_description").fill("连接后一小时左右就断开。")
+    form.locator("button[type=submit]:not([formaction])").last.click()
+    page.wait_for_url(f"{live_server.url}/records/**")
+    filed = Incident.objects.get(requester=wei, title="远程办公网络每小时断线")
+    expect(page.locator(".alert-success")).to_contain_text(filed.number)
+    reader.check("the incident just filed", "您的回复", "发送回复")
+
+    # Her reply swaps the record's body in place (htmx).
+    page.get_by_test_id("reply-form").locator("textarea").fill("我用的是公司笔记本电脑。")
+    page.get_by_test_id("reply-form").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("record-body")).to_contain_text("我用的是公司笔记本电脑。")
+    reader.check("the incident after her reply", "您的回复")
+
+    # The catalogue and a request form.
+    page.goto(f"{live_server.url}/portal/")
+    page.get_by_test_id("portal-request").click()
+    reader.check("the catalogue", "提交请求", "远程办公网络")
+    page.get_by_test_id("request-type").filter(has_text="新笔记本电脑").click()
+    reader.check("the request form", "新笔记本电脑", "标题", "详细信息", "提交请求")
+    request_form = page.get_by_test_id("request-form")
+    request_form.locator("#id_description").fill("请为新同事准备一台笔记本电脑。")
+    request_form.locator("button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/records/**")
+    request = Incident.objects.get(requester=wei, kind=Incident.Kind.REQUEST)
+    assert request.request_type == laptop
+    reader.check("the request just filed", "您的回复")
+
+    # Following the major incident from the banner, then its page.
+    page.goto(f"{live_server.url}/portal/")
+    page.get_by_test_id("outage-follow").click()
+    page.wait_for_url(f"{live_server.url}/portal/")
+    expect(page.get_by_test_id("following-record")).to_contain_text("远程办公网络全部中断")
+    assert watching(major, wei)
+    reader.check("the portal home, following the outage", "自助服务门户")
+    page.get_by_test_id("following-record").get_by_role("link", name=major.number).click()
+    expect(page.get_by_test_id("watching-notice")).to_be_visible()
+    reader.check("the major incident she follows", "远程办公网络全部中断")
+
+    # The resolved record: she confirms the resolution.
+    page.goto(f"{live_server.url}/portal/")
+    page.get_by_test_id("waiting-record").get_by_role("link", name=printer.number, exact=True).click()
+    reader.check("the resolved record", "问题已解决：关闭此记录")
+    page.get_by_test_id("close-form").locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text(printer.number)
+    printer.refresh_from_db()
+    assert printer.status == "closed"
+    reader.check("the record she closed", "已关闭")
+
+    # Her profile and notification preferences.
+    page.goto(f"{live_server.url}/profile/")
+    reader.check("her profile", "个人资料", "保存")
+    page.goto(f"{live_server.url}/profile/notifications/")
+    reader.check("her notification preferences", "邮件通知", "保存")
+    page.get_by_test_id("notification-preferences").locator("button[type=submit]").click()
+    reader.check("her notification preferences, saved", "保存")
+
+    # Signing out: back on the sign-in page, in her browser's Chinese.
+    page.locator("form[action='/logout/'] button").click()
+    page.wait_for_url(f"{live_server.url}/login/**")
+    reader.check("the sign-in page after signing out", "登录")
+
+    assert len(reader.pages) >= 15
+    assert browser_log.errors == []
