@@ -135,11 +135,19 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     expect(page.get_by_test_id("outage-banner")).to_contain_text("远程办公网络全部中断")
     expect(page.get_by_test_id("waiting-record")).to_contain_text("打印机卡纸")
     reader.check("the portal home", "自助服务门户", "报告问题", "提交请求", "我的记录")
+    page.get_by_test_id("portal-search").locator("input[type=search]").fill("打印机")
+    page.get_by_test_id("portal-search").locator("button[type=submit]").click()
+    page.get_by_test_id("tab-resolved").click()
+    expect(page.get_by_test_id("portal-record")).to_contain_text("打印机卡纸")
+    reader.check("her records, searched, the resolved tab", "已解决", "搜索")
 
     # A new incident: typing the title brings the known workaround (an htmx swap); she files it anyway.
     page.get_by_test_id("portal-report").click()
     reader.check("the new-incident form", "报告问题", "出了什么问题？", "描述", "提交")
     form = page.get_by_test_id("incident-form")
+    form.locator("button[type=submit]:not([formaction])").last.click()
+    expect(form.locator(".invalid-feedback").first).to_be_visible()
+    reader.check("the new-incident form refused empty", "此字段为必填项。")
     form.locator("#id_title").press_sequentially("远程办公网络每小时断线", delay=30)
     suggestion = page.get_by_test_id("suggested-known-error")
     expect(suggestion).to_contain_text("远程办公网络每小时断线")
@@ -153,7 +161,10 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     expect(page.locator(".alert-success")).to_contain_text(filed.number)
     reader.check("the incident just filed", "您的回复", "发送回复")
 
-    # Her reply swaps the record's body in place (htmx).
+    # Her reply swaps the record's body in place (htmx); an empty one is refused in place too.
+    page.get_by_test_id("reply-form").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("reply-form").locator(".invalid-feedback")).to_be_visible()
+    reader.check("the incident after an empty reply", "请输入内容或添加附件。")
     page.get_by_test_id("reply-form").locator("textarea").fill("我用的是公司笔记本电脑。")
     page.get_by_test_id("reply-form").locator("button[type=submit]").click()
     expect(page.get_by_test_id("record-body")).to_contain_text("我用的是公司笔记本电脑。")
@@ -193,6 +204,18 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     printer.refresh_from_db()
     assert printer.status == "closed"
     reader.check("the record she closed", "已关闭")
+    rate_form = page.get_by_test_id("rate-form")
+    rate_form.locator("input[type=radio]").first.check()
+    rate_form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("record-rating")).to_be_visible()
+    reader.check("the record she rated", "已关闭")
+    page.get_by_test_id("follow-up").get_by_role("link").click()
+    expect(page.get_by_test_id("follow-up-of")).to_contain_text(printer.number)
+    reader.check("a follow-up of the closed record", "报告问题", "出了什么问题？")
+
+    # The approvals she may give (none), from the menu.
+    page.goto(f"{live_server.url}/approvals/")
+    reader.check("her approvals", "我的审批")
 
     # Her profile and notification preferences.
     page.goto(f"{live_server.url}/profile/")
