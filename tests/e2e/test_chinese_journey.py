@@ -232,3 +232,33 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
 
     assert len(reader.pages) >= 15
     assert browser_log.errors == []
+
+
+@pytest.fixture
+def english_browser(browser):
+    """A page in a browser that asks for British English."""
+    context = browser.new_context(locale="en-GB")
+    yield context.new_page()
+    context.close()
+
+
+def test_her_profile_language_wins_over_an_english_browser(english_browser, live_server, english_finder):
+    """On a borrowed English browser, the desk speaks English until it knows her, Chinese once signed in
+    (her profile's language), and English again once she has signed out."""
+    wei = UserFactory(username="liwei", full_name="李伟", language="zh-hans", roles=[REQUESTER])
+    page = english_browser
+    reader = ChineseReader(page, english_finder)
+
+    page.goto(f"{live_server.url}/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the service desk")
+    page.get_by_label("Username").fill(wei.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/portal/")
+    reader.check("the portal home on an English browser", "自助服务门户", "报告问题", "我的记录")
+
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{live_server.url}/login/**")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
