@@ -2,7 +2,7 @@
 English. Wei's profile says Simplified Chinese and her browser asks for Chinese; she signs in, sees the outage
 banner and what waits for her, types a new incident and is offered the known workaround, files it and
 replies to it, requests something from the catalogue, follows the major incident, confirms a resolution,
-opens her notification preferences and signs out.
+opens her notification preferences and signs out; every e-mail the desk sent her on the way is Chinese too.
 
 On every page reached, and in every fragment htmx swaps in, `tests.chinese.EnglishFinder` looks for the
 English sentences the catalogue translates; the test fails naming the page and what it found. A few Chinese
@@ -10,7 +10,11 @@ words expected on each page make a page that fell back to English entirely fail 
 holds (services, titles, the workaround) is written in Chinese here, as a Chinese site would write it.
 """
 
+import re
+from html import escape
+
 import pytest
+from django.core import mail
 from django.utils import translation
 from playwright.sync_api import expect
 
@@ -37,6 +41,7 @@ document.addEventListener("htmx:afterRequest", (event) => {
 """
 
 
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # The service field is a search-as-you-type picker: choose the service as the picker would.
 CHOOSE_SERVICE = """(pk) => {
     const select = document.getElementById("id_service");
@@ -107,6 +112,15 @@ def _resolved_for(requester, agent, title):
     return services.incident_transition(
         record=record, actor=agent, to="resolved", resolution_code="solved", resolution_notes="已更换硒鼓。"
     )
+
+
+def _check_mail(finder, message):
+    """An e-mail's subject, text and HTML show no English sentence of the catalogue; a Chinese subject."""
+    html = "".join(content for content, kind in getattr(message, "alternatives", []) if kind == "text/html")
+    for part, text in (("subject", message.subject), ("text", message.body), ("HTML", html)):
+        english = finder.find(text if part == "HTML" else f"<p>{escape(text)}</p>")
+        assert not english, f"English in the e-mail “{message.subject}” ({part}): {sorted(english)}"
+    assert CHINESE.search(message.subject), f"An e-mail's subject is not in Chinese: {message.subject}"
 
 
 def _sign_in(page, reader, live_server, user):
@@ -224,6 +238,16 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     reader.check("her notification preferences", "邮件通知", "保存")
     page.get_by_test_id("notification-preferences").locator("button[type=submit]").click()
     reader.check("her notification preferences, saved", "保存")
+
+    # Every e-mail the journey sent her (filed, reply, resolution, the outage she follows) is Chinese.
+    with translation.override("en"):
+        services.incident_comment(record=major, actor=manager, body="网关已恢复，请重新连接。")
+    to_wei = [message for message in mail.outbox if wei.email in message.to]
+    assert any("网关已恢复，请重新连接。" in message.body for message in to_wei)
+    numbers = {record.number for record in (printer, filed, request, major)}
+    assert {number for number in numbers if any(number in message.subject for message in to_wei)} == numbers
+    for message in to_wei:
+        _check_mail(english_finder, message)
 
     # Signing out: back on the sign-in page, in her browser's Chinese.
     page.locator("form[action='/logout/'] button").click()
