@@ -1,4 +1,4 @@
-"""The CI picker (`cmdb.pickers`): found by name, identifiers and class; labelled with class and identifier."""
+"""The CI picker (`cmdb.pickers`): found by name, identifiers and class; labelled with both."""
 
 import re
 
