@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from servicedesk.errors import Conflict, NotFound, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
 from servicedesk.forms_merge import merge_and_save
+from servicedesk.records.cis import records_touching_ci
 
 from . import schemas, selectors
 from .filters import CIFilter
@@ -163,6 +164,7 @@ def _detail_context(request, ci: ConfigurationItem, **extra) -> dict:
         "impact_url": _impact_url(ci),
         "history": _ci_history(ci),
         "relationship_history": _relationship_history(ci),
+        "touching": records_touching_ci(ci_id=ci.pk, user=user),
     }
     if context["can_relate"] and "relate_form" not in extra:
         context["relate_form"] = RelationshipForm(
