@@ -17,6 +17,7 @@ urlpatterns = [
     path("classes/", views_classes.class_list, name="class_list"),
     path("classes/new/", views_classes.class_create, name="class_create"),
     path("classes/schema/", views.class_schema, name="class_schema"),
+    path("classes/attributes/", views.class_attributes, name="class_attributes"),
     path("classes/<int:pk>/edit/", views_classes.class_edit, name="class_edit"),
     path("baselines/", views_baselines.baseline_list, name="baseline_list"),
     path("baselines/<int:pk>/", views_baselines.baseline_detail, name="baseline_detail"),

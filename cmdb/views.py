@@ -181,10 +181,10 @@ def ci_detail(request, pk):
     return render(request, "cmdb/ci_detail.html", _detail_context(request, ci))
 
 
-def _schema_context(ci_class: CIClass | None) -> dict:
+def _schema_context(ci_class: CIClass | None, schema: dict | None = None) -> dict:
     if ci_class is None:
         return {"schema": None}
-    schema = schemas.effective_schema(ci_class)
+    schema = schema if schema is not None else schemas.effective_schema(ci_class)
     required = set(schema["required"])
     return {
         "schema_class": ci_class,
@@ -193,11 +193,18 @@ def _schema_context(ci_class: CIClass | None) -> dict:
     }
 
 
-def _selected_class(form: CIForm, ci: ConfigurationItem | None) -> CIClass | None:
-    raw = form["ci_class"].value()
-    if raw:
-        return CIClass.objects.filter(pk=raw).first() if str(raw).isdigit() else None
-    return ci.ci_class if ci is not None else None
+def _service_error(form: CIForm, exc: ValidationError) -> ValidationError:
+    """The service's error with each `attributes.<name>` key on the generated field for that attribute."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    keys = form.service_error_keys()
+    errors: dict = {}
+    for key, texts in exc.message_dict.items():
+        head = ".".join(key.split(".")[:2])
+        target = keys.get(head, key)
+        rest = key[len(head) + 1 :] if head in keys else ""  # a path inside the attribute (a list's item)
+        errors.setdefault(target, []).extend(f"{rest}: {text}" if rest else text for text in texts)
+    return ValidationError(errors)
 
 
 def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
@@ -205,7 +212,8 @@ def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
     data = form.cleaned_data
     try:
         if ci is None:
-            fields = {name: data[name] for name in CIForm.service_fields()}
+            fields = {name: data[name] for name in CIForm.service_fields() if name in data}
+            fields = form.service_changes(None, fields)
             ci = ci_create(
                 actor=request.user, ci_class=data["ci_class"], status=data["status"], via=VIA_WEB, **fields
             )
@@ -214,22 +222,44 @@ def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
         ci, merge = merge_and_save(
             form,
             ci,
-            values=CIForm.current_values,
+            values=form.values_of,
             reload=lambda: selectors.ci_get_for_user(user=request.user, pk=ci.pk),
             save=lambda row, changes, version: ci_update(
-                ci=row, actor=request.user, via=VIA_WEB, expected_version=version, **changes
+                ci=row,
+                actor=request.user,
+                via=VIA_WEB,
+                expected_version=version,
+                **form.service_changes(row, changes),
             ),
         )
     except ValidationError as exc:
-        apply_service_errors(form, exc, nested={"attributes": "attributes"})
+        nested = {"attributes": "attributes"} if form.raw_attributes else {}
+        apply_service_errors(form, _service_error(form, exc), nested=nested)
         return None, None
     if merge.saved:
         messages.success(request, _("The CI was saved."))
     return ci, merge
 
 
+def _raw_attributes(request) -> bool:
+    """Whether the page edits the attributes as JSON: asked for (`editor=json`), by someone allowed."""
+    asked = (request.POST if request.method == "POST" else request.GET).get("editor") == "json"
+    return asked and CMDBPolicy.can_edit_raw_attributes(request.user)
+
+
+def _requested_class(request) -> CIClass | None:
+    raw = request.GET.get("ci_class", "")
+    if not raw.isdigit():
+        return None
+    return selectors.ci_class_list_for_user(user=request.user).filter(pk=raw).first()
+
+
 def _ci_form_page(request, ci: ConfigurationItem | None):
-    form = CIForm(request.POST or None, instance=ci)
+    raw = _raw_attributes(request)
+    options = {"instance": ci, "raw_attributes": raw}
+    if ci is None and request.method != "POST":
+        options["ci_class"] = _requested_class(request)
+    form = CIForm(request.POST or None, **options)
     status, conflicts = 200, []
     if request.method == "POST" and form.is_valid():
         saved, merge = _save_ci(request, form, ci)
@@ -239,7 +269,7 @@ def _ci_form_page(request, ci: ConfigurationItem | None):
             # Someone else changed what this person changed: show both, keep theirs to choose.
             ci, status = saved, 412
             form, conflicts = form.rebased(
-                CIForm.current_values(ci), version=ci.revision, merge=merge, instance=ci
+                form.values_of(ci), version=ci.revision, merge=merge, instance=ci, raw_attributes=raw
             )
         else:
             status = 400
@@ -250,7 +280,8 @@ def _ci_form_page(request, ci: ConfigurationItem | None):
         "ci": ci,
         "conflicts": conflicts,
         "stale": status == 412,
-        **_schema_context(_selected_class(form, ci)),
+        "can_edit_raw": CMDBPolicy.can_edit_raw_attributes(request.user),
+        **_schema_context(form.schema_class, form.schema),
     }
     return render(request, "cmdb/ci_form.html", context, status=status)
 
@@ -274,11 +305,20 @@ def ci_edit(request, pk):
 def class_schema(request):
     """The effective schema of the class chosen in the CI form (an htmx partial)."""
     _require_view(request.user)
-    raw = request.GET.get("ci_class", "")
-    ci_class = None
-    if raw.isdigit():
-        ci_class = selectors.ci_class_list_for_user(user=request.user).filter(pk=raw).first()
-    return render(request, "cmdb/_schema_help.html", _schema_context(ci_class))
+    return render(request, "cmdb/_schema_help.html", _schema_context(_requested_class(request)))
+
+
+@login_required
+def class_attributes(request):
+    """The attribute fields of the class chosen in the CI form, with their schema (an htmx partial): a
+    new CI's form, with the class's defaults."""
+    _require_view(request.user)
+    ci_class = _requested_class(request)
+    form = CIForm(ci_class=ci_class)
+    context = {"form": form, "can_edit_raw": CMDBPolicy.can_edit_raw_attributes(request.user)}
+    return render(
+        request, "cmdb/_attribute_fields.html", {**context, **_schema_context(ci_class, form.schema)}
+    )
 
 
 @login_required
