@@ -212,8 +212,8 @@ def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
     data = form.cleaned_data
     try:
         if ci is None:
-            fields = {name: data[name] for name in CIForm.service_fields() if name in data}
-            fields = form.service_changes(None, fields)
+            names = [*CIForm.service_fields(), *form.attribute_fields]
+            fields = form.service_changes(None, {name: data[name] for name in names if name in data})
             ci = ci_create(
                 actor=request.user, ci_class=data["ci_class"], status=data["status"], via=VIA_WEB, **fields
             )
