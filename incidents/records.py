@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind, kind_of
 from servicedesk.models import Metric
+from servicedesk.records.cis import CIRelation
 from servicedesk.records.search import TICKET_SEARCH
 
 from .intake import IncidentMailIntake
@@ -116,3 +117,8 @@ REQUEST_KIND = RecordKind(
     **_SHARED,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}
+# The CIs its records name, for the CI page (servicedesk.records.cis).
+CI_RELATIONS = (
+    CIRelation(kind="incident", field="affected_cis", label=_("Affected")),
+    CIRelation(kind="request", field="affected_cis", label=_("Affected")),
+)
