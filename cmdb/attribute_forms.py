@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from servicedesk.fields import JSONInputField
 
+from .defaults import ATTRIBUTE_LABELS
+
 PREFIX = "attr__"
 MAX_TEXT = 10_000
 
@@ -152,7 +154,7 @@ def attribute_fields(schema: dict) -> dict[str, forms.Field]:
         spec = spec if isinstance(spec, dict) else {}
         field = _field(spec, required=name in required)
         if field.label is None:
-            field.label = name.replace("_", " ").capitalize()
+            field.label = ATTRIBUTE_LABELS.get(name) or name.replace("_", " ").capitalize()
         field.attribute = name
         field.default = spec.get("default")
         fields[field_name(name)] = field

@@ -265,3 +265,16 @@ def test_a_schema_writer_gets_the_json_editor(client, configuration_manager, ser
     assert 'name="attributes"' in body
     assert 'name="editor" value="json"' in body
     assert 'name="attr__cpu_count"' not in body
+
+
+def test_the_default_classes_attributes_have_translatable_labels():
+    from cmdb.defaults import ATTRIBUTE_LABELS, CLASSES
+
+    shipped = {name for _c, _n, _p, schema in CLASSES for name in (schema or {}).get("properties", {})}
+    assert shipped <= set(ATTRIBUTE_LABELS)
+    fields = attribute_fields(
+        {"properties": {"cpu_count": {"type": "integer"}, "rack_unit": {"type": "string"}}}
+    )
+    assert fields["attr__cpu_count"].label == ATTRIBUTE_LABELS["cpu_count"]
+    assert str(fields["attr__cpu_count"].label) == "CPU count"
+    assert fields["attr__rack_unit"].label == "Rack unit"
