@@ -30,6 +30,7 @@ from servicedesk.kinds import kind_of, parse_number
 from servicedesk.markdown import render_markdown
 from servicedesk.models import NotificationOptOut, NotificationTemplate, OutboxMessage, TimelineEntry, User
 from servicedesk.notifications.audiences import reads_internal
+from servicedesk.notifications.mentions import mentioned_people
 from servicedesk.notifications.registry import (
     AGENT,
     REQUESTER,
@@ -37,13 +38,16 @@ from servicedesk.notifications.registry import (
     notification_event,
     notification_events,
 )
-from servicedesk.notifications.standard import COMMENTED, CREATED
+from servicedesk.notifications.standard import COMMENTED, CREATED, MENTIONED
 
 from .audit import audit_record
+from .notifications_in_app import in_app_notify
 
 logger = logging.getLogger(__name__)
 
 SUBJECT_MAX_LENGTH = 200
+# The record events whose timeline entry (a comment, a work note) may name people with @username.
+MENTIONING_EVENTS = ("commented", "work_noted")
 PARTS = ("subject", "text", "html")
 _OVERRIDE_FIELDS = {"subject": "subject", "text": "body_text", "html": "body_html"}
 
@@ -91,43 +95,58 @@ def notification_events_for(user: User) -> list[str]:
     return [event.code for event in notification_events() if audiences & set(event.audience)]
 
 
-def _email_opt_outs(user):
-    return NotificationOptOut.objects.filter(user=user, channel=NotificationOptOut.Channel.EMAIL)
+CHANNELS = (NotificationOptOut.Channel.EMAIL, NotificationOptOut.Channel.IN_APP)
 
 
-def notification_preferences_get(*, user: User) -> list[str]:
-    """The events that concern `user` and that they did not turn off, in order."""
+def _opt_outs(user, channel: str):
+    return NotificationOptOut.objects.filter(user=user, channel=channel)
+
+
+def _channel(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise ValueError(f"Notification channel {channel!r}: one of {CHANNELS}.")
+    return channel
+
+
+def notification_preferences_get(*, user: User, channel: str = NotificationOptOut.Channel.EMAIL) -> list[str]:
+    """The events that concern `user` and that they did not turn off on `channel` (e-mail, in the app),
+    in order."""
     events = notification_events_for(user)
-    off = set(_email_opt_outs(user).filter(event__in=events).values_list("event", flat=True))
+    off = set(_opt_outs(user, _channel(channel)).filter(event__in=events).values_list("event", flat=True))
     return [event for event in events if event not in off]
 
 
 @transaction.atomic
-def notification_preferences_set(*, user: User, enabled_events: Iterable[str]) -> list[str]:
-    """Turn on exactly `enabled_events` among the events that concern `user`; the others are turned off.
+def notification_preferences_set(
+    *, user: User, enabled_events: Iterable[str], channel: str = NotificationOptOut.Channel.EMAIL
+) -> list[str]:
+    """Turn on exactly `enabled_events` on `channel` (e-mail, in the app) among the events that concern
+    `user`; the others are turned off on that channel, the other channel is left alone.
 
     Events that do not concern the user are left as they are; an event nobody registered is refused
-    (UnknownNotificationEvent). Audited when something changed; returns the events now turned off, in
-    order.
+    (UnknownNotificationEvent). Audited when something changed; returns the events now turned off on the
+    channel, in order.
     """
+    channel = _channel(channel)
     enabled_events = set(enabled_events)
     for event in sorted(enabled_events):
         notification_event(event)
     applicable = notification_events_for(user)
     wanted_off = {event for event in applicable if event not in enabled_events}
-    current_off = set(_email_opt_outs(user).filter(event__in=applicable).values_list("event", flat=True))
+    current_off = set(_opt_outs(user, channel).filter(event__in=applicable).values_list("event", flat=True))
     turned_on, turned_off = sorted(current_off - wanted_off), sorted(wanted_off - current_off)
     if turned_on:
-        _email_opt_outs(user).filter(event__in=turned_on).delete()
+        _opt_outs(user, channel).filter(event__in=turned_on).delete()
     NotificationOptOut.objects.bulk_create(
-        [NotificationOptOut(user=user, event=event) for event in turned_off], ignore_conflicts=True
+        [NotificationOptOut(user=user, event=event, channel=channel) for event in turned_off],
+        ignore_conflicts=True,
     )
     if turned_on or turned_off:
         audit_record(
             actor=user,
             action="user.notifications_changed",
             target=user,
-            data={"enabled": turned_on, "disabled": turned_off},
+            data={"channel": channel, "enabled": turned_on, "disabled": turned_off},
         )
     return [event for event in applicable if event in wanted_off]
 
@@ -144,7 +163,7 @@ def record_event_notify(
         rules = kind_of(record).notifications
     except LookupError:
         return []
-    messages = []
+    messages, told = [], set()
     for rule in rules:
         if rule.on != event or (rule.when is not None and not rule.when(record, actor, entry, data)):
             continue
@@ -152,13 +171,22 @@ def record_event_notify(
         choose = rule.recipients or event_type.recipients
         if choose is None:
             raise ValueError(f"The rule {rule.on} -> {rule.send} names no recipients, nor does the event.")
+        recipients = list(choose(record, actor, entry, data))
+        told.update(r.pk for r in recipients if isinstance(r, User))
         messages += notify(
             event=rule.send,
             record=record,
-            recipients=choose(record, actor, entry, data),
+            recipients=recipients,
             actor=actor,
             context={"entry": entry, "data": data},
         )
+    if entry is not None and event in MENTIONING_EVENTS:
+        # Who already hears of the reply is not told twice; the others named with @ are.
+        mentioned = [p for p in mentioned_people(record=record, entry=entry, actor=actor) if p.pk not in told]
+        if mentioned:
+            messages += notify(
+                event=MENTIONED, record=record, recipients=mentioned, actor=actor, context={"entry": entry}
+            )
     return messages
 
 
@@ -180,11 +208,21 @@ def notify(
     reply by e-mail then proves who wrote it. Runs inside the caller's transaction (the outbox refuses
     otherwise). Who works the record is the record kind's answer (`audiences.reads_internal`): only they
     hear of an agents' event, and only they read a work note: for anyone else, or a plain address, its
-    body is left out, and a `commented` notification about one is not sent at all.
+    body is left out, and a `commented` notification about one is not sent at all. The same people with
+    an account get it in the app too (`notifications_in_app`), unless they turned that channel off.
     """
     event_type = notification_event(event)
     context = context or {}
     entry = context.get("entry")
+    recipients = list(recipients)
+    in_app_notify(
+        event_type=event_type,
+        record=record,
+        recipients=recipients,
+        actor=actor,
+        entry=entry,
+        data=context.get("data"),
+    )
     targets = _targets(event_type, record, recipients, actor)
     if not targets:
         return []
