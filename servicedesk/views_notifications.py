@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import NotificationOptOut
 from .notifications.registry import AGENT, REQUESTER, notification_event
-from .services.notifications import (
+from .services.notifications_preferences import (
     notification_events_for,
     notification_preferences_get,
     notification_preferences_set,
