@@ -16,6 +16,7 @@ from incidents.api import catalogue as incidents_catalogue
 from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
 from reports.api import views as reports_views
+from servicedesk.api import notifications as servicedesk_notifications
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
@@ -36,6 +37,7 @@ router.register("users", servicedesk_views.UserViewSet, basename="user")
 router.register("organisations", servicedesk_views.OrganisationViewSet, basename="organisation")
 router.register("support-groups", servicedesk_views.SupportGroupViewSet, basename="support-group")
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
+router.register("notifications", servicedesk_notifications.InAppNotificationViewSet, basename="notification")
 router.register("approvals", servicedesk_approvals.ApprovalViewSet, basename="approval")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_notifications, views_pickers
+from . import views, views_inbox, views_notifications, views_pickers
 from .approvals import views as approval_views
 from .sso import views as sso_views
 
@@ -27,6 +27,11 @@ urlpatterns = [
         views_notifications.notification_preferences,
         name="notification_preferences",
     ),
+    path("notifications/", views_inbox.notification_list, name="notification_list"),
+    path("notifications/panel/", views_inbox.notification_panel, name="notification_panel"),
+    path("notifications/count/", views_inbox.notification_badge, name="notification_badge"),
+    path("notifications/read-all/", views_inbox.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/open/", views_inbox.notification_open, name="notification_open"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("language/", views.language_set, name="language_set"),

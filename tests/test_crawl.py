@@ -36,6 +36,7 @@ from servicedesk.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from servicedesk.models import (
     ApiToken,
     Attachment,
+    InAppNotification,
     InboundEmail,
     Mailbox,
     SavedView,
@@ -96,6 +97,8 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
     assert Attachment.objects.exists()
     assert SavedView.objects.exists()
     assert ApiToken.objects.exists()
+    # The notification centre (issue 19): the bell has something to show, a mention among it.
+    assert InAppNotification.objects.filter(event="mentioned", user__username="bob").exists()
     assert set(SLAClock.objects.values_list("state", flat=True)) == set(SLAClock.State.values)
     # Problems (issue 15): one in each status, known errors in each published state, and a candidate
     # page with something to decide once the trend task runs.
@@ -128,6 +131,7 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     assert not result.failures, f"{len(result.failures)} server errors:\n" + "\n".join(
         map(str, result.failures)
     )
+    assert any(url.startswith("/notifications/") for url in result.urls), result.by_route
     reached = {name for name, pattern in PROBLEM_PAGES.items() if any(map(pattern.match, result.urls))}
     assert reached == problem_pages_reachable(User.objects.get(username=username)), result.by_route
     reached = {name for name, pattern in CHANGE_PAGES.items() if any(map(pattern.match, result.urls))}

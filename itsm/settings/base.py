@@ -155,6 +155,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicedesk.context_processors.navigation",
+                "servicedesk.context_processors.notification_bell",
             ],
         },
     }
@@ -332,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
     },
+    # Read in-app notifications older than ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS go, in batches, nightly.
+    "servicedesk.in_app_notifications_prune": {
+        "task": "servicedesk.in_app_notifications_prune",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # REST FRAMEWORK
@@ -458,6 +464,8 @@ ITSM_ATTACHMENTS_PER_ENTRY = env.int("ITSM_ATTACHMENTS_PER_ENTRY", default=5)
 # Resolved records close by themselves after this many days; requesters may reopen within the window.
 ITSM_AUTO_CLOSE_DAYS = env.int("ITSM_AUTO_CLOSE_DAYS", default=5)
 ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
+# Read in-app notifications (the bell) are deleted after this many days; unread ones stay.
+ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS = env.int("ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS", default=90)
 # A retried POST with the same Idempotency-Key within this many hours replays the first answer.
 ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)
 # Trend detection: incidents of the last ITSM_PROBLEM_TREND_DAYS days sharing a CI, a service or a

@@ -36,6 +36,11 @@ def _group_agents(group) -> list:
     return list(memo[group.pk])
 
 
+def group_agents(group) -> list:
+    """The group's members who are agents (read once inside `audiences_memo`)."""
+    return _group_agents(group)
+
+
 def reads_internal(user, record) -> bool:
     """May `user` read the record's internal work notes (and hear of its agents' events)? The record
     kind's policy (`RecordKind.can_see_internal`) alone answers; a kind that does not say, or a record of

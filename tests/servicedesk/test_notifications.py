@@ -343,10 +343,11 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     response = client.get("/profile/notifications/")
 
     assert response.status_code == 200
-    field = response.context["form"]["events"]
+    field = response.context["form"]["email"]
     assert _foundations(value for value, _ in field.field.choices) == [
         "created",
         "commented",
+        "mentioned",
         "waiting",
         "resolved",
         "closed",
@@ -358,6 +359,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     assert _foundations(field.value()) == [
         "created",
         "commented",
+        "mentioned",
         "resolved",
         "closed",
         "approval_requested",
@@ -371,7 +373,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
 def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent):
     client.force_login(agent)
 
-    choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
+    choices = client.get("/profile/notifications/").context["form"]["email"].field.choices
 
     assert _foundations(value for value, _ in choices) == [
         event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)
@@ -383,9 +385,13 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     client.force_login(requester)
 
     approvals = ["approval_requested", "approval_reminder", "approval_decided", "approval_delegated"]
+    every = [event.code for event in notification_events(audience=REQUESTER)]
     response = client.post(
         "/profile/notifications/",
-        {"events": ["created", "commented", "waiting", *approvals, *_apps_events(REQUESTER)]},
+        {
+            "email": ["created", "commented", "mentioned", "waiting", *approvals, *_apps_events(REQUESTER)],
+            "in_app": every,
+        },
     )
 
     assert response.status_code == 302
@@ -395,7 +401,7 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
         "closed",
     }
     [event] = AuditEvent.objects.filter(action="user.notifications_changed")
-    assert event.data == {"enabled": ["created"], "disabled": ["closed", "resolved"]}
+    assert event.data == {"channel": "email", "enabled": ["created"], "disabled": ["closed", "resolved"]}
     assert send(events.RESOLVED, record, [requester]) == []
     assert len(send(events.CREATED, record, [requester])) == 1
 
