@@ -1,5 +1,6 @@
 """Incidents and service requests: one table, `kind` tells them apart (DESIGN.md §6)."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -9,6 +10,7 @@ from servicedesk.models import ApprovalRequest, Impact, Ticket, Urgency
 from servicedesk.records.fields import StatusField
 
 from . import workflow as wf
+from .request_forms import form_schema_errors
 
 SERVICE_CHOICES = {"ci_class__path__startswith": "/business_service/"}
 
@@ -140,6 +142,12 @@ class RequestType(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = form_schema_errors(self.form_schema)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Incident(Ticket):
