@@ -186,6 +186,7 @@ class RequestCreateInputSerializer(IncidentCreateInputSerializer):
     request_type = serializers.PrimaryKeyRelatedField(queryset=RequestType.objects.all())
     form_data = serializers.JSONField(
         required=False,
+        default=dict,
         help_text=_(
             "The answers to the request type's form (its `form_schema`), by field name: people and CIs by "
             "id, dates as YYYY-MM-DD. File fields are answered by attaching the file afterwards."

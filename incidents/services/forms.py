@@ -13,7 +13,12 @@ from ..request_forms import ANSWERS_FIELD, form_answers_errors, form_fields
 def form_answers_check(*, request_type, answers, files) -> dict:
     """The answers to keep for a request of `request_type`: ValidationError with one error per field
     (`form_data.<field>`) otherwise. `files` are the file fields' uploads by field name, checked here and
-    stored by `form_files_store` once the record exists."""
+    stored by `form_files_store` once the record exists.
+
+    `answers` None: the form was not put to anyone (a request from an e-mail, or one an agent records for a
+    caller): nothing is checked and nothing kept; the agent working it asks what the form would have."""
+    if answers is None and not files:
+        return {}
     answers = {} if answers is None else answers
     files = files or {}
     schema = request_type.form_schema if request_type is not None else {}

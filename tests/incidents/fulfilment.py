@@ -45,12 +45,16 @@ def answers(person, **changes):
     }
 
 
-def file_laptop(requester, request_type, form_data=None, **kwargs):
+ASKED = object()
+
+
+def file_laptop(requester, request_type, form_data=ASKED, **kwargs):
+    """File a request as `requester`; `form_data` the answers (default: valid ones; None: no form put)."""
     return services.incident_create(
         actor=requester,
         kind="request",
         title="A laptop",
         request_type=request_type,
-        form_data=answers(requester) if form_data is None else form_data,
+        form_data=answers(kwargs.get("requester", requester)) if form_data is ASKED else form_data,
         **kwargs,
     )

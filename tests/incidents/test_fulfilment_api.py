@@ -92,3 +92,11 @@ def test_a_requester_may_not_complete_a_task_and_others_do_not_see_it(
     assert hidden.status_code == 404
     elsewhere = api_as(requester).post(f"{REQUESTS}{record.number}/tasks/999999/complete/", {}, format="json")
     assert elsewhere.status_code == 404
+
+
+def test_leaving_the_answers_out_is_refused_when_the_form_has_required_fields(api_as, requester, laptop):
+    response = api_as(requester).post(
+        REQUESTS, {"title": "A laptop", "request_type": laptop.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["form_data.model"] == ["This field is required."]

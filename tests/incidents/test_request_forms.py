@@ -113,3 +113,13 @@ def test_answers_are_shown_with_labels_and_names(db, requester):
         ("Docking station", "Yes"),
         ("gone_field", "old"),
     ]
+
+
+def test_a_request_filed_without_the_form_keeps_no_answers_and_checks_none(db, agent, requester, service):
+    """An e-mail, or an agent recording a caller's request, puts no form to anyone."""
+    laptop = laptop_type(service, groups=[])
+    record = file_laptop(agent, laptop, form_data=None, requester=requester)
+    assert record.form_data == {}
+    with pytest.raises(ValidationError) as refused:
+        file_laptop(requester, laptop, form_data={})
+    assert set(refused.value.message_dict) == {f"form_data.{name}" for name in LAPTOP_SCHEMA["required"]}
