@@ -236,9 +236,10 @@ def form_answers_errors(schema, answers) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in Draft202012Validator(validation, format_checker=FormatChecker()).iter_errors(answers):
         if error.validator == "required":
+            # One error per missing field, each naming every required one: say it once per field.
             for name in error.validator_value:
                 if name not in error.instance:
-                    errors.setdefault(f"{ANSWERS_FIELD}.{name}", []).append(_("This field is required."))
+                    errors[f"{ANSWERS_FIELD}.{name}"] = [_("This field is required.")]
         elif error.validator == "additionalProperties":
             for name in sorted(set(error.instance) - set(validation["properties"])):
                 errors.setdefault(f"{ANSWERS_FIELD}.{name}", []).append(_("This form has no such field."))

@@ -48,13 +48,13 @@ def answers(person, **changes):
 ASKED = object()
 
 
-def file_laptop(requester, request_type, form_data=ASKED, **kwargs):
-    """File a request as `requester`; `form_data` the answers (default: valid ones; None: no form put)."""
+def file_laptop(actor, request_type, form_data=ASKED, **kwargs):
+    """File a request as `actor`; `form_data` the answers (default: valid ones; None: no form put)."""
     return services.incident_create(
-        actor=requester,
+        actor=actor,
         kind="request",
         title="A laptop",
         request_type=request_type,
-        form_data=answers(kwargs.get("requester", requester)) if form_data is ASKED else form_data,
+        form_data=answers(kwargs.get("requester", actor)) if form_data is ASKED else form_data,
         **kwargs,
     )
