@@ -15,6 +15,7 @@ class IncidentsConfig(AppConfig):
 
         from .demo import seed_incidents_demo
         from .menus import MENU_ITEMS
+        from .notifications import register_fulfilment_notifications
         from .pickers import register_pick_sources
         from .records import CI_RELATIONS, INCIDENT_KIND, REQUEST_KIND
         from .reporting import register_reporting
@@ -32,3 +33,4 @@ class IncidentsConfig(AppConfig):
             register_menu_item(item)
         register_timeline_renderers()
         register_reporting()
+        register_fulfilment_notifications()

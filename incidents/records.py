@@ -47,13 +47,19 @@ def _merged_into(*, user, record_id):
 
 def _on_approval(approval, actor) -> None:
     """An approval on a request settled: a rejected or expired one cancels the request (as the system),
-    with the rejection's comment as the reason; an approved one lets it be worked (the guard lifts)."""
+    with the rejection's comment as the reason; an approved one lets it be worked (the guard lifts) and
+    gives it its fulfilment tasks."""
     from servicedesk.models import ApprovalRequest
 
     from . import workflow as wf
     from .models import Incident
     from .services import incident_transition
 
+    if approval.status == ApprovalRequest.Status.APPROVED:
+        from .services.fulfilment import fulfilment_start
+
+        fulfilment_start(record=Incident.objects.get(pk=approval.object_id), actor=actor)
+        return
     if approval.status not in (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED):
         return
     record = Incident.objects.get(pk=approval.object_id)

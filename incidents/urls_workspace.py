@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_entry, views_queue, views_record
+from . import views_entry, views_queue, views_record, views_tasks
 
 urlpatterns = [
     path("desk/queue/", views_queue.queue, name="queue"),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("desk/queue/views/", views_queue.saved_view_save, name="queue_view_save"),
     path("desk/queue/views/<int:pk>/delete/", views_queue.saved_view_delete_view, name="queue_view_delete"),
     path("desk/new/", views_entry.desk_new, name="desk_new"),
+    path("desk/tasks/", views_tasks.task_list, name="tasks"),
+    path("desk/tasks/<int:pk>/done/", views_tasks.task_complete, name="task_complete"),
+    path("desk/tasks/<int:pk>/reopen/", views_tasks.task_reopen, name="task_reopen"),
     path("desk/requesters/", views_entry.requester_search, name="requester_search"),
     path("desk/assignees/", views_entry.assignee_options, name="assignee_options"),
     path("desk/records/<str:number>/edit/", views_record.record_edit, name="record_edit"),

@@ -375,3 +375,29 @@ def test_every_report_page_renders_the_demo_figures_for_who_reads_them_and_is_no
         assert tiles.status_code == 200
         assert b'id="dashboard-tiles"' in tiles.content
         assert b"<html" not in tiles.content
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_fulfilment_pages_answer_agents_and_show_the_demo_laptops_answers(signed_in, username):
+    """Issue 19 item 6: the task list is the workspace's (404 for the others), the demo's half-fulfilled
+    laptop request shows its answers to its requester and to agents, and its new-request form renders."""
+    from incidents.demo.fulfilment import DEMO_TITLE
+    from incidents.models import FulfilmentTask, RequestType
+    from incidents.permissions import IncidentPolicy
+
+    user = User.objects.get(username=username)
+    client = signed_in(username)
+    assert FulfilmentTask.objects.filter(status="ready").exists()
+    tasks = client.get("/desk/tasks/?tab=all")
+    assert tasks.status_code == (200 if user.is_agent else 404)
+    record = Incident.objects.get(title=DEMO_TITLE)
+    page = client.get(f"/records/{record.number}/")
+    if username == "alice" or IncidentPolicy.is_agent(user):
+        assert page.status_code == 200
+        assert b'data-testid="request-answers"' in page.content
+        assert b'data-testid="record-tasks"' in page.content
+    laptop = RequestType.objects.get(name="New laptop")
+    if IncidentPolicy.can_file(user) and user.has_perm("servicedesk.access_portal"):
+        form = client.get(f"/portal/new/request/{laptop.pk}/")
+        assert form.status_code == 200
+        assert b'data-testid="request-fields"' in form.content
