@@ -40,6 +40,13 @@ class IncidentRules(RecordPolicy):
             and record.status not in wf.FINAL_STATUSES
         )
 
+    def can_watch(self, user, record: Incident) -> bool:
+        """Whoever sees a record may follow it; anyone who files records may follow an open major
+        incident (the outage everyone is hit by) instead of filing a duplicate."""
+        if super().can_watch(user, record):
+            return True
+        return record.is_major and record.status in wf.OPEN_STATUSES and self.can_file(user)
+
     def can_rate(self, user, record: Incident) -> bool:
         """The requester rates a resolved or closed record once."""
         return (

@@ -16,6 +16,7 @@ class ServicedeskConfig(AppConfig):
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .menus import register_foundation_menu
         from .notifications.standard import register_standard_events
+        from .notifications.watchers import register_watcher_events
         from .pickers import register_people_source
         from .records.search import search_session_settings
         from .records.timeline import register_foundation_renderers
@@ -28,6 +29,7 @@ class ServicedeskConfig(AppConfig):
         register_foundation_menu()
         register_foundation_renderers()
         register_standard_events()
+        register_watcher_events()
         register_approval_events()
         register_people_source()
         register_kernel_dimensions()

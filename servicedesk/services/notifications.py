@@ -38,6 +38,7 @@ from servicedesk.notifications.registry import (
     notification_events,
 )
 from servicedesk.notifications.standard import COMMENTED, CREATED
+from servicedesk.notifications.watchers import watchers_notify
 
 from .audit import audit_record
 
@@ -137,7 +138,8 @@ def record_event_notify(
 ) -> list[OutboxMessage]:
     """E-mail the people `event` (one of the record's events, e.g. "on_hold") concerns: each rule of the
     record's kind (`RecordKind.notifications`) on this event whose condition holds sends its notification
-    event to its recipients, or to the event type's. The one place that decides who is told what; runs
+    event to its recipients, or to the event type's; then the record's watchers hear of a public update,
+    once each (`servicedesk.notifications.watchers`). The one place that decides who is told what; runs
     inside the caller's transaction. A record of no registered kind tells nobody."""
     data = data or {}
     try:
@@ -159,6 +161,14 @@ def record_event_notify(
             actor=actor,
             context={"entry": entry, "data": data},
         )
+    messages += watchers_notify(
+        record=record,
+        event=event,
+        actor=actor,
+        entry=entry,
+        data=data,
+        already={message.recipient.strip().lower() for message in messages},
+    )
     return messages
 
 
