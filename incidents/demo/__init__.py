@@ -28,6 +28,7 @@ from .desk import (
     random_record,
 )
 from .extras import seed_approvals, seed_email_reply, seed_saved_views
+from .macros import seed_macros, seed_watchers
 from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
@@ -47,9 +48,11 @@ def seed_incidents_demo(stdout) -> None:
     views = seed_saved_views()
     replied = seed_email_reply(MARKER)
     asked = seed_approvals()
+    macros = seed_macros()
+    seed_watchers(MARKER)
     stdout.write(
         f"Incidents demo ready ({new_categories} new categories, {new_types} new request types, "
-        f"{made} new incidents and requests, {views} new saved views"
+        f"{made} new incidents and requests, {views} new saved views, {macros} new macros"
         f"{', a reply by e-mail' if replied else ''}{', a request awaiting approval' if asked else ''})."
     )
 

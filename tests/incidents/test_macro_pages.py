@@ -108,7 +108,9 @@ def test_the_record_page_offers_the_chooser(client, agent, assigned, hold_macro)
 def test_the_preview_fills_the_placeholders(client, agent, requester, assigned, hold_macro):
     client.force_login(agent)
     url = reverse("record_macro_preview", args=[assigned.number])
-    answer = client.get(url, {"macro": hold_macro.pk, "version": assigned.version}, headers={"HX-Request": "true"})
+    answer = client.get(
+        url, {"macro": hold_macro.pk, "version": assigned.version}, headers={"HX-Request": "true"}
+    )
     html = answer.content.decode()
     assert f"Hello {requester.get_short_name()}, please send a screenshot." in html
     assert f'name="version" value="{assigned.version}"' in html
@@ -127,7 +129,9 @@ def test_applying_comments_and_holds(client, agent, assigned, hold_macro):
     assert answer["HX-Redirect"] == reverse("record", args=[assigned.number])
     assigned.refresh_from_db()
     assert assigned.status == wf.ON_HOLD
-    assert TimelineEntry.objects.filter(kind=TimelineEntry.Kind.COMMENT, body="Please send a screenshot.").exists()
+    assert TimelineEntry.objects.filter(
+        kind=TimelineEntry.Kind.COMMENT, body="Please send a screenshot."
+    ).exists()
 
 
 def test_a_stale_page_answers_412_and_applies_nothing(client, agent, assigned, hold_macro):
