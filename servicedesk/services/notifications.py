@@ -167,7 +167,8 @@ def record_event_notify(
         actor=actor,
         entry=entry,
         data=data,
-        already={message.recipient.strip().lower() for message in messages},
+        # (a message not written, such as while the demo is seeded, is None)
+        already={message.recipient.strip().lower() for message in messages if message is not None},
     )
     return messages
 
