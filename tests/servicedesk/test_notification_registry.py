@@ -103,12 +103,14 @@ def send(event, record, recipients, actor=None, **context):
 # The registry
 
 
-def test_the_foundation_registers_its_ten_generic_events_in_order():
-    """And then the four of approvals, a foundation service too (the process apps add theirs)."""
+def test_the_foundation_registers_its_eleven_generic_events_in_order():
+    """The ten standard ones and the watchers' (issue 19), then the four of approvals, a foundation
+    service too (the process apps add theirs)."""
     assert [event.code for event in notification_events() if event.app == "servicedesk"] == [
         "created",
         "assigned",
         "commented",
+        "watched_update",
         "waiting",
         "resolved",
         "reopened",
@@ -126,6 +128,7 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
     ] == [
         "created",
         "commented",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -237,6 +240,7 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
             [
                 "created",
                 "commented",
+                "watched_update",
                 "waiting",
                 "resolved",
                 "closed",

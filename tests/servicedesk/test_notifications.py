@@ -12,6 +12,7 @@ from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTempl
 from servicedesk.notifications import standard as events
 from servicedesk.notifications.registry import REQUESTER, notification_event, notification_events
 from servicedesk.notifications.standard import STANDARD_EVENTS
+from servicedesk.notifications.watchers import WATCHED_EVENT
 from servicedesk.records.services import record_comment
 from servicedesk.services.notifications import notification_preferences_set, notify
 from tests.kernelkind.models import Chore
@@ -347,6 +348,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     assert _foundations(value for value, _ in field.field.choices) == [
         "created",
         "commented",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -358,6 +360,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     assert _foundations(field.value()) == [
         "created",
         "commented",
+        "watched_update",
         "resolved",
         "closed",
         "approval_requested",
@@ -374,8 +377,8 @@ def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent
     choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
 
     assert _foundations(value for value, _ in choices) == [
-        event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)
-    ]
+        event.code for event in sorted((*STANDARD_EVENTS, WATCHED_EVENT), key=lambda e: e.order)
+    ] + [event.code for event in APPROVAL_EVENTS]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
@@ -385,7 +388,16 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     approvals = ["approval_requested", "approval_reminder", "approval_decided", "approval_delegated"]
     response = client.post(
         "/profile/notifications/",
-        {"events": ["created", "commented", "waiting", *approvals, *_apps_events(REQUESTER)]},
+        {
+            "events": [
+                "created",
+                "commented",
+                "watched_update",
+                "waiting",
+                *approvals,
+                *_apps_events(REQUESTER),
+            ]
+        },
     )
 
     assert response.status_code == 302
@@ -414,7 +426,7 @@ def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester)
         user=requester,
         enabled_events=[
             "assigned",
-            *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)),
+            *(event.code for event in (*STANDARD_EVENTS, WATCHED_EVENT, *APPROVAL_EVENTS)),
             *_apps_events(REQUESTER),
         ],
     )
