@@ -41,16 +41,11 @@ class IncidentRules(RecordPolicy):
         )
 
     def can_watch(self, user, record: Incident) -> bool:
-        """What they see, and any open major incident: a portal user follows an outage instead of filing
-        a duplicate of it."""
-        if self.can_see(user, record):
+        """Whoever sees a record may follow it; anyone who files records may follow an open major
+        incident (the outage everyone is hit by) instead of filing a duplicate."""
+        if super().can_watch(user, record):
             return True
-        return (
-            wf.is_person(user)
-            and user.has_perm("servicedesk.access_portal")
-            and record.is_major
-            and record.status in wf.OPEN_STATUSES
-        )
+        return record.is_major and record.status in wf.OPEN_STATUSES and self.can_file(user)
 
     def can_rate(self, user, record: Incident) -> bool:
         """The requester rates a resolved or closed record once."""

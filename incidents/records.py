@@ -11,6 +11,7 @@ from servicedesk.records.cis import CIRelation
 from servicedesk.records.search import TICKET_SEARCH
 
 from .intake import IncidentMailIntake
+from .macros import INCIDENT_MACROS
 from .notifications import NOTIFICATION_RULES
 from .permissions import IncidentPolicy
 from .reporting import facts as reporting_facts
@@ -101,6 +102,8 @@ _SHARED = {
     "search": TICKET_SEARCH,
     # channel, service, category, first contact, satisfaction: management information's facts
     "facts": reporting_facts,
+    # what a canned response may change: status (and its hold reason, resolution code), impact, urgency
+    "macros": INCIDENT_MACROS,
 }
 INCIDENT_KIND = RecordKind(
     code="incident",

@@ -16,6 +16,7 @@ from incidents.api import catalogue as incidents_catalogue
 from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
 from reports.api import views as reports_views
+from servicedesk.api import macros as servicedesk_macros
 from servicedesk.api import notifications as servicedesk_notifications
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
@@ -41,6 +42,7 @@ router.register("notifications", servicedesk_notifications.InAppNotificationView
 router.register("approvals", servicedesk_approvals.ApprovalViewSet, basename="approval")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")
+router.register("macros", servicedesk_macros.MacroViewSet, basename="macro")
 router.register("sla-policies", servicedesk_sla.SLAPolicyViewSet, basename="sla-policy")
 router.register("business-calendars", servicedesk_sla.BusinessCalendarViewSet, basename="business-calendar")
 router.register("ci-classes", cmdb_views.CIClassViewSet, basename="ci-class")

@@ -38,10 +38,12 @@ from servicedesk.models import (
     Attachment,
     InAppNotification,
     InboundEmail,
+    Macro,
     Mailbox,
     SavedView,
     SLAClock,
     User,
+    Watcher,
     WebhookSubscription,
 )
 from servicedesk.reporting.facts import facts_refresh_due
@@ -115,6 +117,12 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
     assert set(Release.objects.values_list("status", flat=True)) == set(release_wf.STATUSES)
     assert DeploymentTask.objects.exists()
     assert Artifact.objects.exclude(file="").exists()
+    # Macros and watchers (issue 19): everyone's, a group's and a personal macro; watchers on a record.
+    assert Macro.objects.filter(owner__isnull=True, group__isnull=True).exists()
+    assert Macro.objects.filter(group__isnull=False).exists()
+    assert Macro.objects.filter(owner__isnull=False).exists()
+    assert Watcher.objects.filter(user__isnull=False).exists()
+    assert Watcher.objects.filter(user__isnull=True).exists()
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -30,8 +30,12 @@ from servicedesk.markdown import render_markdown
 from servicedesk.models import NotificationOptOut, NotificationTemplate, OutboxMessage, TimelineEntry, User
 from servicedesk.notifications.audiences import reads_internal
 from servicedesk.notifications.mentions import mentioned_people
-from servicedesk.notifications.registry import NotificationEventType, notification_event
+from servicedesk.notifications.registry import (
+    NotificationEventType,
+    notification_event,
+)
 from servicedesk.notifications.standard import COMMENTED, CREATED, MENTIONED
+from servicedesk.notifications.watchers import watchers_notify
 
 from .notifications_in_app import in_app_notify
 from .notifications_preferences import (  # noqa: F401 - where callers have always found them
@@ -88,7 +92,8 @@ def record_event_notify(
 ) -> list[OutboxMessage]:
     """E-mail the people `event` (one of the record's events, e.g. "on_hold") concerns: each rule of the
     record's kind (`RecordKind.notifications`) on this event whose condition holds sends its notification
-    event to its recipients, or to the event type's. The one place that decides who is told what; runs
+    event to its recipients, or to the event type's; then the record's watchers hear of a public update,
+    once each (`servicedesk.notifications.watchers`). The one place that decides who is told what; runs
     inside the caller's transaction. A record of no registered kind tells nobody."""
     data = data or {}
     try:
@@ -119,6 +124,15 @@ def record_event_notify(
             messages += notify(
                 event=MENTIONED, record=record, recipients=mentioned, actor=actor, context={"entry": entry}
             )
+    messages += watchers_notify(
+        record=record,
+        event=event,
+        actor=actor,
+        entry=entry,
+        data=data,
+        # (a message not written, such as while the demo is seeded, is None)
+        already={message.recipient.strip().lower() for message in messages if message is not None},
+    )
     return messages
 
 

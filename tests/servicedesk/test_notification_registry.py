@@ -104,12 +104,14 @@ def send(event, record, recipients, actor=None, **context):
 
 
 def test_the_foundation_registers_its_eleven_generic_events_in_order():
-    """And then the four of approvals, a foundation service too (the process apps add theirs)."""
+    """The ten standard ones and the watchers' (issue 19), then the four of approvals, a foundation
+    service too (the process apps add theirs)."""
     assert [event.code for event in notification_events() if event.app == "servicedesk"] == [
         "created",
         "assigned",
         "commented",
         "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "reopened",
@@ -128,6 +130,7 @@ def test_the_foundation_registers_its_eleven_generic_events_in_order():
         "created",
         "commented",
         "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -240,6 +243,7 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
                 "created",
                 "commented",
                 "mentioned",
+                "watched_update",
                 "waiting",
                 "resolved",
                 "closed",

@@ -12,6 +12,7 @@ from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTempl
 from servicedesk.notifications import standard as events
 from servicedesk.notifications.registry import REQUESTER, notification_event, notification_events
 from servicedesk.notifications.standard import STANDARD_EVENTS
+from servicedesk.notifications.watchers import WATCHED_EVENT
 from servicedesk.records.services import record_comment
 from servicedesk.services.notifications import notification_preferences_set, notify
 from tests.kernelkind.models import Chore
@@ -348,6 +349,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "created",
         "commented",
         "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -360,6 +362,7 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
         "created",
         "commented",
         "mentioned",
+        "watched_update",
         "resolved",
         "closed",
         "approval_requested",
@@ -376,8 +379,8 @@ def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent
     choices = client.get("/profile/notifications/").context["form"]["email"].field.choices
 
     assert _foundations(value for value, _ in choices) == [
-        event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)
-    ]
+        event.code for event in sorted((*STANDARD_EVENTS, WATCHED_EVENT), key=lambda e: e.order)
+    ] + [event.code for event in APPROVAL_EVENTS]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
@@ -389,7 +392,15 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     response = client.post(
         "/profile/notifications/",
         {
-            "email": ["created", "commented", "mentioned", "waiting", *approvals, *_apps_events(REQUESTER)],
+            "email": [
+                "created",
+                "commented",
+                "mentioned",
+                "watched_update",
+                "waiting",
+                *approvals,
+                *_apps_events(REQUESTER),
+            ],
             "in_app": every,
         },
     )
@@ -420,7 +431,7 @@ def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester)
         user=requester,
         enabled_events=[
             "assigned",
-            *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)),
+            *(event.code for event in (*STANDARD_EVENTS, WATCHED_EVENT, *APPROVAL_EVENTS)),
             *_apps_events(REQUESTER),
         ],
     )
