@@ -13,6 +13,7 @@ class IncidentsConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_incidents_demo
+        from .knowledge import register_knowledge_slot
         from .menus import MENU_ITEMS
         from .pickers import register_pick_sources
         from .records import INCIDENT_KIND, REQUEST_KIND
@@ -29,3 +30,4 @@ class IncidentsConfig(AppConfig):
             register_menu_item(item)
         register_timeline_renderers()
         register_reporting()
+        register_knowledge_slot()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_entry, views_queue, views_record
+from . import knowledge, views_entry, views_queue, views_record
 
 urlpatterns = [
     path("desk/queue/", views_queue.queue, name="queue"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("desk/new/", views_entry.desk_new, name="desk_new"),
     path("desk/requesters/", views_entry.requester_search, name="requester_search"),
     path("desk/assignees/", views_entry.assignee_options, name="assignee_options"),
+    path(
+        "desk/records/<str:number>/article/",
+        knowledge.article_from_resolution,
+        name="article_from_resolution",
+    ),
     path("desk/records/<str:number>/edit/", views_record.record_edit, name="record_edit"),
     path("desk/records/<str:number>/assign/", views_record.record_assign, name="record_assign"),
     path("desk/records/<str:number>/transition/", views_record.record_transition, name="record_transition"),

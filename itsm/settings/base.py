@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "simple_history",
     "servicedesk",
     "cmdb",
+    "knowledge",
     "incidents",
     "problems",
     "changes",
