@@ -379,6 +379,7 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "releases.models.Release.Status",
         "WaveStatusEnum": "releases.models.Wave.Status",
         "DeploymentTaskStatusEnum": "releases.models.DeploymentTask.Status",
+        "ArticleStatusEnum": "knowledge.models.Article.Status",
     },
 }
 
