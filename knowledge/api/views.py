@@ -40,7 +40,7 @@ class ArticleViewSet(
     pagination_class = CursorPagination
     ordering = ("-id",)
     lookup_field = "number"
-    lookup_value_regex = r"[A-Za-z]{2}\d{1,12}"
+    lookup_value_regex = r"[A-Za-z]{2,8}\d{1,12}"
     http_method_names = ["get", "post", "patch", "head", "options"]
     conditional_reads = ("retrieve",)
     conditional_writes = ("partial_update", "transition")
