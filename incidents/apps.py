@@ -14,6 +14,7 @@ class IncidentsConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_incidents_demo
+        from .knowledge import register_knowledge_slot
         from .menus import MENU_ITEMS
         from .notifications import register_fulfilment_notifications
         from .pickers import register_pick_sources
@@ -34,3 +35,4 @@ class IncidentsConfig(AppConfig):
         register_timeline_renderers()
         register_reporting()
         register_fulfilment_notifications()
+        register_knowledge_slot()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_entry, views_queue, views_record, views_tasks
+from . import knowledge, views_entry, views_queue, views_record, views_tasks
 
 urlpatterns = [
     path("desk/queue/", views_queue.queue, name="queue"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("desk/tasks/<int:pk>/reopen/", views_tasks.task_reopen, name="task_reopen"),
     path("desk/requesters/", views_entry.requester_search, name="requester_search"),
     path("desk/assignees/", views_entry.assignee_options, name="assignee_options"),
+    path(
+        "desk/records/<str:number>/article/",
+        knowledge.article_from_resolution,
+        name="article_from_resolution",
+    ),
     path("desk/records/<str:number>/edit/", views_record.record_edit, name="record_edit"),
     path("desk/records/<str:number>/assign/", views_record.record_assign, name="record_assign"),
     path("desk/records/<str:number>/transition/", views_record.record_transition, name="record_transition"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from knowledge.selectors import knowledge_search
 from servicedesk.approvals.selectors import approvals_pending_for_user, record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
@@ -433,3 +434,25 @@ def rate(request, number):
             messages.success(request, _("Thank you for your rating."))
             return redirect("record", record.number)
     return record_page(request, record, status=400, rate_form=form)
+
+
+# One search box
+
+
+SEARCH_RECORDS = 10
+SEARCH_KNOWLEDGE = 5
+
+
+@login_required
+def portal_search(request):
+    """One search over what the requester may see: their records (and those shared with them), and the
+    knowledge published to the portal (articles, workarounds), grouped; a constant number of queries."""
+    _require_portal(request.user)
+    words = " ".join(request.GET.get("q", "").split())[:200]
+    records, groups = [], []
+    if words:
+        rows = incident_portal_list_for_user(user=request.user)
+        records = list(records_search(rows, words, kind=record_kind("incident"))[:SEARCH_RECORDS])
+        groups = knowledge_search(user=request.user, text=words, portal=True, limit=SEARCH_KNOWLEDGE)
+    context = {"q": words, "records": records, "groups": groups}
+    return render(request, "incidents/portal/search.html", context)

@@ -13,6 +13,7 @@ from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
+from knowledge.api import views as knowledge_views
 from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
 from reports.api import views as reports_views
@@ -59,6 +60,7 @@ router.register("services", incidents_catalogue.BusinessServiceViewSet, basename
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register("knowledge/articles", knowledge_views.ArticleViewSet, basename="knowledge-article")
 router.register("risk-questions", changes_assessment.RiskQuestionViewSet, basename="risk-question")
 router.register("standard-changes", changes_catalogue.StandardChangeViewSet, basename="standard-change")
 router.register("blackout-windows", changes_windows.BlackoutWindowViewSet, basename="blackout-window")

@@ -13,6 +13,7 @@ class ProblemsConfig(AppConfig):
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_problems_demo
+        from .knowledge import register_workaround_source
         from .links import register_problem_links
         from .menus import register_problem_menu
         from .notifications import register_problem_notifications
@@ -33,3 +34,4 @@ class ProblemsConfig(AppConfig):
         register_deflection_slot()
         register_demo_seeder(seed_problems_demo)
         register_problem_measures()
+        register_workaround_source()

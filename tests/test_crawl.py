@@ -21,6 +21,8 @@ from changes.permissions import ChangePolicy
 from changes.views import may_read_changes
 from cmdb.models import Baseline, ImportJob
 from incidents.models import Incident
+from knowledge.models import Article, ArticleTranslation
+from knowledge.permissions import ArticlePolicy
 from problems.models import KnownError, Problem
 from problems.permissions import ProblemPolicy
 from problems.views import may_read_problems
@@ -409,3 +411,64 @@ def test_the_fulfilment_pages_answer_agents_and_show_the_demo_laptops_answers(si
         form = client.get(f"/portal/new/request/{laptop.pk}/")
         assert form.status_code == 200
         assert b'data-testid="request-fields"' in form.content
+
+
+# The knowledge pages (issue 19, item 7) by address: what the crawl must reach, and who may open them.
+KNOWLEDGE_PAGES = {
+    "home": re.compile(r"^/knowledge/(\?|$)"),
+    "article": re.compile(r"^/knowledge/KB\d+/(\?|$)"),
+    "history": re.compile(r"^/knowledge/KB\d+/history/"),
+    "portal_article": re.compile(r"^/portal/knowledge/KB\d+/"),
+}
+
+
+def _knowledge_addresses() -> dict[str, str]:
+    published = Article.objects.filter(status="published", audience="portal").order_by("pk").first()
+    review = Article.objects.filter(status="review").order_by("pk").first()
+    return {
+        "home": "/knowledge/?q=VPN",
+        "article": f"/knowledge/{published.number}/",
+        "history": f"/knowledge/{published.number}/history/",
+        "new": "/knowledge/new/",
+        "edit": f"/knowledge/{review.number}/edit/",
+        "review": "/knowledge/review/",
+        "portal_article": f"/portal/knowledge/{published.number}/",
+        "portal_search": "/portal/search/?q=VPN",
+    }
+
+
+def test_the_demo_holds_published_articles_in_english_and_chinese(demo_desk, db):
+    assert set(Article.objects.values_list("status", flat=True)) >= {"published", "review"}
+    assert ArticleTranslation.objects.filter(language="zh-hans", article__audience="portal").exists()
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_knowledge_pages_answer_who_may_see_them(signed_in, username):
+    user = User.objects.get(username=username)
+    reader = ArticlePolicy.reads_all(user)
+    portal = may_use_portal(user)
+    allowed = {
+        "home": reader,
+        "article": reader,
+        "history": reader,
+        "new": reader and ArticlePolicy.can_write(user),
+        "edit": reader and ArticlePolicy.can_write(user),
+        "review": reader and ArticlePolicy.can_review(user),
+        "portal_article": portal,
+        "portal_search": portal,
+    }
+    client = signed_in(username)
+
+    answers = {name: client.get(url).status_code for name, url in _knowledge_addresses().items()}
+
+    # A reader who may not write is refused the new article's form (403) and cannot see a draft (404).
+    expected = {
+        name: 200 if ok else (403 if name == "new" and reader else 404) for name, ok in allowed.items()
+    }
+    assert answers == expected
+    if reader:
+        crawler = Crawler(client, max_pages=60, seed=username)
+        result = crawler.crawl("/knowledge/")
+        assert not result.failures, result.failures
+        reached = {name for name, pattern in KNOWLEDGE_PAGES.items() if any(map(pattern.match, result.urls))}
+        assert reached >= {"home", "article"}, result.by_route

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "simple_history",
     "servicedesk",
     "cmdb",
+    "knowledge",
     "incidents",
     "problems",
     "changes",
@@ -396,6 +397,7 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "releases.models.Release.Status",
         "WaveStatusEnum": "releases.models.Wave.Status",
         "DeploymentTaskStatusEnum": "releases.models.DeploymentTask.Status",
+        "ArticleStatusEnum": "knowledge.models.Article.Status",
     },
 }
 
