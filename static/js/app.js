@@ -165,3 +165,14 @@ document.addEventListener("change", (event) => {
     menu.insertBefore(option, matches);
   });
 });
+
+// A record opened at its comment box (the queue's "c": `#comment`): the cursor in the box, ready to type.
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.location.hash !== "#comment") {
+    return;
+  }
+  const box = document.querySelector("[data-comment-box] textarea");
+  if (box) {
+    box.focus();
+  }
+});
