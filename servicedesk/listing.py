@@ -61,9 +61,9 @@ class Sorting:
 
     def __init__(self, keys: Iterable[SortKey], *, default: str):
         self.keys = {key.code: key for key in keys}
-        self.default = default
-        if self.parse(default).value != default:
+        if default.lstrip("-") not in self.keys:
             raise ValueError(f"unknown default sort {default!r}")
+        self.default = default
 
     def parse(self, value: str | None) -> SortChoice:
         """The sort asked for by `value` ("updated", "-updated"); the default for an unknown one."""

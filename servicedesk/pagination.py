@@ -14,6 +14,7 @@ same count.
 import math
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -43,19 +44,23 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dic
     cap = count_cap() if cap is None else cap
     if not querysets:
         return {}
-    parts, params, using = [], [], None
-    for queryset in querysets.values():
+    parts, params, using = {}, [], None
+    for name, queryset in querysets.items():
         limited = queryset.order_by().values("pk")[: cap + 1]
+        try:
+            sql, part_params = limited.query.get_compiler(using=limited.db).as_sql()
+        except EmptyResultSet:
+            continue  # `.none()`, or a filter that can match nothing: zero, without asking
         using = limited.db
-        sql, part_params = limited.query.get_compiler(using=using).as_sql()
         # Django's own compiled SQL, its values kept apart as parameters.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
+        parts[name] = f"(SELECT COUNT(*) FROM ({sql}) AS counted)"  # noqa: S608
         params.extend(part_params)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        row = cursor.fetchone()
-    counts = zip(querysets, row, strict=True)
-    return {name: (cap, True) if counted > cap else (counted, False) for name, counted in counts}
+    counted = dict.fromkeys(querysets, 0)
+    if parts:
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts.values())}", params)
+            counted.update(zip(parts, cursor.fetchone(), strict=True))
+    return {name: (cap, True) if count > cap else (count, False) for name, count in counted.items()}
 
 
 def count_display(count: int, is_capped: bool) -> str:

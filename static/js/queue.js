@@ -11,6 +11,12 @@
   let current = null; // the current row's record number
   let busy = false;
 
+  // The queue's own address with its tab, filters, sort and columns (kept up to date by each answer): the
+  // page itself may be the answer to a bulk action, at another address.
+  const queuePath = () => {
+    const next = document.getElementById("bulk-next");
+    return next ? next.value : window.location.pathname + window.location.search;
+  };
   const rows = () => Array.from(queue.querySelectorAll("tr[data-record]"));
   const currentRow = () => rows().find((row) => row.dataset.number === current) || null;
 
@@ -65,7 +71,7 @@
       values: {
         record: row.dataset.record,
         version: row.dataset.version,
-        next: window.location.pathname + window.location.search,
+        next: queuePath(),
       },
     }).finally(() => {
       busy = false;
@@ -78,7 +84,7 @@
       return;
     }
     busy = true;
-    htmx.ajax("GET", window.location.pathname + window.location.search, {
+    htmx.ajax("GET", queuePath(), {
       source: document.body,
       target: queue,
       swap: "innerHTML",
