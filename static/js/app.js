@@ -173,6 +173,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const box = document.querySelector("[data-comment-box] textarea");
   if (box) {
-    box.focus();
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "center" });
   }
 });
