@@ -7,6 +7,7 @@ from . import knowledge, views_entry, views_queue, views_record, views_tasks
 urlpatterns = [
     path("desk/queue/", views_queue.queue, name="queue"),
     path("desk/queue/bulk/", views_queue.bulk, name="queue_bulk"),
+    path("desk/queue/assign-to-me/", views_queue.queue_assign_to_me, name="queue_assign_to_me"),
     path("desk/queue/views/", views_queue.saved_view_save, name="queue_view_save"),
     path("desk/queue/views/<int:pk>/delete/", views_queue.saved_view_delete_view, name="queue_view_delete"),
     path("desk/new/", views_entry.desk_new, name="desk_new"),

@@ -175,3 +175,15 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// A record opened at its comment box (the queue's "c": `#comment`): the cursor in the box, ready to type.
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.location.hash !== "#comment") {
+    return;
+  }
+  const box = document.querySelector("[data-comment-box] textarea");
+  if (box) {
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "center" });
+  }
+});
