@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from servicedesk.errors import PermissionDenied
+from servicedesk.errors import NotFound, PermissionDenied
 from servicedesk.kinds import kind_of
 from servicedesk.models import User, Watcher
 
@@ -36,13 +36,16 @@ def watching(record, user) -> bool:
     return Watcher.objects.filter(**_of(record), user=user).exists()
 
 
-def _authorise(*, record, user, actor) -> None:
+def _authorise(*, record, user, actor, adding: bool) -> None:
+    """Agents change anyone; a person follows what they may watch and stops following at any time. A
+    record a person may not watch is not found (404), as everything they may not see."""
     policy = kind_of(record).policy
     if policy.can_manage_watchers(actor, record):
         return
-    if user is not None and actor is not None and user.pk == actor.pk and policy.can_watch(actor, record):
-        return
-    raise PermissionDenied(_("You may not change who follows this record."))
+    if user is None or actor is None or user.pk != actor.pk:
+        raise PermissionDenied(_("You may not change who follows this record."))
+    if adding and not policy.can_watch(actor, record):
+        raise NotFound()
 
 
 def _address(email: str) -> str:
@@ -57,14 +60,15 @@ def _address(email: str) -> str:
 def watcher_add(*, record, user: User | None = None, email: str = "", actor: User) -> Watcher:
     """Make `user` (or the outside address `email`) a watcher of `record`; the existing watcher if they
     already are one. An address of a person with an account adds the person (they get their language
-    and their opt-outs). Raises PermissionDenied (not the actor's own follow and not an agent),
+    and their opt-outs). Raises NotFound (the actor's own follow of what they may not watch),
+    PermissionDenied (someone else's follow, and the actor is not an agent),
     ValidationError (neither a person nor a valid address, an inactive person)."""
     if user is None:
         email = _address(email)
         user = User.objects.filter(email__iexact=email, is_active=True).order_by("id").first()
     if user is not None and not user.is_active:
         raise ValidationError({"user": _("This person's account is inactive.")})
-    _authorise(record=record, user=user, actor=actor)
+    _authorise(record=record, user=user, actor=actor, adding=True)
     lookup = {**_of(record), **({"user": user} if user is not None else {"user": None, "email": email})}
     existing = Watcher.objects.filter(**lookup).first()
     if existing is not None:
@@ -84,16 +88,18 @@ def watcher_add(*, record, user: User | None = None, email: str = "", actor: Use
     return watcher
 
 
-def watcher_remove(*, record, actor: User, user: User | None = None, email: str = "", pk: int | None = None):
-    """Stop `user` (or `email`, or the watcher `pk`) watching `record`; nothing when they do not.
-    Raises PermissionDenied as `watcher_add` does."""
+def watcher_remove(
+    *, record, actor: User, user: User | None = None, email: str = "", pk: int | None = None
+) -> bool:
+    """Stop `user` (or `email`, or the watcher `pk`) watching `record`; returns whether they did. A person
+    may always stop following; anyone else needs an agent (PermissionDenied)."""
     watchers = Watcher.objects.filter(**_of(record))
     if pk is not None:
         watcher = watchers.filter(pk=pk).select_related("user").first()
         if watcher is None:
-            return
+            return False
         user, email = watcher.user, watcher.email
-    _authorise(record=record, user=user, actor=actor)
+    _authorise(record=record, user=user, actor=actor, adding=False)
     if user is not None:
         deleted, _rows = watchers.filter(user=user).delete()
     else:
@@ -105,6 +111,7 @@ def watcher_remove(*, record, actor: User, user: User | None = None, email: str 
             target=record,
             data={"user": user.pk if user else None, "email": "" if user else email},
         )
+    return bool(deleted)
 
 
 def watched_ids(*, user, model) -> QuerySet:

@@ -68,7 +68,7 @@ def test_a_requester_may_not_add_someone_else(incident, requester, colleague):
 
 
 def test_a_requester_may_not_follow_a_record_they_cannot_see(incident, other_requester):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         watcher_add(record=incident, user=other_requester, actor=other_requester)
 
 
