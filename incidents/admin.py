@@ -32,7 +32,7 @@ class CategoryAdmin(AuditedAdmin):
     list_filter = ["is_active", ("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]
     search_fields = ["name", "parent__name"]
-    fields = ["name", "parent", "is_active"]
+    fields = ["name", "name_translations", "parent", "is_active"]
 
     def get_inlines(self, request, obj):
         # One level only: a subcategory has no subcategories of its own.
@@ -64,6 +64,7 @@ class RequestTypeAdmin(AuditedAdmin):
     search_fields = ["name", "description", "service__name"]
     fields = [
         "name",
+        "name_translations",
         "service",
         "description",
         "support_group",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import ApprovalRequest, Impact, Ticket, Urgency
 from servicedesk.records.fields import StatusField
+from servicedesk.translations import TranslatedName
 
 from . import workflow as wf
 from .request_forms import form_schema_errors
@@ -15,7 +16,7 @@ from .request_forms import form_schema_errors
 SERVICE_CHOICES = {"ci_class__path__startswith": "/business_service/"}
 
 
-class Category(models.Model):
+class Category(TranslatedName, models.Model):
     """A category, or a subcategory when it has a parent; optionally tied to one business service."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -44,10 +45,10 @@ class Category(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()
 
 
-class RequestType(models.Model):
+class RequestType(TranslatedName, models.Model):
     """Something a requester may ask for from a business service: an account, a laptop, access.
 
     A type may need approval before the request is worked: by the requester's manager, or by a group.
@@ -141,7 +142,7 @@ class RequestType(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()
 
     def clean(self):
         super().clean()
