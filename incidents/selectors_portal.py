@@ -41,7 +41,17 @@ def incident_waiting_for_user(*, user) -> QuerySet[Incident]:
     return (
         Incident.objects.filter(waiting_for_requester_q(user))
         .select_related("service")
-        .only("pk", "number", "title", "kind", "status", "hold_reason", "updated_at", "service__name")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "kind",
+            "status",
+            "hold_reason",
+            "updated_at",
+            "service__name",
+            "service__name_translations",
+        )
         .order_by("updated_at", "id")
     )
 
@@ -64,7 +74,16 @@ def outage_list_for_user(*, user, service=None) -> QuerySet[Incident]:
         outages = outages.filter(service=service)
     return (
         outages.select_related("service")
-        .only("pk", "number", "title", "status", "created_at", "updated_at", "service__name")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "status",
+            "created_at",
+            "updated_at",
+            "service__name",
+            "service__name_translations",
+        )
         .annotate(is_followed=_followed(user))
         .order_by("-created_at", "-id")
     )
@@ -78,7 +97,17 @@ def incident_following_for_user(*, user) -> QuerySet[Incident]:
         Incident.objects.filter(IncidentPolicy.watched_by(user))
         .exclude(requester=user)
         .select_related("service")
-        .only("pk", "number", "title", "kind", "status", "is_major", "updated_at", "service__name")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "kind",
+            "status",
+            "is_major",
+            "updated_at",
+            "service__name",
+            "service__name_translations",
+        )
         .annotate(closed_rank=Case(When(status__in=wf.OPEN_STATUSES, then=Value(0)), default=Value(1)))
         .order_by("closed_rank", "-updated_at", "-id")
     )

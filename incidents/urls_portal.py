@@ -6,6 +6,7 @@ from . import views_portal, views_portal_follow
 
 urlpatterns = [
     path("portal/", views_portal.portal_home, name="portal"),
+    path("portal/search/", views_portal.portal_search, name="portal_search"),
     path("portal/new/incident/", views_portal.new_incident, name="portal_new_incident"),
     path("portal/new/request/", views_portal.catalogue, name="portal_catalogue"),
     path("portal/new/request/<int:request_type>/", views_portal.new_request, name="portal_new_request"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from knowledge.selectors import knowledge_search
 from servicedesk.approvals.selectors import approvals_pending_for_user, record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
@@ -31,6 +32,7 @@ from servicedesk.services.watchers import watching
 from servicedesk.slots import slot_submitted
 
 from . import workflow as wf
+from .forms_catalogue import RequestFieldsForm, split_answer_errors
 from .forms_portal import (
     CloseForm,
     IncidentForm,
@@ -47,6 +49,7 @@ from .selectors import (
     incident_timeline,
     request_type_catalogue,
 )
+from .selectors_fulfilment import request_fulfilment_context
 from .selectors_portal import (
     FOLLOWING_SHOWN,
     OUTAGES_SHOWN,
@@ -229,7 +232,8 @@ def catalogue(request):
 
 @login_required
 def new_request(request, request_type):
-    """Request one thing from the catalogue; the title starts as the request type's name."""
+    """Request one thing from the catalogue: the title starts as the request type's name, and the type's
+    own fields (its form schema) follow the common ones."""
     _require_filing(request.user)
     request_type = request_type_catalogue().filter(pk=request_type).first()
     if request_type is None:
@@ -237,8 +241,10 @@ def new_request(request, request_type):
     status = 200
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, request_type=request_type)
-        if form.is_valid():
+        fields_form = RequestFieldsForm(request.POST, request.FILES, schema=request_type.form_schema)
+        if form.is_valid() & fields_form.is_valid():
             data = form.cleaned_data
+            answers, files = fields_form.answers()
             try:
                 record = incident_create(
                     actor=request.user,
@@ -249,18 +255,21 @@ def new_request(request, request_type):
                     urgency=data["urgency"],
                     channel=Incident.Channel.PORTAL,
                     uploads=data["attachments"],
+                    form_data=answers,
+                    form_files=files,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                split_answer_errors(exc, main=form, fields=fields_form)
             else:
                 return _filed(request, record)
         status = 400
     else:
         form = RequestForm(request_type=request_type)
+        fields_form = RequestFieldsForm(schema=request_type.form_schema)
     return render(
         request,
         "incidents/portal/new_request.html",
-        {"form": form, "request_type": request_type},
+        {"form": form, "fields_form": fields_form, "request_type": request_type},
         status=status,
     )
 
@@ -303,6 +312,7 @@ def _record_context(request, record: Incident, **forms) -> dict:
         "rate_form": RateForm(prefix="rate"),
     }
     context.update(record_approval_context(record))
+    context.update(request_fulfilment_context(record=record, user=user))
     context.update(forms)
     return context
 
@@ -424,3 +434,25 @@ def rate(request, number):
             messages.success(request, _("Thank you for your rating."))
             return redirect("record", record.number)
     return record_page(request, record, status=400, rate_form=form)
+
+
+# One search box
+
+
+SEARCH_RECORDS = 10
+SEARCH_KNOWLEDGE = 5
+
+
+@login_required
+def portal_search(request):
+    """One search over what the requester may see: their records (and those shared with them), and the
+    knowledge published to the portal (articles, workarounds), grouped; a constant number of queries."""
+    _require_portal(request.user)
+    words = " ".join(request.GET.get("q", "").split())[:200]
+    records, groups = [], []
+    if words:
+        rows = incident_portal_list_for_user(user=request.user)
+        records = list(records_search(rows, words, kind=record_kind("incident"))[:SEARCH_RECORDS])
+        groups = knowledge_search(user=request.user, text=words, portal=True, limit=SEARCH_KNOWLEDGE)
+    context = {"q": words, "records": records, "groups": groups}
+    return render(request, "incidents/portal/search.html", context)

@@ -164,7 +164,11 @@ def alice_story(desk: Desk) -> None:
         "resolved", carol, resolution_code="workaround", resolution_notes="Switched Excel to 64-bit mode."
     )
     s.later(1440, 2000).say(alice, "It crashed again this morning with the quarterly file.")
-    s.later(30, 60).say(carol, "Reopened: the add-in is the culprit, removing it.", public=False)
+    s.later(30, 60).say(
+        carol,
+        "Reopened: the add-in is the culprit, removing it. @bob, same add-in on the finance PCs?",
+        public=False,
+    )
     s.later(60, 120).move(
         "resolved",
         carol,

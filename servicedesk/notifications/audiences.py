@@ -36,6 +36,11 @@ def _group_agents(group) -> list:
     return list(memo[group.pk])
 
 
+def group_agents(group) -> list:
+    """The group's members who are agents (read once inside `audiences_memo`)."""
+    return _group_agents(group)
+
+
 def reads_internal(user, record) -> bool:
     """May `user` read the record's internal work notes (and hear of its agents' events)? The record
     kind's policy (`RecordKind.can_see_internal`) alone answers; a kind that does not say, or a record of
@@ -77,17 +82,10 @@ def workers_and_group_manager(record, actor=None, entry=None, data=None) -> list
     return [*workers(record), *group_manager(record)]
 
 
-def watchers(record, actor=None, entry=None, data=None) -> list:
-    """Who watches the record (`servicedesk.models.Watcher`): people and plain addresses."""
-    from servicedesk.services.watchers import watcher_recipients
-
-    return watcher_recipients(record)
-
-
 def conversation(record, actor=None, entry=None, data=None) -> list:
     """The other side of a public reply: the requester hears from whoever works the record; the workers
-    hear from the requester (and from anyone else, such as an e-mail from a colleague). The watchers
-    hear every public reply."""
+    hear from the requester (and from anyone else, such as an e-mail from a colleague). Watchers hear
+    of public updates through their own event (`servicedesk.notifications.watchers`)."""
     if actor is not None and actor.pk != record.requester_id and reads_internal(actor, record):
-        return [*requester(record), *watchers(record)]
-    return [*workers(record), *watchers(record)]
+        return requester(record)
+    return workers(record)

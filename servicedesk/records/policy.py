@@ -7,6 +7,7 @@ record)`, and `instances_user_has_permission_for(user, "view")` the records the 
 permission policies are the model).
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 
@@ -56,9 +57,12 @@ class RecordPolicy:
 
     def watched_by(self, user) -> Q:
         """The records `user` watches (`servicedesk.models.Watcher`): they see them, read-only."""
-        from servicedesk.services.watchers import watched_ids
+        from servicedesk.models import Watcher
 
-        return Q(pk__in=watched_ids(user=user, model=self.model))
+        watched = Watcher.objects.filter(
+            user=user, content_type=ContentType.objects.get_for_model(self.model)
+        ).values("object_id")
+        return Q(pk__in=watched)
 
     def visible_to(self, user) -> QuerySet:
         if not is_person(user):
@@ -75,13 +79,9 @@ class RecordPolicy:
             return True
         return self.visible_to(user).filter(pk=record.pk).exists()
 
-    def can_watch(self, user, record) -> bool:
-        """Whether `user` may watch `record` for themselves: what they see (a kind may add more)."""
-        return self.can_see(user, record)
-
     def takes_part(self, user, record) -> bool:
-        """Whether `user` is a party to `record` (its agents, its requester, their organisation where it
-        shares records), not only a watcher of it."""
+        """Whether `user` is a party to `record` rather than only watching it: who sees every record of the
+        kind, its requester, and their organisation where it shares its records."""
         if not is_person(user):
             return False
         if self.is_agent(user) or user.has_perm(self.view_permission) or record.requester_id == user.pk:
@@ -101,6 +101,14 @@ class RecordPolicy:
         """Whoever takes part in an unfinished record may reply (a watcher only reads); a final one takes
         no more comments."""
         return not self.is_final(record) and self.takes_part(user, record)
+
+    def can_watch(self, user, record) -> bool:
+        """May `user` follow `record` themself (be told of its public updates): whoever may see it."""
+        return self.can_see(user, record)
+
+    def can_manage_watchers(self, user, record) -> bool:
+        """Agents add and remove anyone (a colleague, the requester's manager, an outside address)."""
+        return self.is_agent(user)
 
     def can_add_work_note(self, user, record) -> bool:
         return self.is_agent(user)

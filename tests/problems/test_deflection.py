@@ -207,7 +207,8 @@ def test_suggestions_take_constant_queries(portal, token, agent, problem_manager
             workaround="Reconnect.",
         )  # fmt: skip
 
-    with django_assert_max_num_queries(12):
+    # 12 for the workarounds and major incidents, 2 for the knowledge articles (issue 19).
+    with django_assert_max_num_queries(14):
         html = _suggest(portal, token, "VPN drops", service=service).content.decode()
 
     assert html.count("This solved it") == 3
