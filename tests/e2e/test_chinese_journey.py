@@ -1,9 +1,9 @@
 """Issue 19, "Done when": a Chinese requester's whole journey through the portal in a real browser shows no
 English. Wei's profile says Simplified Chinese and her browser asks for Chinese; she signs in, sees the outage
-banner and what waits for her, types a new incident and is offered the known workaround, files it and
-replies to it, requests something from the catalogue, follows the major incident, confirms a resolution,
-opens her notification preferences and signs out; every e-mail the desk sent her on the way is Chinese too.
-
+banner and what waits for her, finds a help article with the portal's search box and says it helped, types a
+new incident and is offered the known workaround, files it and replies to it, fills a catalogue form with
+its own fields, follows the major incident, confirms a resolution, opens the bell, her notification
+preferences and signs out. Every e-mail the desk sent her on the way is Chinese too.
 On every page reached, and in every fragment htmx swaps in, `tests.chinese.EnglishFinder` looks for the
 English sentences the catalogue translates; the test fails naming the page and what it found. A few Chinese
 words expected on each page make a page that fell back to English entirely fail as well. What the desk
@@ -20,6 +20,9 @@ from playwright.sync_api import expect
 
 from incidents import services
 from incidents.models import Incident
+from knowledge import workflow as knowledge_wf
+from knowledge.models import Article, ArticleFeedback
+from knowledge.services import article_create, article_transition
 from problems import workflow as problems_wf
 from problems.models import KnownError
 from problems.services import known_error_publish, problem_create
@@ -41,6 +44,17 @@ document.addEventListener("htmx:afterRequest", (event) => {
 """
 
 
+ARTICLE_TITLE = "远程办公网络 断线后如何重新连接"
+# A Chinese desk writes its catalogue form in Chinese: the labels are its data, the messages are the desk's.
+LAPTOP_FORM = {
+    "type": "object",
+    "x-order": ["model", "cost_centre"],
+    "properties": {
+        "model": {"type": "string", "title": "型号", "enum": ["标准 14 英寸", "开发 16 英寸"]},
+        "cost_centre": {"type": "string", "title": "成本中心", "minLength": 4, "maxLength": 12},
+    },
+    "required": ["model", "cost_centre"],
+}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # The service field is a search-as-you-type picker: choose the service as the picker would.
 CHOOSE_SERVICE = """(pk) => {
@@ -102,7 +116,12 @@ def _desk():
         actor=manager, requester=manager, title="远程办公网络全部中断", service=vpn
     )
     major = services.incident_declare_major(record=major, actor=manager, is_major=True)
-    laptop = RequestTypeFactory(name="新笔记本电脑", service=vpn)
+    laptop = RequestTypeFactory(name="新笔记本电脑", service=vpn, form_schema=LAPTOP_FORM)
+    article = article_create(
+        actor=manager, language="zh-hans", title=ARTICLE_TITLE, audience=Article.Audience.PORTAL,
+        body="打开客户端，点击**断开**，等待十秒后再点击**连接**。",
+    )  # fmt: skip
+    article = article_transition(actor=manager, article=article, to=knowledge_wf.PUBLISHED)
     return manager, vpn, major, laptop
 
 
@@ -155,6 +174,23 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     expect(page.get_by_test_id("portal-record")).to_contain_text("打印机卡纸")
     reader.check("her records, searched, the resolved tab", "已解决", "搜索")
 
+    # The portal's one search box finds the help article; she says it helped.
+    box = page.get_by_test_id("portal-search-box")
+    box.locator("input[type=search]").fill("远程办公网络")
+    box.locator("button[type=submit]").click()
+    page.wait_for_url("**/portal/search/**")
+    hit = page.get_by_test_id("knowledge-hit").filter(has_text=ARTICLE_TITLE)
+    expect(hit).to_have_count(1)
+    reader.check("the portal search", "搜索", "自助服务门户")
+    hit.get_by_role("link", name=ARTICLE_TITLE).click()
+    expect(page.get_by_test_id("article-title")).to_have_text(ARTICLE_TITLE)
+    reader.check("a help article", "自助服务门户")
+    page.get_by_test_id("helpful-yes").click()
+    expect(page.get_by_test_id("helpful-count")).to_have_attribute("data-yes", "1")
+    assert list(ArticleFeedback.objects.values_list("user", "helpful")) == [(wei.pk, True)]
+    reader.check("a help article she found helpful", "自助服务门户")
+    page.goto(f"{live_server.url}/portal/")
+
     # A new incident: typing the title brings the known workaround (an htmx swap); she files it anyway.
     page.get_by_test_id("portal-report").click()
     reader.check("the new-incident form", "报告问题", "出了什么问题？", "描述", "提交")
@@ -192,10 +228,18 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     reader.check("the request form", "新笔记本电脑", "标题", "详细信息", "提交请求")
     request_form = page.get_by_test_id("request-form")
     request_form.locator("#id_description").fill("请为新同事准备一台笔记本电脑。")
+    fields = page.get_by_test_id("request-fields")
+    fields.get_by_label("型号").select_option("开发 16 英寸")
+    fields.get_by_label("成本中心").fill("CC1")
+    request_form.locator("button[type=submit]").click()
+    expect(fields.locator(".invalid-feedback")).to_be_visible()
+    reader.check("the request form refused (its own fields)", "新笔记本电脑", "成本中心")
+    fields.get_by_label("成本中心").fill("CC-4100")
     request_form.locator("button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/records/**")
     request = Incident.objects.get(requester=wei, kind=Incident.Kind.REQUEST)
     assert request.request_type == laptop
+    assert request.form_data == {"model": "开发 16 英寸", "cost_centre": "CC-4100"}
     reader.check("the request just filed", "您的回复")
 
     # Following the major incident from the banner, then its page.
@@ -235,7 +279,7 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     page.goto(f"{live_server.url}/profile/")
     reader.check("her profile", "个人资料", "保存")
     page.goto(f"{live_server.url}/profile/notifications/")
-    reader.check("her notification preferences", "邮件通知", "保存")
+    reader.check("her notification preferences", "个人资料", "保存")
     page.get_by_test_id("notification-preferences").locator("button[type=submit]").click()
     reader.check("her notification preferences, saved", "保存")
 
@@ -249,7 +293,17 @@ def test_a_chinese_requesters_whole_journey_shows_no_english(
     for message in to_wei:
         _check_mail(english_finder, message)
 
-    # Signing out: back on the sign-in page, in her browser's Chinese.
+    # The bell: the update of the outage she follows waits there; its panel comes by htmx.
+    page.goto(f"{live_server.url}/portal/")
+    expect(page.get_by_test_id("bell-count")).not_to_have_attribute("data-unread", "0")
+    page.locator("#bell-button").click()
+    entry = page.get_by_test_id("bell-panel").get_by_test_id("notification").filter(has_text=major.number)
+    expect(entry.first).to_be_visible()
+    reader.check("the bell's panel", "自助服务门户")
+    entry.first.click()
+    page.wait_for_url(f"{live_server.url}/records/{major.number}/")
+    reader.check("the outage, opened from the bell", "远程办公网络全部中断")
+
     page.locator("form[action='/logout/'] button").click()
     page.wait_for_url(f"{live_server.url}/login/**")
     reader.check("the sign-in page after signing out", "登录")
