@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
@@ -182,9 +183,23 @@ def form_fields(schema) -> list[FormField]:
     ]
 
 
+TYPE_MESSAGES = {
+    "string": gettext_lazy("Must be text."),
+    "integer": gettext_lazy("Must be a whole number."),
+    "number": gettext_lazy("Must be a number."),
+    "boolean": gettext_lazy("Must be yes or no."),
+}
+FORMAT_MESSAGES = {"date": gettext_lazy("Not a valid date.")}
+
+
 def _message(error) -> str:
     validator = error.validator
     value = error.validator_value
+    # A schema's own words (string, integer, date) never reach the reader: each has its sentence.
+    if validator == "type" and value in TYPE_MESSAGES:
+        return str(TYPE_MESSAGES[value])
+    if validator == "format" and value in FORMAT_MESSAGES:
+        return str(FORMAT_MESSAGES[value])
     messages = {
         "type": _("Must be of type %(value)s."),
         "enum": _("Choose one of: %(value)s."),

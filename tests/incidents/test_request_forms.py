@@ -123,3 +123,14 @@ def test_a_request_filed_without_the_form_keeps_no_answers_and_checks_none(db, a
     with pytest.raises(ValidationError) as refused:
         file_laptop(requester, laptop, form_data={})
     assert set(refused.value.message_dict) == {f"form_data.{name}" for name in LAPTOP_SCHEMA["required"]}
+
+
+def test_a_wrong_type_is_said_in_words_not_in_the_schemas_terms(db):
+    wrong = {"cost_centre": 1234, "for_whom": "me", "ram_gb": "lots", "docking": "yes"}
+    errors = form_answers_errors(LAPTOP_SCHEMA, {"model": "Standard 14", "needed_by": "2027-01-15", **wrong})
+    assert errors == {
+        "form_data.cost_centre": ["Must be text."],
+        "form_data.for_whom": ["Must be a whole number."],
+        "form_data.ram_gb": ["Must be a whole number."],
+        "form_data.docking": ["Must be yes or no."],
+    }
