@@ -13,7 +13,7 @@ CIS = "cis"
 
 
 def ci_label(ci: ConfigurationItem) -> str:
-    return f"{ci.name} · {ci.ci_class.name}"
+    return f"{ci} · {ci.ci_class}"
 
 
 def register_pick_sources() -> None:
