@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from servicedesk.middleware import apply_user_preferences
 from servicedesk.services.tokens import api_token_authenticate
 
 
@@ -22,6 +23,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(key=key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        # Answer in the token user's language and time zone, as their pages do.
+        apply_user_preferences(request._request, token.user)
         return token.user, token
 
     def authenticate_header(self, request):
