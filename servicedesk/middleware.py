@@ -49,11 +49,11 @@ class CorrelationIdMiddleware:
         return response
 
 
-def apply_user_preferences(request, user) -> None:
-    """Make `user`'s language and time zone the request's (the API's token authentication calls it too:
-    a token's user is known only once the view runs). The middleware below ends the time zone after the
-    response."""
-    if user.language:
+def apply_user_preferences(request, user, *, language: bool = True) -> None:
+    """Make `user`'s language (unless `language` is false) and time zone the request's (the API's token
+    authentication calls it too: a token's user is known only once the view runs). The middleware below
+    ends the time zone after the response."""
+    if language and user.language:
         translation.activate(user.language)
         request.LANGUAGE_CODE = translation.get_language()
     if user.time_zone:

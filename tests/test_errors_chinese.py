@@ -67,6 +67,15 @@ def test_the_apis_errors_answer_a_token_user_in_their_language(token_client, eng
     assert not english_in(english_finder, body)
 
 
+def test_a_token_client_asking_for_a_language_gets_it(token_client):
+    response = token_client.post(
+        "/api/v1/incidents/", {"title": ""}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["title"] == ["This field may not be blank."]
+
+
 def test_a_pages_form_errors_and_the_allowed_line_of_the_attachments_are_chinese(
     client, reader, english_finder
 ):
