@@ -11,6 +11,7 @@ class ChangesConfig(AppConfig):
 
         from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
+        from servicedesk.records.cis import register_ci_relation
         from servicedesk.records.events import register_event_listener
         from servicedesk.roles import register_role_permissions
 
@@ -19,7 +20,7 @@ class ChangesConfig(AppConfig):
         from .links import register_change_links
         from .menus import register_change_menu
         from .notifications import register_change_notifications
-        from .records import CHANGE_KIND
+        from .records import CHANGE_KIND, CI_RELATIONS
         from .reporting import register_change_measures
         from .roles import ROLE_PERMISSIONS
         from .services.implementation import incident_raised
@@ -28,6 +29,8 @@ class ChangesConfig(AppConfig):
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(CHANGE_KIND)
+        for relation in CI_RELATIONS:
+            register_ci_relation(relation)
         register_change_links()
         register_change_notifications()
         register_change_menu()

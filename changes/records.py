@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
+from servicedesk.records.cis import CIRelation
 
 from .notifications import NOTIFICATION_RULES
 from .permissions import ChangePolicy
@@ -78,3 +79,6 @@ CHANGE_KIND = RecordKind(
     on_approval=_on_approval,
     publish=_publish,
 )
+
+# The CIs its records name, for the CI page (servicedesk.records.cis).
+CI_RELATIONS = (CIRelation(kind="change", field="affected_cis", label=_("Affected")),)

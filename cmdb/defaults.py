@@ -2,6 +2,7 @@
 
 from django.apps import apps as global_apps
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 DATE = {"type": "string", "format": "date"}
 IPV4 = {"type": "string", "format": "ipv4"}
@@ -135,6 +136,38 @@ CLASSES = [
         },
     ),
 ]
+
+# Labels of the default classes' attributes, translated when a form shows them (a schema's own `title`
+# wins; an attribute an administrator adds without one is labelled from its name).
+ATTRIBUTE_LABELS = {
+    "address": _("Address"),
+    "capacity_tb": _("Capacity (TB)"),
+    "city": _("City"),
+    "country": _("Country code"),
+    "cpu_count": _("CPU count"),
+    "criticality": _("Criticality"),
+    "device_type": _("Device type"),
+    "document_type": _("Document type"),
+    "document_url": _("Document URL"),
+    "engine": _("Engine"),
+    "ip_address": _("IP address"),
+    "licence_type": _("Licence type"),
+    "manufacturer": _("Manufacturer"),
+    "memory_gb": _("Memory (GB)"),
+    "model": _("Model"),
+    "operating_system": _("Operating system"),
+    "port": _("Port"),
+    "port_count": _("Port count"),
+    "product": _("Product"),
+    "purchase_date": _("Purchase date"),
+    "raid_level": _("RAID level"),
+    "service_hours": _("Service hours"),
+    "site_type": _("Site type"),
+    "time_zone": _("Time zone"),
+    "url": _("URL"),
+    "vendor": _("Vendor"),
+    "warranty_expires": _("Warranty expires"),
+}
 
 # The default classes' names in the site's other languages (issue 19 item 10), by code.
 CLASS_NAME_TRANSLATIONS = {

@@ -11,6 +11,8 @@ from servicedesk.fields import JSONInputField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
 from servicedesk.models import SLAPolicy, SupportGroup, User
 
+from . import schemas
+from .attribute_forms import attribute_fields, attributes_from, initial_values
 from .models import CIClass, ConfigurationItem, RelationshipType
 from .services.items import EDITABLE_FIELDS
 
@@ -102,10 +104,18 @@ class CIForm(MergeFormMixin, forms.Form):
         help_text=_("A JSON object; the class's schema (beside) says which attributes it takes."),
     )
 
-    def __init__(self, *args, instance: ConfigurationItem | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        instance: ConfigurationItem | None = None,
+        ci_class: CIClass | None = None,
+        raw_attributes: bool = False,
+        **kwargs,
+    ):
         if instance is not None:
             kwargs.setdefault("initial", {"revision": instance.revision, **self.current_values(instance)})
         super().__init__(*args, **kwargs)
+        self.instance = instance
         locations = _location_choices()
         # Active policies, and the one the CI keeps even if it was retired since.
         policies = Q(is_active=True)
@@ -116,12 +126,40 @@ class CIForm(MergeFormMixin, forms.Form):
                 policies |= Q(pk=instance.sla_policy_id)
         self.fields["location"].queryset = locations
         self.fields["sla_policy"].queryset = SLAPolicy.objects.filter(policies).order_by("order", "name")
+        self.raw_attributes = raw_attributes
+        self.schema_class = self._chosen_class(instance, ci_class)
+        if ci_class is not None and not self.is_bound:
+            self.initial.setdefault("ci_class", ci_class.pk)
+        self.schema = schemas.effective_schema(self.schema_class) if self.schema_class else None
+        self.attribute_fields = {}
+        if not raw_attributes:
+            del self.fields["attributes"]
+            self.attribute_fields = attribute_fields(self.schema or {})
+            self.fields.update(self.attribute_fields)
+            current = (
+                instance.attributes
+                if instance is not None and isinstance(instance.attributes, dict)
+                else None
+            )
+            for name, value in initial_values(
+                self.attribute_fields, current, defaults=instance is None
+            ).items():
+                self.initial.setdefault(name, value)
+        target = "#schema-help" if raw_attributes else "#attribute-fields"
+        url = reverse_lazy("cmdb:class_schema") if raw_attributes else reverse_lazy("cmdb:class_attributes")
         self.fields["ci_class"].widget.attrs.update(
-            {"hx-get": reverse_lazy("cmdb:class_schema"), "hx-target": "#schema-help", "hx-trigger": "change"}
+            {"hx-get": url, "hx-target": target, "hx-trigger": "change"}
         )
         if instance is not None:
             self.fields["revision"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
             self.enable_merge()
+
+    def _chosen_class(self, instance, ci_class) -> CIClass | None:
+        """The class whose schema the form follows: the one posted, else the CI's, else the one asked for."""
+        raw = self.data.get(self.add_prefix("ci_class")) if self.is_bound else None
+        if raw:
+            return CIClass.objects.filter(pk=raw).first() if str(raw).isdigit() else None
+        return instance.ci_class if instance is not None else ci_class
 
     @classmethod
     def current_values(cls, ci: ConfigurationItem) -> dict:
@@ -134,6 +172,39 @@ class CIForm(MergeFormMixin, forms.Form):
             "location": ci.location_id,
             "sla_policy": ci.sla_policy_id,
         }
+
+    def values_of(self, ci: ConfigurationItem) -> dict:
+        """`current_values`, and the CI's value of each generated attribute field (for the merge)."""
+        attributes = ci.attributes if isinstance(ci.attributes, dict) else {}
+        generated = {
+            name: field.from_json(attributes[field.attribute]) if field.attribute in attributes else None
+            for name, field in self.attribute_fields.items()
+        }
+        return {**self.current_values(ci), **generated}
+
+    def service_changes(self, ci: ConfigurationItem | None, changes: dict) -> dict:
+        """`changes` (cleaned values by field) as ci_create and ci_update take them: the generated
+        attribute fields folded into `attributes`, over the CI's current attributes."""
+        changes = dict(changes)
+        generated = {name: changes.pop(name) for name in list(changes) if name in self.attribute_fields}
+        if generated or (ci is None and not self.raw_attributes):
+            kept = ci.attributes if ci is not None and isinstance(ci.attributes, dict) else {}
+            changes["attributes"] = attributes_from(self.attribute_fields, generated, kept)
+        return changes
+
+    def attribute_bound_fields(self) -> list:
+        return [self[name] for name in self.attribute_fields]
+
+    def extra_attributes(self) -> list[tuple[str, object]]:
+        """The CI's attributes its class's schema does not define: kept as they are by the generated form."""
+        if self.instance is None or not isinstance(self.instance.attributes, dict):
+            return []
+        defined = {field.attribute for field in self.attribute_fields.values()}
+        return [(name, value) for name, value in self.instance.attributes.items() if name not in defined]
+
+    def service_error_keys(self) -> dict:
+        """Where the service's `attributes.<name>` errors go: the generated field, or the JSON editor."""
+        return {f"attributes.{field.attribute}": name for name, field in self.attribute_fields.items()}
 
     @staticmethod
     def service_fields() -> list[str]:

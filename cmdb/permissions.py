@@ -55,6 +55,12 @@ class CMDBPolicy:
         return _can(user, "cmdb.add_ciclass") and _can(user, "cmdb.change_ciclass")
 
     @staticmethod
+    def can_edit_raw_attributes(user) -> bool:
+        """The JSON editor of a CI's attributes (the advanced option beside the generated form) is for
+        those who write the classes' schemas."""
+        return CMDBPolicy.can_manage_classes(user)
+
+    @staticmethod
     def can_relate(user) -> bool:
         return _can(user, "cmdb.add_cirelationship")
 

@@ -11,9 +11,19 @@ from .selectors import business_service_list
 SERVICES = "services"
 CIS = "cis"
 
+# What a CI is found by as an agent types: its name, its identifiers (host name, serial number, asset tag,
+# external id) and its class's name ("server", "database").
+CI_SEARCH_FIELDS = (*WORD_FIELDS[:5], "ci_class__name")
+# The identifier shown beside a CI's name, the first it has: what tells two "web-01" apart.
+CI_IDENTIFIERS = ("hostname", "serial_number", "asset_tag", "external_id")
+
 
 def ci_label(ci: ConfigurationItem) -> str:
-    return f"{ci} · {ci.ci_class}"
+    """A CI as a picker lists it: its name, its class (in the reader's language), and its first identifier
+    (host name, serial…)."""
+    identifier = next((value for name in CI_IDENTIFIERS if (value := getattr(ci, name, ""))), "")
+    label = f"{ci} · {ci.ci_class}"
+    return f"{label} · {identifier}" if identifier and identifier != ci.name else label
 
 
 def register_pick_sources() -> None:
@@ -34,7 +44,7 @@ def register_pick_sources() -> None:
                 CMDBPolicy.cis_visible_to(user).select_related("ci_class").order_by("name", "pk")
             ),
             related=("ci_class",),
-            search=lambda rows, text: match_words(rows, text, WORD_FIELDS[:5]),
+            search=lambda rows, text: match_words(rows, text, CI_SEARCH_FIELDS),
             allowed=CMDBPolicy.can_view,
             label=ci_label,
         )

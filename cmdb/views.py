@@ -16,15 +16,15 @@ from django.views.decorators.http import require_POST
 
 from servicedesk.errors import Conflict, NotFound, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
-from servicedesk.forms_merge import merge_and_save
+from servicedesk.records.cis import records_touching_ci
 
 from . import schemas, selectors
 from .filters import CIFilter
-from .forms import CIFilterForm, CIForm, RelationshipForm
-from .models import CIClass, CIRelationship, ConfigurationItem
+from .forms import CIFilterForm, RelationshipForm
+from .models import CIRelationship, ConfigurationItem
 from .permissions import CMDBPolicy
 from .services.common import VIA_WEB
-from .services.items import ci_allowed_statuses, ci_create, ci_transition, ci_update
+from .services.items import ci_allowed_statuses, ci_transition
 from .services.relationships import relationship_create, relationship_delete
 
 PAGE_SIZE = 50
@@ -163,6 +163,7 @@ def _detail_context(request, ci: ConfigurationItem, **extra) -> dict:
         "impact_url": _impact_url(ci),
         "history": _ci_history(ci),
         "relationship_history": _relationship_history(ci),
+        "touching": records_touching_ci(ci_id=ci.pk, user=user),
     }
     if context["can_relate"] and "relate_form" not in extra:
         context["relate_form"] = RelationshipForm(
@@ -177,106 +178,6 @@ def ci_detail(request, pk):
     _require_view(request.user)
     ci = selectors.ci_get_for_user(user=request.user, pk=pk)
     return render(request, "cmdb/ci_detail.html", _detail_context(request, ci))
-
-
-def _schema_context(ci_class: CIClass | None) -> dict:
-    if ci_class is None:
-        return {"schema": None}
-    schema = schemas.effective_schema(ci_class)
-    required = set(schema["required"])
-    return {
-        "schema_class": ci_class,
-        "schema": schema,
-        "schema_rows": [(name, spec, name in required) for name, spec in schema["properties"].items()],
-    }
-
-
-def _selected_class(form: CIForm, ci: ConfigurationItem | None) -> CIClass | None:
-    raw = form["ci_class"].value()
-    if raw:
-        return CIClass.objects.filter(pk=raw).first() if str(raw).isdigit() else None
-    return ci.ci_class if ci is not None else None
-
-
-def _save_ci(request, form: CIForm, ci: ConfigurationItem | None):
-    """Create the CI, or save what this person changed on it; (row, merge), row None when refused."""
-    data = form.cleaned_data
-    try:
-        if ci is None:
-            fields = {name: data[name] for name in CIForm.service_fields()}
-            ci = ci_create(
-                actor=request.user, ci_class=data["ci_class"], status=data["status"], via=VIA_WEB, **fields
-            )
-            messages.success(request, _("The CI was created."))
-            return ci, None
-        ci, merge = merge_and_save(
-            form,
-            ci,
-            values=CIForm.current_values,
-            reload=lambda: selectors.ci_get_for_user(user=request.user, pk=ci.pk),
-            save=lambda row, changes, version: ci_update(
-                ci=row, actor=request.user, via=VIA_WEB, expected_version=version, **changes
-            ),
-        )
-    except ValidationError as exc:
-        apply_service_errors(form, exc, nested={"attributes": "attributes"})
-        return None, None
-    if merge.saved:
-        messages.success(request, _("The CI was saved."))
-    return ci, merge
-
-
-def _ci_form_page(request, ci: ConfigurationItem | None):
-    form = CIForm(request.POST or None, instance=ci)
-    status, conflicts = 200, []
-    if request.method == "POST" and form.is_valid():
-        saved, merge = _save_ci(request, form, ci)
-        if saved is not None and (merge is None or merge.saved):
-            return redirect("cmdb:ci_detail", saved.pk)
-        if saved is not None:
-            # Someone else changed what this person changed: show both, keep theirs to choose.
-            ci, status = saved, 412
-            form, conflicts = form.rebased(
-                CIForm.current_values(ci), version=ci.revision, merge=merge, instance=ci
-            )
-        else:
-            status = 400
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "form": form,
-        "ci": ci,
-        "conflicts": conflicts,
-        "stale": status == 412,
-        **_schema_context(_selected_class(form, ci)),
-    }
-    return render(request, "cmdb/ci_form.html", context, status=status)
-
-
-@login_required
-def ci_create_view(request):
-    _require_view(request.user)
-    _require(CMDBPolicy.can_create_ci(request.user))
-    return _ci_form_page(request, None)
-
-
-@login_required
-def ci_edit(request, pk):
-    _require_view(request.user)
-    ci = selectors.ci_get_for_user(user=request.user, pk=pk)
-    _require(CMDBPolicy.can_change_ci(request.user, ci))
-    return _ci_form_page(request, ci)
-
-
-@login_required
-def class_schema(request):
-    """The effective schema of the class chosen in the CI form (an htmx partial)."""
-    _require_view(request.user)
-    raw = request.GET.get("ci_class", "")
-    ci_class = None
-    if raw.isdigit():
-        ci_class = selectors.ci_class_list_for_user(user=request.user).filter(pk=raw).first()
-    return render(request, "cmdb/_schema_help.html", _schema_context(ci_class))
 
 
 @login_required

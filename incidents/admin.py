@@ -13,7 +13,7 @@ from servicedesk.admin import AuditedAdmin
 from servicedesk.kinds import parse_number
 from servicedesk.models import TimelineEntry
 
-from .models import Category, Incident, RequestType
+from .models import Category, Incident, RequestType, TaskTemplate
 from .services import incidents_close_resolved
 
 
@@ -32,7 +32,7 @@ class CategoryAdmin(AuditedAdmin):
     list_filter = ["is_active", ("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]
     search_fields = ["name", "parent__name"]
-    fields = ["name", "parent", "is_active"]
+    fields = ["name", "name_translations", "parent", "is_active"]
 
     def get_inlines(self, request, obj):
         # One level only: a subcategory has no subcategories of its own.
@@ -44,14 +44,27 @@ class CategoryAdmin(AuditedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class TaskTemplateInline(admin.TabularInline):
+    """The request type's fulfilment checklist, in order of position."""
+
+    model = TaskTemplate
+    fields = ["position", "name", "support_group", "parallel", "description"]
+    extra = 1
+    ordering = ["position", "id"]
+    autocomplete_fields = ["support_group"]
+
+
 @admin.register(RequestType)
 class RequestTypeAdmin(AuditedAdmin):
+    """A request type: its fields (the form schema, checked on save) and its fulfilment tasks (inline)."""
+
     list_display = ["name", "service", "support_group", "urgency", "is_active"]
     list_filter = ["is_active", "urgency", ("service", admin.RelatedOnlyFieldListFilter), "support_group"]
     list_select_related = ["service", "support_group"]
     search_fields = ["name", "description", "service__name"]
     fields = [
         "name",
+        "name_translations",
         "service",
         "description",
         "support_group",
@@ -60,7 +73,9 @@ class RequestTypeAdmin(AuditedAdmin):
         "approval",
         "approval_group",
         "approval_rule",
+        "form_schema",
     ]
+    inlines = [TaskTemplateInline]
 
 
 class TimelineInline(GenericTabularInline):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import ConfigurationItem
-from cmdb.pickers import SERVICES
+from cmdb.pickers import CIS, SERVICES
 from cmdb.selectors import business_service_list
 from servicedesk.fields import MultipleFileField, TextareaField
 from servicedesk.forms_merge import MergeFormMixin
@@ -23,49 +23,23 @@ from .pickers import AGENTS
 MAX_CIS = 50
 
 
-class CIListField(forms.CharField):
-    """Affected CIs as their CMDB numbers, separated by commas or spaces."""
+class CIChoiceField(forms.ModelMultipleChoiceField):
+    """Affected CIs, chosen by typing part of a name, an identifier or a class (the `cis` picker)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Affected CIs"))
-        kwargs.setdefault("help_text", _("CMDB numbers of the CIs, separated by commas."))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(str(getattr(item, "pk", item)) for item in value)
-        return value
-
-    @staticmethod
-    def _ids(value) -> list[int] | None:
-        """The CI numbers in `value` (text, or a list of CIs or numbers) in order, once each; None when
-        the text is not a list of numbers."""
-        if isinstance(value, list | tuple):
-            return list(dict.fromkeys(int(getattr(item, "pk", item)) for item in value))
-        parts = [part for part in (value or "").replace(",", " ").split() if part]
-        if any(not part.isdigit() or len(part) > 12 for part in parts):
-            return None
-        return list(dict.fromkeys(int(part) for part in parts))
-
-    def has_changed(self, initial, data):
-        before, after = self._ids(initial), self._ids(data)
-        return before is None or after is None or sorted(before) != sorted(after)
+        kwargs.setdefault(
+            "help_text", _("Type part of a name, host name, serial number, asset tag or class, then choose.")
+        )
+        super().__init__(queryset=ConfigurationItem.objects.none(), **kwargs)
 
     def clean(self, value):
-        text = super().clean(value) or ""
-        ids = self._ids(text)
-        if ids is None:
-            raise ValidationError(_("Enter CI numbers separated by commas."))
-        if not ids:
-            return []
-        if len(ids) > MAX_CIS:
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item not in ("", None)]  # an emptied menu sends ""
+        if isinstance(value, list) and len(value) > MAX_CIS:
             raise ValidationError(_("At most %(count)d affected CIs.") % {"count": MAX_CIS})
-        found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
-        missing = [str(pk) for pk in ids if pk not in found]
-        if missing:
-            raise ValidationError(_("No CI has the number %(numbers)s.") % {"numbers": ", ".join(missing)})
-        return [found[pk] for pk in ids]
+        return list(super().clean(value) or [])
 
 
 class ClassificationMixin(forms.Form):
@@ -78,7 +52,7 @@ class ClassificationMixin(forms.Form):
     )
     impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int)
     urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)
-    affected_cis = CIListField()
+    affected_cis = CIChoiceField()
 
     def _set_classification_querysets(self):
         self.fields["service"].queryset = business_service_list().order_by("name")
@@ -88,6 +62,8 @@ class ClassificationMixin(forms.Form):
             parent__isnull=False, is_active=True
         ).select_related("parent")
         self.fields["subcategory"].label_from_instance = lambda c: f"{c.parent.name} › {c.name}"
+        self.fields["affected_cis"].queryset = ConfigurationItem.objects.select_related("ci_class")
+        use_picker(self.fields["affected_cis"], CIS, menu=[])
 
 
 class RecordEditForm(MergeFormMixin, ClassificationMixin):
@@ -120,6 +96,8 @@ class RecordEditForm(MergeFormMixin, ClassificationMixin):
         initial = {"version": record.version, **self.current_values(record)}
         super().__init__(*args, initial=initial, **kwargs)
         self._set_classification_querysets()
+        # The CIs chosen already, as the record's page read them: the menu shows them without a query.
+        use_picker(self.fields["affected_cis"], CIS, menu=list(record.affected_cis.all()))
         self.enable_merge()
 
     @staticmethod

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.menus import PORTAL, WORKSPACE, MenuItem
+from servicedesk.models import AGENT_PERMISSION
 
 from .workflow import WORK_PERMISSION
 
@@ -19,6 +20,16 @@ MENU_ITEMS = [
         permission=WORK_PERMISSION,
         order=200,
         testid="nav-queue",
+    ),
+    MenuItem(
+        WORKSPACE,
+        "tasks",
+        _("Tasks"),
+        "incidents:tasks",
+        "check2-square",
+        permission=AGENT_PERMISSION,
+        order=250,
+        testid="nav-tasks",
     ),
     MenuItem(
         WORKSPACE,

@@ -1,5 +1,6 @@
 """Incidents and service requests: one table, `kind` tells them apart (DESIGN.md §6)."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -7,13 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import ApprovalRequest, Impact, Ticket, Urgency
 from servicedesk.records.fields import StatusField
+from servicedesk.translations import TranslatedName
 
 from . import workflow as wf
+from .request_forms import form_schema_errors
 
 SERVICE_CHOICES = {"ci_class__path__startswith": "/business_service/"}
 
 
-class Category(models.Model):
+class Category(TranslatedName, models.Model):
     """A category, or a subcategory when it has a parent; optionally tied to one business service."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -42,10 +45,10 @@ class Category(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()
 
 
-class RequestType(models.Model):
+class RequestType(TranslatedName, models.Model):
     """Something a requester may ask for from a business service: an account, a laptop, access.
 
     A type may need approval before the request is worked: by the requester's manager, or by a group.
@@ -106,6 +109,15 @@ class RequestType(models.Model):
         default=ApprovalRequest.Rule.ANY,
         help_text=_("With a group: any member decides for it; the rule counts the group as one vote."),
     )
+    form_schema = models.JSONField(
+        _("form"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The fields a requester fills in: a JSON Schema object (the subset described in "
+            "docs/catalogue-forms.md). Empty: no fields of its own."
+        ),
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -130,7 +142,13 @@ class RequestType(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.translated_name()
+
+    def clean(self):
+        super().clean()
+        errors = form_schema_errors(self.form_schema)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Incident(Ticket):
@@ -254,6 +272,13 @@ class Incident(Ticket):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     csat_comment = models.TextField(_("satisfaction comment"), blank=True)
+    form_data = models.JSONField(
+        _("form answers"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("The answers to the request type's form, checked against it when the request was filed."),
+    )
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
     class Meta:
@@ -372,3 +397,7 @@ class Incident(Ticket):
     @property
     def is_request(self) -> bool:
         return self.kind == self.Kind.REQUEST
+
+
+# The fulfilment checklist's models live beside these (importing them here registers them).
+from .models_fulfilment import FulfilmentTask, TaskTemplate  # noqa: E402, F401

@@ -4,8 +4,17 @@ The recipients are the kernel's generic audiences (`servicedesk.notifications.au
 registered event); what is this app's own is which of its events send which notification, and when.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from servicedesk.notifications import standard as events
-from servicedesk.notifications.registry import NotificationRule
+from servicedesk.notifications.registry import (
+    AGENT,
+    NotificationEventType,
+    NotificationRule,
+    register_notification_event,
+)
+
+TASK_READY = "fulfilment_task_ready"
 
 
 def _queued_on_create(record, actor, entry, data) -> bool:
@@ -53,3 +62,32 @@ NOTIFICATION_RULES = (
     NotificationRule(on="sla_breached", send=events.SLA_BREACHED),
     NotificationRule(on="escalated", send=events.ASSIGNED, when=_moved_to_another_group),
 )
+
+
+def task_group(record, actor, entry, data) -> list:
+    """The ready task's group: its address, else its agents (the caller names the group in `data`)."""
+    from servicedesk.models import SupportGroup
+    from servicedesk.selectors import support_group_agents
+
+    group = SupportGroup.objects.filter(pk=data.get("group")).first()
+    if group is None:
+        return []
+    return [group.email] if group.email else list(support_group_agents(group=group))
+
+
+FULFILMENT_EVENTS = (
+    NotificationEventType(
+        code=TASK_READY,
+        label=_("A fulfilment task is ready for my group"),
+        audience=(AGENT,),
+        app="incidents",
+        order=150,
+        recipients=task_group,
+        variables={"data.task, data.group_name": _("the task and its group")},
+    ),
+)
+
+
+def register_fulfilment_notifications() -> None:
+    for event_type in FULFILMENT_EVENTS:
+        register_notification_event(event_type)

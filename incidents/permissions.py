@@ -40,6 +40,13 @@ class IncidentRules(RecordPolicy):
             and record.status not in wf.FINAL_STATUSES
         )
 
+    def can_watch(self, user, record: Incident) -> bool:
+        """Whoever sees a record may follow it; anyone who files records may follow an open major
+        incident (the outage everyone is hit by) instead of filing a duplicate."""
+        if super().can_watch(user, record):
+            return True
+        return record.is_major and record.status in wf.OPEN_STATUSES and self.can_file(user)
+
     def can_rate(self, user, record: Incident) -> bool:
         """The requester rates a resolved or closed record once."""
         return (
@@ -51,3 +58,33 @@ class IncidentRules(RecordPolicy):
 
 
 IncidentPolicy = IncidentRules()
+
+
+class FulfilmentTaskRules:
+    """A request's fulfilment task is done (or reopened) by an agent member of its group, or by an agent of
+    incidents and requests; requesters see the tasks' progress on their request, nothing more."""
+
+    def can_work(self, user, task, *, group_ids=None) -> bool:
+        """`group_ids`: the user's groups, when the caller read them once for many tasks."""
+        if not wf.is_person(user):
+            return False
+        if wf.is_agent(user):
+            return True
+        if not user.is_agent:
+            return False
+        if group_ids is not None:
+            return task.support_group_id in group_ids
+        return task.support_group.members.filter(pk=user.pk).exists()
+
+    def tasks_visible_to(self, user):
+        """The tasks `user` may work: an agent of incidents every task, another agent their groups' tasks."""
+        from .models import FulfilmentTask
+
+        if wf.is_agent(user):
+            return FulfilmentTask.objects.all()
+        if wf.is_person(user) and user.is_agent:
+            return FulfilmentTask.objects.filter(support_group__members=user)
+        return FulfilmentTask.objects.none()
+
+
+FulfilmentTaskPolicy = FulfilmentTaskRules()

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind, kind_of
 from servicedesk.models import Metric
+from servicedesk.records.cis import CIRelation
 from servicedesk.records.search import TICKET_SEARCH
 
 from .intake import IncidentMailIntake
+from .macros import INCIDENT_MACROS
 from .notifications import NOTIFICATION_RULES
 from .permissions import IncidentPolicy
 from .reporting import facts as reporting_facts
@@ -46,13 +48,19 @@ def _merged_into(*, user, record_id):
 
 def _on_approval(approval, actor) -> None:
     """An approval on a request settled: a rejected or expired one cancels the request (as the system),
-    with the rejection's comment as the reason; an approved one lets it be worked (the guard lifts)."""
+    with the rejection's comment as the reason; an approved one lets it be worked (the guard lifts) and
+    gives it its fulfilment tasks."""
     from servicedesk.models import ApprovalRequest
 
     from . import workflow as wf
     from .models import Incident
     from .services import incident_transition
 
+    if approval.status == ApprovalRequest.Status.APPROVED:
+        from .services.fulfilment import fulfilment_start
+
+        fulfilment_start(record=Incident.objects.get(pk=approval.object_id), actor=actor)
+        return
     if approval.status not in (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED):
         return
     record = Incident.objects.get(pk=approval.object_id)
@@ -94,6 +102,8 @@ _SHARED = {
     "search": TICKET_SEARCH,
     # channel, service, category, first contact, satisfaction: management information's facts
     "facts": reporting_facts,
+    # what a canned response may change: status (and its hold reason, resolution code), impact, urgency
+    "macros": INCIDENT_MACROS,
 }
 INCIDENT_KIND = RecordKind(
     code="incident",
@@ -116,3 +126,8 @@ REQUEST_KIND = RecordKind(
     **_SHARED,
 )
 PREFIXES = {"incident": INCIDENT_KIND.prefix, "request": REQUEST_KIND.prefix}
+# The CIs its records name, for the CI page (servicedesk.records.cis).
+CI_RELATIONS = (
+    CIRelation(kind="incident", field="affected_cis", label=_("Affected")),
+    CIRelation(kind="request", field="affected_cis", label=_("Affected")),
+)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from servicedesk.errors import NotFound
 from servicedesk.models import SLAClock, TimelineEntry
+from servicedesk.pagination import capped_counts
 from servicedesk.records.selectors import record_attachments, record_timeline
 
 from . import workflow as wf
@@ -72,12 +73,13 @@ def incident_get_for_user(*, user, number: str | None = None, pk: int | None = N
 
 
 def incident_queue(
-    *, user, view: str = "open", kind: str | None = None, now: datetime | None = None
+    *, user, view: str = "open", kind: str | None = None, now: datetime | None = None, order=QUEUE_ORDER
 ) -> QuerySet[Incident]:
-    """The agent queue's base rows, the most urgent SLA first (then priority and age): `mine` (assigned
-    to me, unfinished), `groups` (unassigned, in my groups or in none), `open` (every open record),
-    `breaching` (open, falling due within `BREACHING_SOON_MINUTES`), `all` (everything)."""
-    queryset = incident_list_for_user(user=user, kind=kind).order_by(*QUEUE_ORDER)
+    """The agent queue's base rows, the most urgent SLA first (then priority and age) unless `order`
+    says otherwise: `mine` (assigned to me, unfinished), `groups` (unassigned, in my groups or in none),
+    `open` (every open record), `breaching` (open, falling due within `BREACHING_SOON_MINUTES`), `all`
+    (everything)."""
+    queryset = incident_list_for_user(user=user, kind=kind).order_by(*order)
     if view == "mine":
         return queryset.filter(assignee=user, status__in=wf.ACTIVE_STATUSES)
     if view == "groups":
@@ -89,6 +91,13 @@ def incident_queue(
     if view == "breaching":
         return incidents_breaching_within(queryset, minutes=BREACHING_SOON_MINUTES, now=now)
     return queryset
+
+
+def incident_queue_counts(*, user, views, now: datetime | None = None) -> dict[str, tuple[int, bool]]:
+    """How many records each of the queue's tabs (`views`) lists, exactly up to the list count cap
+    (`servicedesk.pagination.capped_counts`), all in one query."""
+    now = now or timezone.now()
+    return capped_counts({view: incident_queue(user=user, view=view, now=now) for view in views})
 
 
 def incidents_sla_breached(queryset: QuerySet[Incident], *, breached: bool = True) -> QuerySet[Incident]:

@@ -4,6 +4,7 @@ Every write goes through `incidents.services`; a refused write (permission, conf
 a message on the page, a ValidationError becomes form errors (status 400), never a server error.
 """
 
+from contextlib import nullcontext
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,15 +20,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from servicedesk.approvals.selectors import record_approval_context
+from knowledge.selectors import knowledge_search
+from servicedesk.approvals.selectors import approvals_pending_for_user, record_approval_context
 from servicedesk.errors import ApplicationError, PermissionDenied
 from servicedesk.form_errors import apply_service_errors
+from servicedesk.intake.records import follow_up_note
 from servicedesk.kinds import parse_number, record_kind
 from servicedesk.pagination import CappedPaginator
 from servicedesk.records.search import records_search
+from servicedesk.services.watchers import watching
 from servicedesk.slots import slot_submitted
 
 from . import workflow as wf
+from .forms_catalogue import RequestFieldsForm, split_answer_errors
 from .forms_portal import (
     CloseForm,
     IncidentForm,
@@ -42,6 +48,16 @@ from .selectors import (
     incident_portal_list_for_user,
     incident_timeline,
     request_type_catalogue,
+)
+from .selectors_fulfilment import request_fulfilment_context
+from .selectors_portal import (
+    FOLLOWING_SHOWN,
+    OUTAGES_SHOWN,
+    WAITING_SHOWN,
+    incident_following_for_user,
+    incident_waiting_for_user,
+    outage_list_for_user,
+    with_waiting_mark,
 )
 from .services import (
     allowed_transitions,
@@ -82,7 +98,7 @@ def portal_context(request) -> dict:
     tab = request.GET.get("tab", "open")
     if tab not in dict(TABS):
         tab = "open"
-    records = incident_portal_list_for_user(user=request.user)
+    records = with_waiting_mark(incident_portal_list_for_user(user=request.user), user=request.user)
     words = request.GET.get("q", "").strip()[:200]
     if words:
         # Best match first, within what the person follows (servicedesk.records.search).
@@ -106,13 +122,30 @@ def portal_context(request) -> dict:
         "page": page,
         "shares_records": IncidentPolicy.shared_organisation(request.user) is not None,
         "can_file": IncidentPolicy.can_file(request.user),
+        **portal_news_context(request),
+    }
+
+
+def portal_news_context(request) -> dict:
+    """Above the records: what waits for the person (records, approvals they must give), the outages on
+    the services and the records they follow; a few queries whatever the rows."""
+    user = request.user
+    return {
+        "waiting": list(incident_waiting_for_user(user=user)[:WAITING_SHOWN]),
+        "approvals_waiting": approvals_pending_for_user(user=user).count(),
+        "outages": list(outage_list_for_user(user=user)[:OUTAGES_SHOWN]),
+        "following": list(incident_following_for_user(user=user)[:FOLLOWING_SHOWN]),
     }
 
 
 @login_required
 def portal_home(request):
     _require_portal(request.user)
-    return render(request, "incidents/portal/home.html", {"profile": request.user, **portal_context(request)})
+    return render(
+        request,
+        "incidents/portal/home.html",
+        {"profile": request.user, **portal_context(request)},
+    )
 
 
 # Filing
@@ -127,26 +160,53 @@ def _filed(request, record: Incident):
     return redirect("record", record.number)
 
 
+def _follow_up_of(request) -> Incident | None:
+    """The closed record a new incident follows up ("Still a problem?"), from `follow_up` (a number):
+    one the person sees and that is closed; 404 otherwise."""
+    number = (request.POST if request.method == "POST" else request.GET).get("follow_up", "")
+    if not number:
+        return None
+    previous = _get(request, number)
+    if previous.status != wf.CLOSED or not IncidentPolicy.takes_part(request.user, previous):
+        raise Http404()
+    return previous
+
+
+def _follow_up_initial(previous: Incident) -> dict:
+    title = _("Still a problem: %(title)s") % {"title": previous.title}
+    return {
+        "title": title[:200],
+        "service": previous.service_id,
+        "description": _("This follows up %(number)s, which was closed.") % {"number": previous.number},
+    }
+
+
 @login_required
 def new_incident(request):
-    """Report a problem: title, description, optional service, urgency in words, files."""
+    """Report a problem: title, description, optional service, urgency in words, files. With
+    `follow_up` (a closed record's number), the new incident is prefilled from it and linked to it."""
     _require_filing(request.user)
+    previous = _follow_up_of(request)
     status = 200
     if request.method == "POST":
         form = IncidentForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                record = incident_create(
-                    actor=request.user,
-                    kind=Incident.Kind.INCIDENT,
-                    title=data["title"],
-                    description=data["description"],
-                    service=data["service"],
-                    urgency=data["urgency"],
-                    channel=Incident.Channel.PORTAL,
-                    uploads=data["attachments"],
-                )
+                # A follow-up is filed and noted on both records at once.
+                with transaction.atomic() if previous is not None else nullcontext():
+                    record = incident_create(
+                        actor=request.user,
+                        kind=Incident.Kind.INCIDENT,
+                        title=data["title"],
+                        description=data["description"],
+                        service=data["service"],
+                        urgency=data["urgency"],
+                        channel=Incident.Channel.PORTAL,
+                        uploads=data["attachments"],
+                    )
+                    if previous is not None:
+                        follow_up_note(record=record, previous=previous, actor=request.user)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -154,8 +214,13 @@ def new_incident(request):
                 return _filed(request, record)
         status = 400
     else:
-        form = IncidentForm()
-    return render(request, "incidents/portal/new_incident.html", {"form": form}, status=status)
+        form = IncidentForm(initial=_follow_up_initial(previous) if previous is not None else None)
+    return render(
+        request,
+        "incidents/portal/new_incident.html",
+        {"form": form, "follow_up_of": previous},
+        status=status,
+    )
 
 
 @login_required
@@ -167,7 +232,8 @@ def catalogue(request):
 
 @login_required
 def new_request(request, request_type):
-    """Request one thing from the catalogue; the title starts as the request type's name."""
+    """Request one thing from the catalogue: the title starts as the request type's name, and the type's
+    own fields (its form schema) follow the common ones."""
     _require_filing(request.user)
     request_type = request_type_catalogue().filter(pk=request_type).first()
     if request_type is None:
@@ -175,8 +241,10 @@ def new_request(request, request_type):
     status = 200
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, request_type=request_type)
-        if form.is_valid():
+        fields_form = RequestFieldsForm(request.POST, request.FILES, schema=request_type.form_schema)
+        if form.is_valid() & fields_form.is_valid():
             data = form.cleaned_data
+            answers, files = fields_form.answers()
             try:
                 record = incident_create(
                     actor=request.user,
@@ -187,18 +255,21 @@ def new_request(request, request_type):
                     urgency=data["urgency"],
                     channel=Incident.Channel.PORTAL,
                     uploads=data["attachments"],
+                    form_data=answers,
+                    form_files=files,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                split_answer_errors(exc, main=form, fields=fields_form)
             else:
                 return _filed(request, record)
         status = 400
     else:
         form = RequestForm(request_type=request_type)
+        fields_form = RequestFieldsForm(schema=request_type.form_schema)
     return render(
         request,
         "incidents/portal/new_request.html",
-        {"form": form, "request_type": request_type},
+        {"form": form, "fields_form": fields_form, "request_type": request_type},
         status=status,
     )
 
@@ -230,6 +301,10 @@ def _record_context(request, record: Incident, **forms) -> dict:
         "reply_reopens": is_requester and record.status == wf.RESOLVED and wf.within_reopen_window(record),
         "reopen_until": reopen_until,
         "can_rate": record.status == wf.CLOSED and IncidentPolicy.can_rate(user, record),
+        "can_follow_up": record.status == wf.CLOSED
+        and IncidentPolicy.can_file(user)
+        and IncidentPolicy.takes_part(user, record),
+        "watching": not is_requester and watching(record, user),
         "reply_form": ReplyForm(),
         "close_form": CloseForm(prefix="close", initial=_version_initial(record)),
         "reopen_form": ReasonForm(prefix="reopen", initial=_version_initial(record)),
@@ -237,6 +312,7 @@ def _record_context(request, record: Incident, **forms) -> dict:
         "rate_form": RateForm(prefix="rate"),
     }
     context.update(record_approval_context(record))
+    context.update(request_fulfilment_context(record=record, user=user))
     context.update(forms)
     return context
 
@@ -358,3 +434,25 @@ def rate(request, number):
             messages.success(request, _("Thank you for your rating."))
             return redirect("record", record.number)
     return record_page(request, record, status=400, rate_form=form)
+
+
+# One search box
+
+
+SEARCH_RECORDS = 10
+SEARCH_KNOWLEDGE = 5
+
+
+@login_required
+def portal_search(request):
+    """One search over what the requester may see: their records (and those shared with them), and the
+    knowledge published to the portal (articles, workarounds), grouped; a constant number of queries."""
+    _require_portal(request.user)
+    words = " ".join(request.GET.get("q", "").split())[:200]
+    records, groups = [], []
+    if words:
+        rows = incident_portal_list_for_user(user=request.user)
+        records = list(records_search(rows, words, kind=record_kind("incident"))[:SEARCH_RECORDS])
+        groups = knowledge_search(user=request.user, text=words, portal=True, limit=SEARCH_KNOWLEDGE)
+    context = {"q": words, "records": records, "groups": groups}
+    return render(request, "incidents/portal/search.html", context)

@@ -36,6 +36,7 @@ from .forms_record import (
 from .forms_workspace import active_groups
 from .permissions import IncidentPolicy
 from .selectors import incident_children, incident_timeline, timeline_escalation_groups
+from .selectors_fulfilment import request_fulfilment_context
 from .views_workspace import agent_required, record_for
 from .workflow import FINAL_STATUSES
 
@@ -136,6 +137,7 @@ def _context(request, record, **extra) -> dict:
         "version_oob": False,
     }
     context.update(record_approval_context(record))
+    context.update(request_fulfilment_context(record=record, user=user))
     context.update(extra)
     return context
 

@@ -299,4 +299,6 @@ EVENTS = [
     "sla_warning",
     "sla_breached",
     "escalated",
+    "task_completed",
+    "task_reopened",
 ]

@@ -13,9 +13,12 @@ from cmdb.api import impact as cmdb_impact
 from cmdb.api import imports as cmdb_imports
 from cmdb.api import views as cmdb_views
 from incidents.api import catalogue as incidents_catalogue
+from knowledge.api import views as knowledge_views
 from problems import api_candidates as problems_candidates
 from problems.api import views as problems_views
 from reports.api import views as reports_views
+from servicedesk.api import macros as servicedesk_macros
+from servicedesk.api import notifications as servicedesk_notifications
 from servicedesk.api import sla as servicedesk_sla
 from servicedesk.api import views as servicedesk_views
 from servicedesk.api import webhooks as servicedesk_webhooks
@@ -36,9 +39,11 @@ router.register("users", servicedesk_views.UserViewSet, basename="user")
 router.register("organisations", servicedesk_views.OrganisationViewSet, basename="organisation")
 router.register("support-groups", servicedesk_views.SupportGroupViewSet, basename="support-group")
 router.register("me/tokens", servicedesk_views.ApiTokenViewSet, basename="me-token")
+router.register("notifications", servicedesk_notifications.InAppNotificationViewSet, basename="notification")
 router.register("approvals", servicedesk_approvals.ApprovalViewSet, basename="approval")
 router.register("audit-events", servicedesk_views.AuditEventViewSet, basename="audit-event")
 router.register("webhooks", servicedesk_webhooks.WebhookSubscriptionViewSet, basename="webhook")
+router.register("macros", servicedesk_macros.MacroViewSet, basename="macro")
 router.register("sla-policies", servicedesk_sla.SLAPolicyViewSet, basename="sla-policy")
 router.register("business-calendars", servicedesk_sla.BusinessCalendarViewSet, basename="business-calendar")
 router.register("ci-classes", cmdb_views.CIClassViewSet, basename="ci-class")
@@ -55,6 +60,7 @@ router.register("services", incidents_catalogue.BusinessServiceViewSet, basename
 router.register("request-types", incidents_catalogue.RequestTypeViewSet, basename="request-type")
 router.register("categories", incidents_catalogue.CategoryViewSet, basename="category")
 router.register("known-errors", problems_views.KnownErrorViewSet, basename="known-error")
+router.register("knowledge/articles", knowledge_views.ArticleViewSet, basename="knowledge-article")
 router.register("risk-questions", changes_assessment.RiskQuestionViewSet, basename="risk-question")
 router.register("standard-changes", changes_catalogue.StandardChangeViewSet, basename="standard-change")
 router.register("blackout-windows", changes_windows.BlackoutWindowViewSet, basename="blackout-window")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("servicedesk.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("", include("knowledge.urls")),
     path("", include("incidents.urls")),
     path("problems/candidates/", include("problems.urls_candidates")),
     path("", include("problems.urls")),

@@ -9,13 +9,15 @@ class ProblemsConfig(AppConfig):
     def ready(self):
         from servicedesk.demo import register_demo_seeder
         from servicedesk.kinds import register_record_kind
+        from servicedesk.records.cis import register_ci_relation
         from servicedesk.roles import register_role_permissions
 
         from .demo import seed_problems_demo
+        from .knowledge import register_workaround_source
         from .links import register_problem_links
         from .menus import register_problem_menu
         from .notifications import register_problem_notifications
-        from .records import PROBLEM_KIND
+        from .records import CI_RELATIONS, PROBLEM_KIND
         from .reporting import register_problem_measures
         from .roles import ROLE_PERMISSIONS
         from .views_portal import register_deflection_slot
@@ -23,6 +25,8 @@ class ProblemsConfig(AppConfig):
 
         register_role_permissions(ROLE_PERMISSIONS)
         register_record_kind(PROBLEM_KIND)
+        for relation in CI_RELATIONS:
+            register_ci_relation(relation)
         register_problem_links()
         register_problem_menu()
         register_problem_slots()
@@ -30,3 +34,4 @@ class ProblemsConfig(AppConfig):
         register_deflection_slot()
         register_demo_seeder(seed_problems_demo)
         register_problem_measures()
+        register_workaround_source()

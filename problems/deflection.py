@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 
 from incidents import workflow as incident_workflow
 from incidents.models import Incident
+from knowledge.selectors import article_search
 
 from .models import Deflection, KnownError
 from .selectors import known_error_search
@@ -24,6 +25,7 @@ SESSION_KEY = "problems.deflection"
 TOKENS_KEPT = 20  # forms a session remembers: older tabs count nothing more
 MIN_TEXT = 3  # characters of a title before anything is suggested (two Chinese characters count as words)
 MAX_KNOWN_ERRORS = 3
+MAX_ARTICLES = 3
 MAX_MAJOR_INCIDENTS = 3
 
 
@@ -32,11 +34,14 @@ MAX_MAJOR_INCIDENTS = 3
 
 def deflection_suggestions(*, user, text: str, service=None) -> dict:
     """What to suggest for a new incident titled `text` on `service`: the best-matching known errors
-    published to the portal (their workarounds) and the open major incidents on the service."""
+    published to the portal (their workarounds), the best-matching knowledge articles published to the
+    portal (in the requester's language where they have it) and the open major incidents on the service."""
     text = " ".join((text or "").split())[:200]
     known_errors = []
+    articles = []
     if len(text) >= MIN_TEXT or (_has_cjk(text) and len(text) >= 2):
         known_errors = list(known_error_search(user=user, text=text, portal=True)[:MAX_KNOWN_ERRORS])
+        articles = article_search(user=user, text=text, portal=True, limit=MAX_ARTICLES)
     majors = []
     if service is not None:
         majors = list(
@@ -46,7 +51,7 @@ def deflection_suggestions(*, user, text: str, service=None) -> dict:
             .only("pk", "number", "title", "created_at", "service_id")
             .order_by("-created_at", "-pk")[:MAX_MAJOR_INCIDENTS]
         )
-    return {"known_errors": known_errors, "major_incidents": majors}
+    return {"known_errors": known_errors, "articles": articles, "major_incidents": majors}
 
 
 def _has_cjk(text: str) -> bool:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
+from servicedesk.records.cis import CIRelation
 
 from .notifications import NOTIFICATION_RULES, problem_publish_event
 from .permissions import ProblemPolicy
@@ -61,4 +62,10 @@ PROBLEM_KIND = RecordKind(
     list_url=_list_url,
     notifications=NOTIFICATION_RULES,
     publish=problem_publish_event,
+)
+
+# The CIs its records name, for the CI page (servicedesk.records.cis).
+CI_RELATIONS = (
+    CIRelation(kind="problem", field="affected_cis", label=_("Affected")),
+    CIRelation(kind="problem", field="contributing_cis", label=_("Contributing")),
 )

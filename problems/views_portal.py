@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cmdb.selectors import business_service_list
 from servicedesk.errors import PermissionDenied
+from servicedesk.services.watchers import watcher_add
 
 from .deflection import (
     deflection_accept,
@@ -64,12 +65,16 @@ def solved(request):
     portal. A known error not published to the portal, or a major incident no longer open, is a 404."""
     _require_portal(request.user)
     known_error = major_incident = None
+    follow = False
     if "known_error" in request.POST:
         known_error = portal_known_error_get(request.POST["known_error"])
         if known_error is None:
             raise Http404()
     else:
-        major_incident = open_major_incident_get(request.POST.get("major_incident"))
+        follow = "follow_major_incident" in request.POST
+        major_incident = open_major_incident_get(
+            request.POST.get("follow_major_incident" if follow else "major_incident")
+        )
         if major_incident is None:
             raise Http404()
     deflection_accept(
@@ -80,6 +85,11 @@ def solved(request):
     )
     if known_error is not None:
         message = _("Glad that solved it. Nothing was filed; if it comes back, report it here.")
+    elif follow:
+        watcher_add(record=major_incident, user=request.user, actor=request.user)
+        message = _("Nothing was filed: you follow %(number)s and will receive its updates by e-mail.") % {
+            "number": major_incident.number
+        }
     else:
         message = _(
             "Nothing was filed: the service desk is working on it and will tell everyone when it is fixed."

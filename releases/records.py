@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.kinds import RecordKind
+from servicedesk.records.cis import CIRelation
 
 from .notifications import NOTIFICATION_RULES
 from .permissions import ReleasePolicy
@@ -80,3 +81,6 @@ RELEASE_KIND = RecordKind(
     on_approval=_on_approval,
     publish=_publish,
 )
+
+# The CIs its records name, for the CI page (servicedesk.records.cis).
+CI_RELATIONS = (CIRelation(kind="release", field="target_cis", label=_("Target")),)

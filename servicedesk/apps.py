@@ -16,7 +16,9 @@ class ServicedeskConfig(AppConfig):
         from .intake import senders  # noqa: F401 - registers the e-mail intake settings check
         from .menus import register_foundation_menu
         from .notifications.standard import register_standard_events
+        from .notifications.watchers import register_watcher_events
         from .pickers import register_people_source
+        from .record_boxes import register_record_boxes
         from .records.search import search_session_settings
         from .records.timeline import register_foundation_renderers
         from .reporting.dimensions import register_kernel_dimensions
@@ -28,6 +30,8 @@ class ServicedeskConfig(AppConfig):
         register_foundation_menu()
         register_foundation_renderers()
         register_standard_events()
+        register_watcher_events()
+        register_record_boxes()
         register_approval_events()
         register_people_source()
         register_kernel_dimensions()

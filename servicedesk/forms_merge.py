@@ -148,7 +148,8 @@ class MergeFormMixin:
         if isinstance(widget, forms.CheckboxInput):
             return "on" if value else None
         prepared = f.prepare_value(value)
-        if isinstance(widget, MULTIPLE_WIDGETS):
+        # A picker's menu of several choices (servicedesk.pickers) is a Select that allows many.
+        if isinstance(widget, MULTIPLE_WIDGETS) or getattr(widget, "allow_multiple_selected", False):
             return [str(item) for item in (prepared or [])]
         formatted = widget.format_value(prepared)
         if isinstance(formatted, list | tuple):  # a select's format: the chosen values, as a list

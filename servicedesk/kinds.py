@@ -83,6 +83,10 @@ class RecordKind:
     # rejected or expired); the owning app decides what happens to its record (servicedesk.approvals)
     on_approval: Callable[[Any, Any], None] | None = None
 
+    # what a macro (canned response) may change on a record of this kind, through which of its services
+    # (servicedesk.macros.MacroTarget); not given: the kind offers no macros
+    macros: Any = None
+
     def __post_init__(self):
         # A kind with a policy answers these questions from it unless it says otherwise.
         if self.policy is not None:

@@ -14,7 +14,10 @@ same count.
 import math
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +35,41 @@ def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
     cap = count_cap() if cap is None else cap
     counted = queryset.order_by()[: cap + 1].count()
     return (cap, True) if counted > cap else (counted, False)
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, tuple[int, bool]]:
+    """`capped_count` of several lists (a queue's tabs) in one query: each counted over at most cap + 1
+    of its rows (`SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), (…)`), so the cost of the whole grows
+    with the cap and the number of lists, never with the table."""
+    cap = count_cap() if cap is None else cap
+    if not querysets:
+        return {}
+    parts, params, using = {}, [], None
+    for name, queryset in querysets.items():
+        limited = queryset.order_by().values("pk")[: cap + 1]
+        try:
+            sql, part_params = limited.query.get_compiler(using=limited.db).as_sql()
+        except EmptyResultSet:
+            continue  # `.none()`, or a filter that can match nothing: zero, without asking
+        using = limited.db
+        # Django's own compiled SQL, its values kept apart as parameters.
+        parts[name] = f"(SELECT COUNT(*) FROM ({sql}) AS counted)"  # noqa: S608
+        params.extend(part_params)
+    counted = dict.fromkeys(querysets, 0)
+    if parts:
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts.values())}", params)
+            counted.update(zip(parts, cursor.fetchone(), strict=True))
+    return {name: (cap, True) if count > cap else (count, False) for name, count in counted.items()}
+
+
+def count_display(count: int, is_capped: bool) -> str:
+    """A count as a list shows it: "42", or "1,000+" past the cap."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    if is_capped:
+        return _("%(count)s+") % {"count": intcomma(count)}
+    return intcomma(count)
 
 
 class CappedPage(Page):
@@ -77,11 +115,7 @@ class CappedPaginator(Paginator):
     @property
     def count_display(self) -> str:
         """The count as a list shows it: "42", or "1,000+" past the cap."""
-        from django.contrib.humanize.templatetags.humanize import intcomma
-
-        if self.count_is_capped:
-            return _("%(count)s+") % {"count": intcomma(self.count)}
-        return intcomma(self.count)
+        return count_display(self.count, self.count_is_capped)
 
     @cached_property
     def num_pages(self):

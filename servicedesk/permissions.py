@@ -9,9 +9,9 @@ user's roles forgets them (`forget_permissions`).
 """
 
 from django.contrib.auth.models import Permission
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import ApiToken, Organisation, SupportGroup, User
+from .models import ApiToken, Macro, Organisation, SupportGroup, User
 
 PERMISSION_CACHES = ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_role_cache")
 
@@ -174,3 +174,59 @@ class ApiTokenPolicy:
         if _is_anonymous(user):
             return False
         return token.user_id == user.pk or user.has_perm("servicedesk.change_apitoken")
+
+
+class MacroRules:
+    """Who uses and who manages macros (canned responses).
+
+    An agent (of at least one kind) uses the active macros that are theirs, their groups' and everyone's
+    (global). They manage their own personal macros; a group's manager manages the group's; a macro
+    administrator (`servicedesk.change_macro`) manages every macro, and alone makes global ones.
+    """
+
+    ADMIN_PERMISSION = "servicedesk.change_macro"
+
+    def is_agent(self, user) -> bool:
+        from .kinds import may_work_any_kind
+
+        return user is not None and user.is_authenticated and user.is_active and may_work_any_kind(user)
+
+    def is_admin(self, user) -> bool:
+        return self.is_agent(user) and user.has_perm(self.ADMIN_PERMISSION)
+
+    def usable_by(self, user) -> QuerySet:
+        if not self.is_agent(user):
+            return Macro.objects.none()
+        groups = SupportGroup.objects.filter(members=user).values("pk")
+        return Macro.objects.filter(
+            Q(owner=user) | Q(group__in=groups) | Q(owner__isnull=True, group__isnull=True),
+            is_active=True,
+        )
+
+    def manageable_by(self, user) -> QuerySet:
+        if not self.is_agent(user):
+            return Macro.objects.none()
+        if self.is_admin(user):
+            return Macro.objects.all()
+        return Macro.objects.filter(Q(owner=user) | Q(group__manager=user))
+
+    def can_manage_scope(self, user, *, owner, group) -> bool:
+        """May `user` keep a macro with this owner and group (personal, a group's, or global)?"""
+        if not self.is_agent(user):
+            return False
+        if self.is_admin(user):
+            return True
+        if owner is not None:
+            return owner.pk == user.pk
+        if group is not None:
+            return group.manager_id == user.pk
+        return False
+
+    def can_manage(self, user, macro) -> bool:
+        return self.can_manage_scope(user, owner=macro.owner, group=macro.group)
+
+    def can_use(self, user, macro) -> bool:
+        return self.usable_by(user).filter(pk=macro.pk).exists()
+
+
+MacroPolicy = MacroRules()

@@ -55,6 +55,9 @@ _WORKSPACE = _PORTAL + [
     "servicedesk.view_supportgroup",
 ]
 
+# Administrators keep the macros every agent shares (issue 19); agents keep their own, managers their groups'.
+MACRO_ADMIN_PERMISSIONS = [f"servicedesk.{action}_macro" for action in ("view", "add", "change", "delete")]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REQUESTER: _PORTAL,
     AGENT: _WORKSPACE,
@@ -108,6 +111,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "servicedesk.view_approvalrequest",
         "servicedesk.view_approvaldecision",
         "servicedesk.view_approvaldelegation",
+        *MACRO_ADMIN_PERMISSIONS,
         "auth.view_group",
     ],
 }

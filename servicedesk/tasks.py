@@ -105,3 +105,10 @@ def facts_refresh_task() -> dict:
     from .reporting.facts import facts_refresh_due
 
     return facts_refresh_due()
+
+
+@shared_task(name="servicedesk.in_app_notifications_prune")
+def in_app_notifications_prune_task() -> int:
+    from .services.notifications_in_app import in_app_notifications_prune
+
+    return in_app_notifications_prune()

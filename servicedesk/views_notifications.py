@@ -1,14 +1,16 @@
-"""The page where a person chooses which notification e-mails they get."""
+"""The page where a person chooses which notifications they get: each event, by e-mail and in the app."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .models import NotificationOptOut
 from .notifications.registry import AGENT, REQUESTER, notification_event
-from .services.notifications import (
+from .services.notifications_preferences import (
     notification_events_for,
     notification_preferences_get,
     notification_preferences_set,
@@ -19,36 +21,57 @@ SECTIONS = {
     REQUESTER: gettext_lazy("About records I filed or follow"),
     AGENT: gettext_lazy("About records I work on"),
 }
+CHANNELS = {
+    NotificationOptOut.Channel.EMAIL: gettext_lazy("E-mail"),
+    NotificationOptOut.Channel.IN_APP: gettext_lazy("In the app"),
+}
 
 
 class NotificationPreferencesForm(forms.Form):
-    events = forms.MultipleChoiceField(
-        label=gettext_lazy("E-mail me when"), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    """One multiple choice per channel (field names are the channels' codes: `email`, `in_app`)."""
 
     def __init__(self, *args, events, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["events"].choices = [(event, notification_event(event).label) for event in events]
+        self.events = list(events)
+        choices = [(event, notification_event(event).label) for event in self.events]
+        for channel, label in CHANNELS.items():
+            self.fields[channel] = forms.MultipleChoiceField(
+                label=label, required=False, choices=choices, widget=forms.CheckboxSelectMultiple
+            )
 
     def sections(self):
-        """(heading, checkboxes) for each audience that has events here, in the events' order."""
+        """(heading, rows) for each audience that has events here, in the events' order; a row is
+        (event code, label, [(channel, channel label, checked), ...])."""
+        chosen = {channel: set(self[channel].value() or ()) for channel in CHANNELS}
         grouped = {audience: [] for audience in SECTIONS}
-        for checkbox in self["events"]:
-            audience = notification_event(checkbox.data["value"]).audience
-            grouped[REQUESTER if REQUESTER in audience else AGENT].append(checkbox)
-        return [(SECTIONS[audience], boxes) for audience, boxes in grouped.items() if boxes]
+        for event in self.events:
+            event_type = notification_event(event)
+            boxes = [(channel, label, event in chosen[channel]) for channel, label in CHANNELS.items()]
+            audience = REQUESTER if REQUESTER in event_type.audience else AGENT
+            grouped[audience].append((event, event_type.label, boxes))
+        return [(SECTIONS[audience], rows) for audience, rows in grouped.items() if rows]
+
+    def channels(self):
+        return list(CHANNELS.items())
 
 
 @login_required
 def notification_preferences(request):
-    """One checkbox per registered event that can concern the user, by audience; unticked ones are off."""
+    """A table of the registered events that can concern the user, by audience, with a checkbox per
+    channel (e-mail, in the app); unticked ones are off on that channel."""
     form = NotificationPreferencesForm(
         request.POST or None,
         events=notification_events_for(request.user),
-        initial={"events": notification_preferences_get(user=request.user)},
+        initial={
+            channel: notification_preferences_get(user=request.user, channel=channel) for channel in CHANNELS
+        },
     )
     if request.method == "POST" and form.is_valid():
-        notification_preferences_set(user=request.user, enabled_events=form.cleaned_data["events"])
+        with transaction.atomic():
+            for channel in CHANNELS:
+                notification_preferences_set(
+                    user=request.user, enabled_events=form.cleaned_data[channel], channel=channel
+                )
         messages.success(request, _("Your notification settings were saved."))
         return redirect("notification_preferences")
     return render(request, "servicedesk/notification_preferences.html", {"form": form})

@@ -21,6 +21,8 @@ from changes.permissions import ChangePolicy
 from changes.views import may_read_changes
 from cmdb.models import Baseline, ImportJob
 from incidents.models import Incident
+from knowledge.models import Article, ArticleTranslation
+from knowledge.permissions import ArticlePolicy
 from problems.models import KnownError, Problem
 from problems.permissions import ProblemPolicy
 from problems.views import may_read_problems
@@ -36,11 +38,14 @@ from servicedesk.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from servicedesk.models import (
     ApiToken,
     Attachment,
+    InAppNotification,
     InboundEmail,
+    Macro,
     Mailbox,
     SavedView,
     SLAClock,
     User,
+    Watcher,
     WebhookSubscription,
 )
 from servicedesk.reporting.facts import facts_refresh_due
@@ -96,6 +101,8 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
     assert Attachment.objects.exists()
     assert SavedView.objects.exists()
     assert ApiToken.objects.exists()
+    # The notification centre (issue 19): the bell has something to show, a mention among it.
+    assert InAppNotification.objects.filter(event="mentioned", user__username="bob").exists()
     assert set(SLAClock.objects.values_list("state", flat=True)) == set(SLAClock.State.values)
     # Problems (issue 15): one in each status, known errors in each published state, and a candidate
     # page with something to decide once the trend task runs.
@@ -112,6 +119,12 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
     assert set(Release.objects.values_list("status", flat=True)) == set(release_wf.STATUSES)
     assert DeploymentTask.objects.exists()
     assert Artifact.objects.exclude(file="").exists()
+    # Macros and watchers (issue 19): everyone's, a group's and a personal macro; watchers on a record.
+    assert Macro.objects.filter(owner__isnull=True, group__isnull=True).exists()
+    assert Macro.objects.filter(group__isnull=False).exists()
+    assert Macro.objects.filter(owner__isnull=False).exists()
+    assert Watcher.objects.filter(user__isnull=False).exists()
+    assert Watcher.objects.filter(user__isnull=True).exists()
 
 
 @pytest.mark.parametrize("username", ROLES)
@@ -128,6 +141,7 @@ def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in
     assert not result.failures, f"{len(result.failures)} server errors:\n" + "\n".join(
         map(str, result.failures)
     )
+    assert any(url.startswith("/notifications/") for url in result.urls), result.by_route
     reached = {name for name, pattern in PROBLEM_PAGES.items() if any(map(pattern.match, result.urls))}
     assert reached == problem_pages_reachable(User.objects.get(username=username)), result.by_route
     reached = {name for name, pattern in CHANGE_PAGES.items() if any(map(pattern.match, result.urls))}
@@ -371,3 +385,90 @@ def test_every_report_page_renders_the_demo_figures_for_who_reads_them_and_is_no
         assert tiles.status_code == 200
         assert b'id="dashboard-tiles"' in tiles.content
         assert b"<html" not in tiles.content
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_fulfilment_pages_answer_agents_and_show_the_demo_laptops_answers(signed_in, username):
+    """Issue 19 item 6: the task list is the workspace's (404 for the others), the demo's half-fulfilled
+    laptop request shows its answers to its requester and to agents, and its new-request form renders."""
+    from incidents.demo.fulfilment import DEMO_TITLE
+    from incidents.models import FulfilmentTask, RequestType
+    from incidents.permissions import IncidentPolicy
+
+    user = User.objects.get(username=username)
+    client = signed_in(username)
+    assert FulfilmentTask.objects.filter(status="ready").exists()
+    tasks = client.get("/desk/tasks/?tab=all")
+    assert tasks.status_code == (200 if user.is_agent else 404)
+    record = Incident.objects.get(title=DEMO_TITLE)
+    page = client.get(f"/records/{record.number}/")
+    if username == "alice" or IncidentPolicy.is_agent(user):
+        assert page.status_code == 200
+        assert b'data-testid="request-answers"' in page.content
+        assert b'data-testid="record-tasks"' in page.content
+    laptop = RequestType.objects.get(name="New laptop")
+    if IncidentPolicy.can_file(user) and user.has_perm("servicedesk.access_portal"):
+        form = client.get(f"/portal/new/request/{laptop.pk}/")
+        assert form.status_code == 200
+        assert b'data-testid="request-fields"' in form.content
+
+
+# The knowledge pages (issue 19, item 7) by address: what the crawl must reach, and who may open them.
+KNOWLEDGE_PAGES = {
+    "home": re.compile(r"^/knowledge/(\?|$)"),
+    "article": re.compile(r"^/knowledge/KB\d+/(\?|$)"),
+    "history": re.compile(r"^/knowledge/KB\d+/history/"),
+    "portal_article": re.compile(r"^/portal/knowledge/KB\d+/"),
+}
+
+
+def _knowledge_addresses() -> dict[str, str]:
+    published = Article.objects.filter(status="published", audience="portal").order_by("pk").first()
+    review = Article.objects.filter(status="review").order_by("pk").first()
+    return {
+        "home": "/knowledge/?q=VPN",
+        "article": f"/knowledge/{published.number}/",
+        "history": f"/knowledge/{published.number}/history/",
+        "new": "/knowledge/new/",
+        "edit": f"/knowledge/{review.number}/edit/",
+        "review": "/knowledge/review/",
+        "portal_article": f"/portal/knowledge/{published.number}/",
+        "portal_search": "/portal/search/?q=VPN",
+    }
+
+
+def test_the_demo_holds_published_articles_in_english_and_chinese(demo_desk, db):
+    assert set(Article.objects.values_list("status", flat=True)) >= {"published", "review"}
+    assert ArticleTranslation.objects.filter(language="zh-hans", article__audience="portal").exists()
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_the_knowledge_pages_answer_who_may_see_them(signed_in, username):
+    user = User.objects.get(username=username)
+    reader = ArticlePolicy.reads_all(user)
+    portal = may_use_portal(user)
+    allowed = {
+        "home": reader,
+        "article": reader,
+        "history": reader,
+        "new": reader and ArticlePolicy.can_write(user),
+        "edit": reader and ArticlePolicy.can_write(user),
+        "review": reader and ArticlePolicy.can_review(user),
+        "portal_article": portal,
+        "portal_search": portal,
+    }
+    client = signed_in(username)
+
+    answers = {name: client.get(url).status_code for name, url in _knowledge_addresses().items()}
+
+    # A reader who may not write is refused the new article's form (403) and cannot see a draft (404).
+    expected = {
+        name: 200 if ok else (403 if name == "new" and reader else 404) for name, ok in allowed.items()
+    }
+    assert answers == expected
+    if reader:
+        crawler = Crawler(client, max_pages=60, seed=username)
+        result = crawler.crawl("/knowledge/")
+        assert not result.failures, result.failures
+        reached = {name for name, pattern in KNOWLEDGE_PAGES.items() if any(map(pattern.match, result.urls))}
+        assert reached >= {"home", "article"}, result.by_route

@@ -54,6 +54,7 @@ class CIClassSerializer(serializers.ModelSerializer):
             "id",
             "code",
             "name",
+            "name_translations",
             "parent",
             "path",
             "description",
@@ -104,6 +105,7 @@ class CISerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "name_translations",
             "ci_class",
             "status",
             "allowed_transitions",
@@ -134,6 +136,11 @@ class CIInputSerializer(serializers.Serializer):
     """A CI's editable fields. The class is given by its code; people, groups and locations by id."""
 
     name = serializers.CharField(max_length=200)
+    name_translations = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        help_text=_('The name in the site\'s other languages, by language code: {"zh-hans": "服务台"}.'),
+    )
     ci_class = serializers.SlugRelatedField(slug_field="code", queryset=CIClass.objects.all())
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
     support_group = serializers.PrimaryKeyRelatedField(

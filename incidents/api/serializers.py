@@ -124,6 +124,7 @@ class IncidentDetailSerializer(IncidentSerializer):
             "csat_score",
             "csat_comment",
             "rated_at",
+            "form_data",
             "allowed_transitions",
         ]
 
@@ -183,6 +184,14 @@ class IncidentCreateInputSerializer(serializers.Serializer):
 
 class RequestCreateInputSerializer(IncidentCreateInputSerializer):
     request_type = serializers.PrimaryKeyRelatedField(queryset=RequestType.objects.all())
+    form_data = serializers.JSONField(
+        required=False,
+        default=dict,
+        help_text=_(
+            "The answers to the request type's form (its `form_schema`), by field name: people and CIs by "
+            "id, dates as YYYY-MM-DD. File fields are answered by attaching the file afterwards."
+        ),
+    )
 
 
 class IncidentUpdateInputSerializer(serializers.Serializer):
@@ -265,7 +274,16 @@ class RequestTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RequestType
-        fields = ["id", "name", "description", "service", "support_group", "urgency"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "service",
+            "support_group",
+            "urgency",
+            "approval",
+            "form_schema",
+        ]
 
 
 class CategorySerializer(serializers.ModelSerializer):

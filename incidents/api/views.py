@@ -23,6 +23,7 @@ from ..permissions import IncidentPolicy
 from ..selectors import incident_attachments, incident_list_for_user, incident_timeline
 from . import serializers
 from .actions import IncidentActionsMixin
+from .fulfilment import RequestTasksMixin
 
 AGENT_ONLY_ON_CREATE = ("requester", "channel", "impact", "support_group", "assignee", "affected_cis")
 ROUTING_FIELDS = ("support_group", "assignee")
@@ -135,8 +136,9 @@ class IncidentViewSet(IncidentKindViewSet):
     **_DETAIL_SCHEMAS,
     create=_create_schema(serializers.RequestCreateInputSerializer, "Ask for something from the catalogue"),
 )
-class RequestViewSet(IncidentKindViewSet):
+class RequestViewSet(RequestTasksMixin, IncidentKindViewSet):
     """Service requests: something is wanted, from the catalogue's request types."""
 
+    conditional_writes = (*IncidentKindViewSet.conditional_writes, "complete_task")
     kind = Incident.Kind.REQUEST
     create_input_serializer = serializers.RequestCreateInputSerializer

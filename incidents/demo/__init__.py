@@ -28,6 +28,8 @@ from .desk import (
     random_record,
 )
 from .extras import seed_approvals, seed_email_reply, seed_saved_views
+from .fulfilment import seed_laptop_fulfilment
+from .macros import seed_macros, seed_watchers
 from .sla import policies_paused, rebuild_demo_clocks
 from .stories import (
     MARKER,
@@ -47,10 +49,15 @@ def seed_incidents_demo(stdout) -> None:
     views = seed_saved_views()
     replied = seed_email_reply(MARKER)
     asked = seed_approvals()
+    macros = seed_macros()
+    seed_watchers(MARKER)
+    # After the stories: they file "New laptop" requests of before it had a form and an approval.
+    fulfilled = seed_laptop_fulfilment()
     stdout.write(
         f"Incidents demo ready ({new_categories} new categories, {new_types} new request types, "
-        f"{made} new incidents and requests, {views} new saved views"
-        f"{', a reply by e-mail' if replied else ''}{', a request awaiting approval' if asked else ''})."
+        f"{made} new incidents and requests, {views} new saved views, {macros} new macros"
+        f"{', a reply by e-mail' if replied else ''}{', a request awaiting approval' if asked else ''}"
+        f"{', a laptop request being fulfilled' if fulfilled else ''})."
     )
 
 

@@ -14,6 +14,25 @@ CATEGORIES = {
     "Business application": ["Payroll", "CRM", "ERP", "Web shop", "HR portal", "Intranet"],
 }
 
+# The catalogue's names for Chinese readers (issue 19 item 10).
+NAMES_ZH = {
+    "Hardware": "硬件", "Laptop": "笔记本电脑", "Desktop": "台式机", "Monitor": "显示器", "Printer": "打印机",
+    "Mobile phone": "手机", "Software": "软件", "Installation": "安装", "Licence": "许可证",
+    "Error or crash": "错误或崩溃", "Update": "更新", "Network": "网络", "Wi-Fi": "无线网络", "VPN": "VPN",
+    "Office network": "办公网络", "Slow connection": "连接缓慢", "Access": "访问权限", "Password": "密码",
+    "Account": "账户", "Permissions": "权限", "Multi-factor authentication": "多因素认证",
+    "E-mail": "电子邮件", "Mailbox": "邮箱", "Calendar": "日历", "Distribution list": "通讯组",
+    "Spam and phishing": "垃圾邮件和钓鱼",
+    "Telephony": "电话", "Desk phone": "座机", "Voicemail": "语音信箱", "Conference calls": "电话会议",
+    "Business application": "业务应用", "Payroll": "薪资", "CRM": "客户关系管理", "ERP": "ERP",
+    "Web shop": "网上商店", "HR portal": "人力资源门户", "Intranet": "内网",
+    "New laptop": "新笔记本电脑", "Software installation": "软件安装",
+    "New monitor or peripheral": "新显示器或外设", "Access to a shared folder": "共享文件夹访问权限",
+    "New mailbox": "新邮箱", "Distribution list change": "通讯组变更", "Password reset": "重置密码",
+    "New user account": "新用户账户", "VPN access": "VPN 访问", "New desk phone": "新座机",
+    "CRM licence": "CRM 许可证", "Payroll report access": "薪资报表访问权限",
+}  # fmt: skip
+
 # service, request type, fulfilment group (None: the service's), default urgency, description, titles
 REQUEST_TYPES = [
     ("Service desk", "New laptop", "Service Desk", 3, "A standard laptop with the usual software.",

@@ -13,11 +13,16 @@ from servicedesk.services.saved_views import saved_view_create
 from ..models import Incident
 from ..views_queue import SAVED_VIEW_SCOPE
 
-# name, queue query: kept by every agent who works the queue
+# name, queue query (filters and sort), columns (empty: the queue's default): kept by every agent
 SAVED_VIEWS = [
-    ("Major incidents", "view=open&is_major=true"),
-    ("Breached, all open", "view=open&sla_breached=true"),
-    ("P1 and P2 waiting for someone", "view=groups&priority=1&priority=2"),
+    ("Major incidents", "view=open&is_major=true", []),
+    ("Breached, all open", "view=open&sla_breached=true", []),
+    ("P1 and P2 waiting for someone", "view=groups&priority=1&priority=2", []),
+    (
+        "Recently updated",
+        "view=open&sort=-updated",
+        ["number", "priority", "title", "status", "assignee", "updated", "sla"],
+    ),
 ]
 AGENTS = ["bob", "carol", "nina", "wang", "dave", "erin", "grace", "heidi", "victor"]
 
@@ -34,9 +39,11 @@ def seed_saved_views() -> int:
     """The demo agents' saved queue views that are missing (by name); returns how many were created."""
     created = 0
     for agent in User.objects.filter(username__in=AGENTS):
-        for name, query in SAVED_VIEWS:
+        for name, query, columns in SAVED_VIEWS:
             if not SavedView.objects.filter(owner=agent, scope=SAVED_VIEW_SCOPE, name=name).exists():
-                saved_view_create(owner=agent, scope=SAVED_VIEW_SCOPE, name=name, query=query)
+                saved_view_create(
+                    owner=agent, scope=SAVED_VIEW_SCOPE, name=name, query=query, columns=columns
+                )
                 created += 1
     return created
 

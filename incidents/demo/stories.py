@@ -164,7 +164,11 @@ def alice_story(desk: Desk) -> None:
         "resolved", carol, resolution_code="workaround", resolution_notes="Switched Excel to 64-bit mode."
     )
     s.later(1440, 2000).say(alice, "It crashed again this morning with the quarterly file.")
-    s.later(30, 60).say(carol, "Reopened: the add-in is the culprit, removing it.", public=False)
+    s.later(30, 60).say(
+        carol,
+        "Reopened: the add-in is the culprit, removing it. @bob, same add-in on the finance PCs?",
+        public=False,
+    )
     s.later(60, 120).move(
         "resolved",
         carol,
@@ -201,9 +205,23 @@ def alice_story(desk: Desk) -> None:
     dup.commit()
 
 
-def _major(desk: Desk, *, key, start, service, title, manager, declarer, agent, children, resolve_after=None):
+def _major(
+    desk: Desk,
+    *,
+    key,
+    start,
+    service,
+    title,
+    manager,
+    declarer,
+    agent,
+    children,
+    resolve_after=None,
+    followers=(),
+):
     """A major incident from monitoring, declared by the group manager, with the users' reports as its
-    children; when `resolve_after` (minutes) is given it is resolved (children with it) and closes by itself.
+    children and `followers` who follow it from the portal instead of reporting it again; when
+    `resolve_after` (minutes) is given it is resolved (children with it) and closes by itself.
     """
     rng = desk.rng
     master = Story(desk, key, start)
@@ -230,6 +248,8 @@ def _major(desk: Desk, *, key, start, service, title, manager, declarer, agent, 
         agent, "We know about the outage and are working on it. Next update in 30 minutes."
     )
     master.later(20, 40).say(agent, "Failover to the second node started.", public=False)
+    for follower in followers:
+        master.later(1, 5).then(_follower(desk, key, follower))
     for n, (requester, child_title) in enumerate(children):
         child = Story(desk, f"{key}-child-{n}", start + timedelta(minutes=rng.uniform(8, 40)))
         child.create(actor=desk.user(requester), title=child_title, service=desk.services[service], urgency=1)
@@ -250,6 +270,13 @@ def _major(desk: Desk, *, key, start, service, title, manager, declarer, agent, 
             closer = Story(desk, f"{key}-child-{n}", master.t + timedelta(seconds=n + 1))
             closer.move("closed", None).commit()
     master.commit()
+
+
+def _follower(desk: Desk, key: str, username: str):
+    from servicedesk.services.watchers import watcher_add
+
+    user = desk.user(username)
+    return lambda: watcher_add(record=desk.records[key], user=user, actor=user)
 
 
 def _linker(desk: Desk, child: str, parent: str):
@@ -290,6 +317,7 @@ def major_stories(desk: Desk) -> None:
             ("tom", "VPN times out"),
             ("liwei", "无法连接 VPN"),
         ],
+        followers=["frank"],
     )
 
 

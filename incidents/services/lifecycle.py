@@ -26,6 +26,8 @@ from ..permissions import IncidentPolicy
 from ..records import PREFIXES
 from .common import default_group, validate_agent
 from .events import incident_event
+from .forms import form_answers_check, form_files_store
+from .fulfilment import fulfilment_start
 
 # Checked by the services themselves (status is the state machine's, relations are validated above).
 # Constraints are not re-checked one query each: the inputs they guard are validated here, and the
@@ -131,6 +133,8 @@ def incident_create(
     support_group: SupportGroup | None = None,
     assignee: User | None = None,
     uploads=(),
+    form_data: dict | None = None,
+    form_files: dict | None = None,
 ) -> Incident:
     """File an incident or a service request and give it its number.
 
@@ -138,7 +142,9 @@ def incident_create(
     from routing). An agent may file for a caller (`requester`, `channel="phone"`), set impact, group,
     assignee and affected CIs. Raises PermissionDenied when the actor may not file or file for others,
     ValidationError for inconsistent input (a request without its type, a subcategory of another
-    category, an assignee outside the group, a refused attachment).
+    category, an assignee outside the group, a refused attachment, answers that do not fit the request
+    type's form: `form_data.<field>`). `form_data` are the answers to the request type's form, `form_files`
+    its file fields' uploads by name. A request that needs no approval gets its fulfilment tasks at once.
     """
     if not IncidentPolicy.can_file(actor):
         raise PermissionDenied(_("You may not file records."))
@@ -171,6 +177,7 @@ def incident_create(
     group = support_group or default_group(request_type=request_type, service=service)
     validate_agent(assignee, group=group)
     approvers = _approvers(request_type=request_type, requester=requester, assignee=assignee)
+    answers = form_answers_check(request_type=request_type, answers=form_data, files=form_files)
     record = Incident(
         number=number_allocate(prefix=PREFIXES[kind])[0],
         kind=kind,
@@ -187,9 +194,13 @@ def incident_create(
         urgency=urgency,
         priority=priority_for(impact=impact, urgency=urgency),
         support_group=group,
+        form_data=answers,
     )
     record.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
     record.save()
+    if form_files:
+        record.form_data = form_files_store(record=record, actor=actor, answers=answers, files=form_files)
+        record.save(update_fields=["form_data"])
     approval_pending_known(record, False)  # nothing awaits approval on a record filed this instant
     if affected_cis:
         record.affected_cis.set(affected_cis)
@@ -215,6 +226,8 @@ def incident_create(
         )
     if assignee is not None:
         transition_fire(record=record, actor=actor, to=wf.ASSIGNED, inputs={"assignee": assignee})
+    if approvers is None:
+        fulfilment_start(record=record, actor=actor)
     return record
 
 

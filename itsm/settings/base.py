@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "simple_history",
     "servicedesk",
     "cmdb",
+    "knowledge",
     "incidents",
     "problems",
     "changes",
@@ -155,6 +156,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicedesk.context_processors.navigation",
+                "servicedesk.context_processors.notification_bell",
             ],
         },
     }
@@ -332,6 +334,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
     },
+    # Read in-app notifications older than ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS go, in batches, nightly.
+    "servicedesk.in_app_notifications_prune": {
+        "task": "servicedesk.in_app_notifications_prune",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # REST FRAMEWORK
@@ -390,6 +397,7 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatusEnum": "releases.models.Release.Status",
         "WaveStatusEnum": "releases.models.Wave.Status",
         "DeploymentTaskStatusEnum": "releases.models.DeploymentTask.Status",
+        "ArticleStatusEnum": "knowledge.models.Article.Status",
     },
 }
 
@@ -458,6 +466,8 @@ ITSM_ATTACHMENTS_PER_ENTRY = env.int("ITSM_ATTACHMENTS_PER_ENTRY", default=5)
 # Resolved records close by themselves after this many days; requesters may reopen within the window.
 ITSM_AUTO_CLOSE_DAYS = env.int("ITSM_AUTO_CLOSE_DAYS", default=5)
 ITSM_REOPEN_WINDOW_DAYS = env.int("ITSM_REOPEN_WINDOW_DAYS", default=7)
+# Read in-app notifications (the bell) are deleted after this many days; unread ones stay.
+ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS = env.int("ITSM_IN_APP_NOTIFICATIONS_KEEP_DAYS", default=90)
 # A retried POST with the same Idempotency-Key within this many hours replays the first answer.
 ITSM_IDEMPOTENCY_TTL_HOURS = env.int("ITSM_IDEMPOTENCY_TTL_HOURS", default=24)
 # Trend detection: incidents of the last ITSM_PROBLEM_TREND_DAYS days sharing a CI, a service or a

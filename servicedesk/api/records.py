@@ -36,9 +36,11 @@ from . import records_serializers as shapes
 from .base import GenericViewSet
 from .conditional import expected_version, locked_if_match, not_modified, with_etag
 from .filters import BooleanFilter, FilterSet, RecordFilter
+from .macros import RecordMacrosMixin
 from .pagination import CountedCursorPagination, CursorPagination
 from .parsers import JSONParser
 from .record_links import RecordLinksMixin
+from .record_watchers import RecordWatchersMixin
 from .schema import RECORD_DETAIL, TRANSITION_INPUT, error_responses_for
 from .sla import SLAClockLedgerSerializer
 
@@ -114,7 +116,13 @@ def records_from_numbers(user, numbers, *, kind: str, field: str, message=None) 
 
 
 class RecordViewSet(
-    RecordApprovalsMixin, RecordLinksMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+    RecordApprovalsMixin,
+    RecordLinksMixin,
+    RecordWatchersMixin,
+    RecordMacrosMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    GenericViewSet,
 ):
     """Records of one kind; see the module's description for what a kind declares."""
 
@@ -124,7 +132,7 @@ class RecordViewSet(
     filterset_class = RecordFilter  # the kind's list filters (words or a number, unless it has its own)
     pagination_class = CountedCursorPagination  # the list says how many records it holds (capped)
     conditional_reads = ("retrieve", "transitions")
-    conditional_writes = ("partial_update", "transitions", "comments", "attachments")
+    conditional_writes = ("partial_update", "transitions", "comments", "attachments", "apply_macro")
     lookup_field = "number"
     lookup_value_regex = r"[^/.]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

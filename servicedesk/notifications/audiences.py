@@ -36,6 +36,11 @@ def _group_agents(group) -> list:
     return list(memo[group.pk])
 
 
+def group_agents(group) -> list:
+    """The group's members who are agents (read once inside `audiences_memo`)."""
+    return _group_agents(group)
+
+
 def reads_internal(user, record) -> bool:
     """May `user` read the record's internal work notes (and hear of its agents' events)? The record
     kind's policy (`RecordKind.can_see_internal`) alone answers; a kind that does not say, or a record of
@@ -79,7 +84,8 @@ def workers_and_group_manager(record, actor=None, entry=None, data=None) -> list
 
 def conversation(record, actor=None, entry=None, data=None) -> list:
     """The other side of a public reply: the requester hears from whoever works the record; the workers
-    hear from the requester (and from anyone else, such as an e-mail from a colleague)."""
+    hear from the requester (and from anyone else, such as an e-mail from a colleague). Watchers hear
+    of public updates through their own event (`servicedesk.notifications.watchers`)."""
     if actor is not None and actor.pk != record.requester_id and reads_internal(actor, record):
         return requester(record)
     return workers(record)

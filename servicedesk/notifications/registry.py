@@ -63,6 +63,8 @@ class NotificationEventType:
     # (record, data) -> extra template variables; `variables` describes them to administrators
     context: Callable[[Any, dict], dict] | None = None
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # what the notification centre (the bell) says of it, e.g. "Assigned to you"; default: the label
+    headline: Any = None
 
     @property
     def is_for_requesters(self) -> bool:
@@ -137,6 +139,14 @@ def notification_event_label(code: str) -> str:
     """The event's label, or its code for one no longer registered (kept rows still show something)."""
     event_type = _EVENTS.get(code)
     return str(event_type.label) if event_type is not None else code
+
+
+def notification_event_headline(code: str) -> str:
+    """What the notification centre shows for the event (its headline, else its label, else its code)."""
+    event_type = _EVENTS.get(code)
+    if event_type is None:
+        return code
+    return str(event_type.headline or event_type.label)
 
 
 def notification_event_choices() -> list[tuple[str, Any]]:

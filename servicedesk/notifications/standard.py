@@ -19,12 +19,14 @@ CLOSED = "closed"
 SLA_WARNING = "sla_warning"
 SLA_BREACHED = "sla_breached"
 ESCALATED = "escalated"
+MENTIONED = "mentioned"
 
 _SLA_VARIABLES = {"target, due_at": _("the target at risk and when it is due")}
 
 STANDARD_EVENTS = (
     NotificationEventType(
         code=CREATED,
+        headline=_("Your record was received"),
         label=_("A record I filed was received"),
         audience=(REQUESTER,),
         order=10,
@@ -32,6 +34,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=ASSIGNED,
+        headline=_("Assigned to you or your group"),
         label=_("A record was assigned to me or my group"),
         audience=(AGENT,),
         order=20,
@@ -39,13 +42,23 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=COMMENTED,
+        headline=_("New reply"),
         label=_("A new reply on a record I follow"),
         audience=(REQUESTER, AGENT),
         order=30,
         recipients=audiences.conversation,
     ),
     NotificationEventType(
+        # Who was named with @username in a comment or work note: the kernel finds them (`mentions`).
+        code=MENTIONED,
+        headline=_("Mentioned you"),
+        label=_("Someone mentioned me with @ in a comment or work note"),
+        audience=(REQUESTER, AGENT),
+        order=35,
+    ),
+    NotificationEventType(
         code=WAITING,
+        headline=_("Waiting for your answer"),
         label=_("A record is waiting for my answer"),
         audience=(REQUESTER,),
         order=40,
@@ -53,6 +66,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=RESOLVED,
+        headline=_("Resolved"),
         label=_("A record I filed was resolved"),
         audience=(REQUESTER,),
         order=50,
@@ -61,6 +75,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=REOPENED,
+        headline=_("Reopened"),
         label=_("A record I work on was reopened"),
         audience=(AGENT,),
         order=60,
@@ -68,6 +83,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=CLOSED,
+        headline=_("Closed"),
         label=_("A record I filed was closed"),
         audience=(REQUESTER,),
         order=70,
@@ -75,6 +91,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=SLA_WARNING,
+        headline=_("Close to its SLA target"),
         label=_("A record is close to its SLA target"),
         audience=(AGENT,),
         order=80,
@@ -83,6 +100,7 @@ STANDARD_EVENTS = (
     ),
     NotificationEventType(
         code=SLA_BREACHED,
+        headline=_("SLA target breached"),
         label=_("A record breached its SLA target"),
         audience=(AGENT,),
         order=90,
@@ -92,6 +110,7 @@ STANDARD_EVENTS = (
     NotificationEventType(
         # Whom an escalation rule names (assignee, group manager, service owner): the caller says.
         code=ESCALATED,
+        headline=_("Escalated to you"),
         label=_("A record was escalated to me"),
         audience=(AGENT,),
         order=100,

@@ -7,6 +7,7 @@ record)`, and `instances_user_has_permission_for(user, "view")` the records the 
 permission policies are the model).
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 
@@ -54,12 +55,21 @@ class RecordPolicy:
             mine |= Q(requester__organisation=organisation)
         return mine
 
+    def watched_by(self, user) -> Q:
+        """The records `user` watches (`servicedesk.models.Watcher`): they see them, read-only."""
+        from servicedesk.models import Watcher
+
+        watched = Watcher.objects.filter(
+            user=user, content_type=ContentType.objects.get_for_model(self.model)
+        ).values("object_id")
+        return Q(pk__in=watched)
+
     def visible_to(self, user) -> QuerySet:
         if not is_person(user):
             return self.model.objects.none()
         if user.has_perm(self.view_permission):
             return self.model.objects.all()
-        return self.model.objects.filter(self.followed_by(user))
+        return self.model.objects.filter(self.followed_by(user) | self.watched_by(user))
 
     def can_see(self, user, record) -> bool:
         """Whether `user` may see `record`: the rule of `visible_to`, for a record already in hand."""
@@ -68,6 +78,15 @@ class RecordPolicy:
         if user.has_perm(self.view_permission) or record.requester_id == user.pk:
             return True
         return self.visible_to(user).filter(pk=record.pk).exists()
+
+    def takes_part(self, user, record) -> bool:
+        """Whether `user` is a party to `record` rather than only watching it: who sees every record of the
+        kind, its requester, and their organisation where it shares its records."""
+        if not is_person(user):
+            return False
+        if self.is_agent(user) or user.has_perm(self.view_permission) or record.requester_id == user.pk:
+            return True
+        return self.model.objects.filter(self.followed_by(user), pk=record.pk).exists()
 
     def can_see_internal(self, user, record=None) -> bool:
         """Work notes, internal attachments and field history are for agents."""
@@ -79,8 +98,17 @@ class RecordPolicy:
         return record.status in self.final_statuses
 
     def can_comment(self, user, record) -> bool:
-        """Whoever sees an unfinished record may reply; a final one takes no more comments."""
-        return not self.is_final(record) and self.can_see(user, record)
+        """Whoever takes part in an unfinished record may reply (a watcher only reads); a final one takes
+        no more comments."""
+        return not self.is_final(record) and self.takes_part(user, record)
+
+    def can_watch(self, user, record) -> bool:
+        """May `user` follow `record` themself (be told of its public updates): whoever may see it."""
+        return self.can_see(user, record)
+
+    def can_manage_watchers(self, user, record) -> bool:
+        """Agents add and remove anyone (a colleague, the requester's manager, an outside address)."""
+        return self.is_agent(user)
 
     def can_add_work_note(self, user, record) -> bool:
         return self.is_agent(user)

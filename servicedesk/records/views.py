@@ -19,6 +19,7 @@ from servicedesk.redirects import safe_next
 
 from .pages import record_page_default
 from .selectors import record_attachment_get_for_user
+from .visits import record_visit_mark
 
 # What looks like a record number (letters then digits) but is unknown answers "not found";
 # anything else is searched for as words.
@@ -28,8 +29,9 @@ NUMBER_LIKE = re.compile(r"^[A-Za-z]{2,8}\s*\d{1,12}$")
 @login_required
 def record_detail(request, number):
     """The page of the record with this number (any spelling `parse_number` accepts), drawn by its kind's
-    `page`, or the kernel's (`pages.record_page_default`) for a kind with a policy but no page of its own;
-    404 for an unknown prefix, a kind with neither, or a record the user may not see."""
+    `page`, or the kernel's (`pages.record_page_default`) for a kind with a policy but no page of its own,
+    noting the visit (`visits.record_visit_mark`) when the page is opened; 404 for an unknown prefix, a
+    kind with neither, or a record the user may not see."""
     parsed = parse_number(number)
     if parsed is None or (parsed[0].page is None and parsed[0].policy is None):
         raise Http404()
@@ -38,6 +40,9 @@ def record_detail(request, number):
         record = kind.get_for_user(user=request.user, number=canonical)
     except NotFound:
         raise Http404() from None
+    if request.method == "GET" and not request.htmx:
+        # The person has the record in front of them: lists stop marking its requester's replies unread.
+        record_visit_mark(user=request.user, record=record)
     return (kind.page or record_page_default)(request, record)
 
 

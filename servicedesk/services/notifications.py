@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.template import Context, TemplateSyntaxError, engines
 from django.template.base import Template
 from django.urls import reverse
@@ -31,21 +30,29 @@ from servicedesk.kinds import kind_of, parse_number
 from servicedesk.markdown import render_markdown
 from servicedesk.models import NotificationOptOut, NotificationTemplate, OutboxMessage, TimelineEntry, User
 from servicedesk.notifications.audiences import reads_internal
+from servicedesk.notifications.mentions import mentioned_people
 from servicedesk.notifications.registry import (
-    AGENT,
-    REQUESTER,
     NotificationEventType,
     notification_event,
-    notification_events,
 )
-from servicedesk.notifications.standard import COMMENTED, CREATED
+from servicedesk.notifications.standard import COMMENTED, CREATED, MENTIONED
+from servicedesk.notifications.watchers import watchers_notify
 
-from .audit import audit_record
+from .notifications_in_app import in_app_notify
+from .notifications_preferences import (  # noqa: F401 - where callers have always found them
+    CHANNELS,
+    notification_audiences_of,
+    notification_events_for,
+    notification_preferences_get,
+    notification_preferences_set,
+)
 
 logger = logging.getLogger(__name__)
 
 SUBJECT_MAX_LENGTH = 200
 DEFAULT_SITE_NAME = gettext_noop("ITSM Service Desk")  # settings.ITSM_SITE_NAME's default
+# The record events whose timeline entry (a comment, a work note) may name people with @username.
+MENTIONING_EVENTS = ("commented", "work_noted")
 PARTS = ("subject", "text", "html")
 _OVERRIDE_FIELDS = {"subject": "subject", "text": "body_text", "html": "body_html"}
 
@@ -82,71 +89,20 @@ def template_check(source: str) -> None:
     _engine().from_string(source)
 
 
-def notification_audiences_of(user: User) -> list[str]:
-    """The audiences `user` belongs to: everyone files records; agents (`User.is_agent`) also work them."""
-    return [REQUESTER, AGENT] if user.is_agent else [REQUESTER]
-
-
-def notification_events_for(user: User) -> list[str]:
-    """The registered events that can concern `user` (their audiences'), in order."""
-    audiences = set(notification_audiences_of(user))
-    return [event.code for event in notification_events() if audiences & set(event.audience)]
-
-
-def _email_opt_outs(user):
-    return NotificationOptOut.objects.filter(user=user, channel=NotificationOptOut.Channel.EMAIL)
-
-
-def notification_preferences_get(*, user: User) -> list[str]:
-    """The events that concern `user` and that they did not turn off, in order."""
-    events = notification_events_for(user)
-    off = set(_email_opt_outs(user).filter(event__in=events).values_list("event", flat=True))
-    return [event for event in events if event not in off]
-
-
-@transaction.atomic
-def notification_preferences_set(*, user: User, enabled_events: Iterable[str]) -> list[str]:
-    """Turn on exactly `enabled_events` among the events that concern `user`; the others are turned off.
-
-    Events that do not concern the user are left as they are; an event nobody registered is refused
-    (UnknownNotificationEvent). Audited when something changed; returns the events now turned off, in
-    order.
-    """
-    enabled_events = set(enabled_events)
-    for event in sorted(enabled_events):
-        notification_event(event)
-    applicable = notification_events_for(user)
-    wanted_off = {event for event in applicable if event not in enabled_events}
-    current_off = set(_email_opt_outs(user).filter(event__in=applicable).values_list("event", flat=True))
-    turned_on, turned_off = sorted(current_off - wanted_off), sorted(wanted_off - current_off)
-    if turned_on:
-        _email_opt_outs(user).filter(event__in=turned_on).delete()
-    NotificationOptOut.objects.bulk_create(
-        [NotificationOptOut(user=user, event=event) for event in turned_off], ignore_conflicts=True
-    )
-    if turned_on or turned_off:
-        audit_record(
-            actor=user,
-            action="user.notifications_changed",
-            target=user,
-            data={"enabled": turned_on, "disabled": turned_off},
-        )
-    return [event for event in applicable if event in wanted_off]
-
-
 def record_event_notify(
     *, record, event: str, actor: User | None, entry: TimelineEntry | None = None, data: dict | None = None
 ) -> list[OutboxMessage]:
     """E-mail the people `event` (one of the record's events, e.g. "on_hold") concerns: each rule of the
     record's kind (`RecordKind.notifications`) on this event whose condition holds sends its notification
-    event to its recipients, or to the event type's. The one place that decides who is told what; runs
+    event to its recipients, or to the event type's; then the record's watchers hear of a public update,
+    once each (`servicedesk.notifications.watchers`). The one place that decides who is told what; runs
     inside the caller's transaction. A record of no registered kind tells nobody."""
     data = data or {}
     try:
         rules = kind_of(record).notifications
     except LookupError:
         return []
-    messages = []
+    messages, told = [], set()
     for rule in rules:
         if rule.on != event or (rule.when is not None and not rule.when(record, actor, entry, data)):
             continue
@@ -154,13 +110,31 @@ def record_event_notify(
         choose = rule.recipients or event_type.recipients
         if choose is None:
             raise ValueError(f"The rule {rule.on} -> {rule.send} names no recipients, nor does the event.")
+        recipients = list(choose(record, actor, entry, data))
+        told.update(r.pk for r in recipients if isinstance(r, User))
         messages += notify(
             event=rule.send,
             record=record,
-            recipients=choose(record, actor, entry, data),
+            recipients=recipients,
             actor=actor,
             context={"entry": entry, "data": data},
         )
+    if entry is not None and event in MENTIONING_EVENTS:
+        # Who already hears of the reply is not told twice; the others named with @ are.
+        mentioned = [p for p in mentioned_people(record=record, entry=entry, actor=actor) if p.pk not in told]
+        if mentioned:
+            messages += notify(
+                event=MENTIONED, record=record, recipients=mentioned, actor=actor, context={"entry": entry}
+            )
+    messages += watchers_notify(
+        record=record,
+        event=event,
+        actor=actor,
+        entry=entry,
+        data=data,
+        # (a message not written, such as while the demo is seeded, is None)
+        already={message.recipient.strip().lower() for message in messages if message is not None},
+    )
     return messages
 
 
@@ -182,11 +156,21 @@ def notify(
     reply by e-mail then proves who wrote it. Runs inside the caller's transaction (the outbox refuses
     otherwise). Who works the record is the record kind's answer (`audiences.reads_internal`): only they
     hear of an agents' event, and only they read a work note: for anyone else, or a plain address, its
-    body is left out, and a `commented` notification about one is not sent at all.
+    body is left out, and a `commented` notification about one is not sent at all. The same people with
+    an account get it in the app too (`notifications_in_app`), unless they turned that channel off.
     """
     event_type = notification_event(event)
     context = context or {}
     entry = context.get("entry")
+    recipients = list(recipients)
+    in_app_notify(
+        event_type=event_type,
+        record=record,
+        recipients=recipients,
+        actor=actor,
+        entry=entry,
+        data=context.get("data"),
+    )
     targets = _targets(event_type, record, recipients, actor)
     if not targets:
         return []

@@ -1,7 +1,8 @@
 """E-mail notifications of many system events at once (the SLA sweep's batch), in a constant number of
 statements: the opt-outs read once, each event's administrator templates once, every message in one
-insert. Who is told what, and what they read, is exactly what `record_event_notify` and `notify` decide
-one event at a time; only the reading and writing are batched.
+insert, and the in-app notifications (the bell) in another. Who is told what, and what they read, is
+exactly what `record_event_notify` and `notify` decide one event at a time; only the reading and writing
+are batched.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +14,7 @@ from servicedesk.notifications.registry import notification_event
 from servicedesk.permissions import permissions_prefetch
 
 from .notifications import PARTS, _context, _headers, _overrides, _render, _subject, _targets
+from .notifications_in_app import in_app_opted_out, in_app_people, in_app_rows, in_app_write
 from .outbox import outbox_enqueue_many
 
 
@@ -48,8 +50,25 @@ def notify_many(*, sends: list[tuple[str, object, list, dict]]) -> list[OutboxMe
             event__in={event for event, *_rest in sends},
         ).values_list("event", "user_id")
     )
+    # A group's address stands for its agents in the app (read once each inside `audiences_memo`).
+    people = [person for _e, record, recipients, _d in sends for person in in_app_people(record, recipients)]
     # Whether each recipient works the record is a permission question: ask it of everyone at once.
-    permissions_prefetch(r for _e, _r, recipients, _d in sends for r in recipients if isinstance(r, User))
+    permissions_prefetch(
+        [*(r for _e, _r, recipients, _d in sends for r in recipients if isinstance(r, User)), *people]
+    )
+    in_app_off = in_app_opted_out(
+        user_ids={person.pk for person in people}, events={event for event, *_rest in sends}
+    )
+    in_app = []
+    for event, record, recipients, data in sends:
+        in_app += in_app_rows(
+            event_type=notification_event(event),
+            record=record,
+            recipients=recipients,
+            data=data,
+            opted_out=in_app_off,
+        )
+    in_app_write(in_app)
     planned, languages = [], {}
     for event, record, recipients, data in sends:
         event_type = notification_event(event)

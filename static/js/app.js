@@ -165,3 +165,25 @@ document.addEventListener("change", (event) => {
     menu.insertBefore(option, matches);
   });
 });
+
+// Agent workspace (macros, watchers): a box marked data-swap-refusals shows the answer to a refused
+// action (400 its errors, 403, 409 an illegal move, 412 a stale page) in place, with its message.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if ([400, 403, 409, 412].includes(event.detail.xhr.status) && source && source.closest("[data-swap-refusals]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// A record opened at its comment box (the queue's "c": `#comment`): the cursor in the box, ready to type.
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.location.hash !== "#comment") {
+    return;
+  }
+  const box = document.querySelector("[data-comment-box] textarea");
+  if (box) {
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "center" });
+  }
+});

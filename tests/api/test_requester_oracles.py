@@ -9,6 +9,7 @@ from changes.models import StandardChange
 from changes.services import change_create
 from cmdb.models import Baseline, CIClass, ImportJob, RelationshipType
 from incidents import services
+from knowledge.services import article_create
 from problems.models import KnownError
 from problems.services import problem_create
 from servicedesk.models import AuditEvent, BusinessCalendar, SLAClock, SLAPolicy, WebhookSubscription
@@ -33,6 +34,7 @@ def hidden(db, agent, other_requester, support_group):
     record = services.incident_create(actor=other_requester, title="Someone else's trouble")
     problem = problem_create(actor=agent, title="An internal problem")
     draft = KnownError.objects.create(problem=problem, title="A draft")
+    article = article_create(actor=agent, language="en", title="A draft article", body="Internal.")
     change = change_create(actor=agent, title="Someone else's change")
     standard = StandardChange.objects.create(
         name="Restart", implementation_plan="i", test_plan="t", backout_plan="b"
@@ -47,6 +49,8 @@ def hidden(db, agent, other_requester, support_group):
         "problems/{id}/transitions": problem.number,
         "known-errors": draft.pk,
         "known-errors/{id}/apply": draft.pk,
+        "knowledge/articles": article.number,
+        "knowledge/articles/{id}/transition": article.number,
         "cis": ci.pk,
         "cis/{id}/impact": ci.pk,
         "cis/{id}/relationships": ci.pk,
@@ -108,6 +112,7 @@ READS = [
     "incidents",
     "problems",
     "known-errors",
+    "knowledge/articles",
     "changes",
     "standard-changes",
 ]
@@ -141,6 +146,8 @@ WRITES = [
     ("post", "problems/{id}/transitions", {"to": "investigating"}),
     ("patch", "known-errors", {"title": "Mine"}),
     ("post", "known-errors/{id}/apply", {"incident": "INC0000001"}),
+    ("patch", "knowledge/articles", {"audience": "portal"}),
+    ("post", "knowledge/articles/{id}/transition", {"to": "review"}),
     ("patch", "changes", {"title": "Mine"}),
     ("post", "changes/{id}/transitions", {"to": "submitted"}),
     ("post", "changes/{id}/review", {"outcome": "successful"}),

@@ -207,6 +207,8 @@ def test_unknown_ids_answer_not_found(url, agent, api_as):
         ({"attributes": {"model": "nul\x00"}}, "attributes"),
         ({"attributes": {"nul\x00": 1}}, "attributes"),
         ({"attributes": {"model": ["a", {"b": "\x00"}]}}, "attributes"),
+        ({"name_translations": {"fr": "Serveur"}}, "name_translations"),
+        ({"name_translations": ["服务器"]}, "name_translations"),
     ],
 )
 def test_create_ci_answers_field_errors(body, field, configuration_manager, world, api_as):
@@ -219,6 +221,16 @@ def test_create_ci_answers_field_errors(body, field, configuration_manager, worl
     errors = assert_error(response, 400, "validation_error")["fields"]
     assert field in errors, errors
     assert not ConfigurationItem.objects.filter(name="new").exists()
+
+
+def test_a_ci_is_named_per_language_through_the_api(configuration_manager, world, api_as):
+    response = api_as(configuration_manager).post(
+        CIS, {"name": "Payroll", "ci_class": "business_service", "name_translations": {"zh-hans": "薪资"}}
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["name_translations"] == {"zh-hans": "薪资"}
+    assert ConfigurationItem.objects.get(name="Payroll").name_translations == {"zh-hans": "薪资"}
 
 
 def test_create_ci_renders_the_created_ci_and_records_it_through_the_api(

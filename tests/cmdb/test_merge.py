@@ -50,7 +50,7 @@ def test_both_changing_one_field_shows_both_and_saves_nothing_until_chosen(
     client, tab, server, configuration_manager
 ):
     url = reverse("cmdb:ci_edit", args=[server.pk])
-    tab_a = tab(url)
+    tab_a = tab(f"{url}?editor=json")
     ci_update(ci=server, actor=configuration_manager, attributes={"cpu_count": 16})
     tab_a["attributes"] = json.dumps({"cpu_count": 32})
     tab_a["name"] = "lon-app-01a"

@@ -43,6 +43,7 @@ def _ci_form(ci_class_obj, **changes):
         "external_id": "",
         "description": "",
         "attributes": "{}",
+        "editor": "json",  # the advanced editor: the attributes as JSON
         **changes,
     }
 
@@ -381,7 +382,7 @@ def test_the_ci_form_shows_the_classes_effective_schema(client, configuration_ma
     client.force_login(configuration_manager)
     server_class = ci_class("server")
 
-    form_page = _html(client.get(reverse("cmdb:ci_create")))
+    form_page = _html(client.get(reverse("cmdb:ci_create"), {"editor": "json"}))
     partial = client.get(reverse("cmdb:class_schema"), {"ci_class": server_class.pk}, HTTP_HX_REQUEST="true")
 
     assert f'hx-get="{reverse("cmdb:class_schema")}"' in form_page
@@ -395,7 +396,7 @@ def test_editing_a_ci_changes_its_fields_and_keeps_its_status(client, configurat
     london = _ci("London DC", "location")
     client.force_login(configuration_manager)
     url = reverse("cmdb:ci_edit", args=[server.pk])
-    page = client.get(url)
+    page = client.get(url, {"editor": "json"})
     assert "status" not in page.context["form"].fields
     assert json.loads(page.context["form"]["attributes"].value()) == {"cpu_count": 8}
 

@@ -18,8 +18,9 @@ INCIDENTS = "/api/v1/incidents/"
 TABS = ["mine", "groups", "open", "breaching", "all"]
 # Session, user, permissions (one query), agents and groups listed once for both forms (a chosen one
 # taken from them), the page, its capped count, saved views, and the services, categories and request
-# types menus. Records with running SLA clocks add their clocks and their calendar (two or three).
-QUEUE_PAGE_SQL = 12
+# types menus, the tabs' counts (one query) and the rows' "requester replied" marks (one). Records with
+# running SLA clocks add their clocks and their calendar (two or three).
+QUEUE_PAGE_SQL = 14
 # Token and user, permissions, the page, its capped count (plus SLA clocks and calendar when running).
 QUEUE_API_SQL = 6
 PORTAL_SQL = 6

@@ -207,7 +207,8 @@ def test_suggestions_take_constant_queries(portal, token, agent, problem_manager
             workaround="Reconnect.",
         )  # fmt: skip
 
-    with django_assert_max_num_queries(12):
+    # 12 for the workarounds and major incidents, 2 for the knowledge articles (issue 19).
+    with django_assert_max_num_queries(14):
         html = _suggest(portal, token, "VPN drops", service=service).content.decode()
 
     assert html.count("This solved it") == 3
@@ -345,3 +346,38 @@ def test_anonymous_people_are_sent_to_sign_in(client, vpn):
 def test_suggestions_are_read_and_solving_is_posted(portal, vpn):
     assert portal.post(SUGGESTIONS, {"title": "VPN drops"}).status_code == 405
     assert portal.get(SOLVED, {"known_error": vpn.pk}).status_code == 405
+
+
+# Following the major incident instead of filing (issue 19, item 5)
+
+
+def test_a_suggested_major_incident_offers_to_follow_it(portal, token, agent, group_manager, service):
+    major = incident_services.incident_create(
+        actor=agent, requester=agent, title="VPN is down", service=service
+    )
+    incident_services.incident_declare_major(record=major, actor=group_manager, is_major=True)
+
+    html = _suggest(portal, token, "", service=service).content.decode()
+
+    assert f'name="follow_major_incident" value="{major.pk}"' in html
+
+
+def test_following_a_suggested_major_incident_files_nothing_and_watches_it(
+    portal, token, agent, group_manager, service, requester
+):
+    from servicedesk.services.watchers import watching
+
+    major = incident_services.incident_create(
+        actor=agent, requester=agent, title="VPN is down", service=service
+    )
+    major = incident_services.incident_declare_major(record=major, actor=group_manager, is_major=True)
+
+    response = portal.post(SOLVED, {"deflection_token": token, "follow_major_incident": major.pk})
+
+    assert response.status_code == 302
+    assert watching(major, requester)
+    assert _outcomes() == [("accepted", None, major.pk)]
+    assert Incident.objects.count() == 1
+    incident_services.incident_declare_major(record=major, actor=group_manager, is_major=False)
+    again = portal.post(SOLVED, {"deflection_token": token, "follow_major_incident": major.pk})
+    assert again.status_code == 404

@@ -104,6 +104,7 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-cmdb",
         "nav-reports",
         "nav-approvals",
+        "nav-macros",
     ]
     assert _testids(portal) == ["nav-portal", "nav-report", "nav-request", "nav-approvals"]
     assert _testids(admin) == [
@@ -121,6 +122,7 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-cmdb",
         "nav-reports",
         "nav-approvals",
+        "nav-macros",
     ]
     assert "bi-list-task" in workspace
     assert workspace.index(reverse("api-docs")) < workspace.index("data-jump-box")

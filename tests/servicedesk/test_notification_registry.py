@@ -103,12 +103,15 @@ def send(event, record, recipients, actor=None, **context):
 # The registry
 
 
-def test_the_foundation_registers_its_ten_generic_events_in_order():
-    """And then the four of approvals, a foundation service too (the process apps add theirs)."""
+def test_the_foundation_registers_its_eleven_generic_events_in_order():
+    """The ten standard ones and the watchers' (issue 19), then the four of approvals, a foundation
+    service too (the process apps add theirs)."""
     assert [event.code for event in notification_events() if event.app == "servicedesk"] == [
         "created",
         "assigned",
         "commented",
+        "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "reopened",
@@ -126,6 +129,8 @@ def test_the_foundation_registers_its_ten_generic_events_in_order():
     ] == [
         "created",
         "commented",
+        "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -221,15 +226,15 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
 ):
     client.force_login(requester)
     page = client.get("/profile/notifications/")
-    assert [code for code, _ in page.context["form"]["events"].field.choices][-1] == "gadget_shipped"
+    assert [code for code, _ in page.context["form"]["email"].field.choices][-1] == "gadget_shipped"
     assert "gadget_ready" not in page.content.decode()
 
     client.force_login(agent)
     page = client.get("/profile/notifications/")
     # The registered process apps' events (problems...) sit between the foundation's and the gadgets'.
     sections = [
-        (str(heading), [box.data["value"] for box in boxes if _not_a_process_apps(box.data["value"])])
-        for heading, boxes in page.context["form"].sections()
+        (str(heading), [event for event, _label, _boxes in rows if _not_a_process_apps(event)])
+        for heading, rows in page.context["form"].sections()
     ]
     assert sections == [
         (
@@ -237,6 +242,8 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
             [
                 "created",
                 "commented",
+                "mentioned",
+                "watched_update",
                 "waiting",
                 "resolved",
                 "closed",
@@ -256,21 +263,22 @@ def test_the_preferences_page_lists_an_apps_events_by_audience_and_stores_their_
     assert "A gadget I work on is ready" in html
     assert html.index("About records I work on") < html.index("A gadget I work on is ready")
 
-    choices = page.context["form"]["events"].field.choices
+    choices = [code for code, _ in page.context["form"]["email"].field.choices]
     response = client.post(
-        "/profile/notifications/", {"events": [code for code, _ in choices if code != "gadget_ready"]}
+        "/profile/notifications/",
+        {"email": [code for code in choices if code != "gadget_ready"], "in_app": choices},
     )
 
     assert response.status_code == 302
-    assert list(NotificationOptOut.objects.filter(user=agent).values_list("event", flat=True)) == [
-        "gadget_ready"
+    assert list(NotificationOptOut.objects.filter(user=agent).values_list("event", "channel")) == [
+        ("gadget_ready", "email")
     ]
 
 
 def test_an_unregistered_event_posted_to_the_preferences_page_is_an_error_on_the_page(client, requester):
     client.force_login(requester)
 
-    response = client.post("/profile/notifications/", {"events": ["created", "gadget_ready"]})
+    response = client.post("/profile/notifications/", {"email": ["created", "gadget_ready"]})
 
     assert response.status_code == 200
     assert "gadget_ready is not one of the available choices" in response.content.decode()

@@ -12,6 +12,7 @@ from servicedesk.models import AuditEvent, NotificationOptOut, NotificationTempl
 from servicedesk.notifications import standard as events
 from servicedesk.notifications.registry import REQUESTER, notification_event, notification_events
 from servicedesk.notifications.standard import STANDARD_EVENTS
+from servicedesk.notifications.watchers import WATCHED_EVENT
 from servicedesk.records.services import record_comment
 from servicedesk.services.notifications import notification_preferences_set, notify
 from tests.kernelkind.models import Chore
@@ -343,10 +344,12 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     response = client.get("/profile/notifications/")
 
     assert response.status_code == 200
-    field = response.context["form"]["events"]
+    field = response.context["form"]["email"]
     assert _foundations(value for value, _ in field.field.choices) == [
         "created",
         "commented",
+        "mentioned",
+        "watched_update",
         "waiting",
         "resolved",
         "closed",
@@ -358,6 +361,8 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
     assert _foundations(field.value()) == [
         "created",
         "commented",
+        "mentioned",
+        "watched_update",
         "resolved",
         "closed",
         "approval_requested",
@@ -371,11 +376,11 @@ def test_the_preferences_page_shows_a_requester_the_events_that_concern_them(cli
 def test_the_preferences_page_shows_an_agent_the_agents_events_too(client, agent):
     client.force_login(agent)
 
-    choices = client.get("/profile/notifications/").context["form"]["events"].field.choices
+    choices = client.get("/profile/notifications/").context["form"]["email"].field.choices
 
     assert _foundations(value for value, _ in choices) == [
-        event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)
-    ]
+        event.code for event in sorted((*STANDARD_EVENTS, WATCHED_EVENT), key=lambda e: e.order)
+    ] + [event.code for event in APPROVAL_EVENTS]
 
 
 def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client, requester, record):
@@ -383,9 +388,21 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
     client.force_login(requester)
 
     approvals = ["approval_requested", "approval_reminder", "approval_decided", "approval_delegated"]
+    every = [event.code for event in notification_events(audience=REQUESTER)]
     response = client.post(
         "/profile/notifications/",
-        {"events": ["created", "commented", "waiting", *approvals, *_apps_events(REQUESTER)]},
+        {
+            "email": [
+                "created",
+                "commented",
+                "mentioned",
+                "watched_update",
+                "waiting",
+                *approvals,
+                *_apps_events(REQUESTER),
+            ],
+            "in_app": every,
+        },
     )
 
     assert response.status_code == 302
@@ -395,7 +412,7 @@ def test_saving_preferences_turns_off_the_unticked_events_and_is_audited(client,
         "closed",
     }
     [event] = AuditEvent.objects.filter(action="user.notifications_changed")
-    assert event.data == {"enabled": ["created"], "disabled": ["closed", "resolved"]}
+    assert event.data == {"channel": "email", "enabled": ["created"], "disabled": ["closed", "resolved"]}
     assert send(events.RESOLVED, record, [requester]) == []
     assert len(send(events.CREATED, record, [requester])) == 1
 
@@ -414,7 +431,7 @@ def test_a_requester_cannot_touch_an_event_that_does_not_concern_them(requester)
         user=requester,
         enabled_events=[
             "assigned",
-            *(event.code for event in (*STANDARD_EVENTS, *APPROVAL_EVENTS)),
+            *(event.code for event in (*STANDARD_EVENTS, WATCHED_EVENT, *APPROVAL_EVENTS)),
             *_apps_events(REQUESTER),
         ],
     )

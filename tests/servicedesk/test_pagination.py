@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from servicedesk.models import SupportGroup
-from servicedesk.pagination import CappedPaginator, capped_count
+from servicedesk.pagination import CappedPaginator, capped_count, capped_counts, count_display
 
 from ..factories import SupportGroupFactory
 
@@ -81,3 +81,27 @@ def test_the_capped_count_reads_at_most_cap_plus_one_rows(groups):
         assert capped_count(_all(), 2) == (2, True)
         assert capped_count(_all(), 5) == (5, False)
     assert all("LIMIT 3" in q["sql"] or "LIMIT 6" in q["sql"] for q in queries.captured_queries)
+
+
+def test_several_lists_are_counted_in_one_query_each_up_to_the_cap(groups):
+    lists = {
+        "all": _all(),
+        "some": SupportGroup.objects.filter(name__in=["Group 1", "Group 2"]),
+        "none": SupportGroup.objects.none(),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        counts = capped_counts(lists, 3)
+    assert counts == {"all": (3, True), "some": (2, False), "none": (0, False)}
+    assert len(queries.captured_queries) == 1
+    assert queries.captured_queries[0]["sql"].count("LIMIT 4") == 2  # nothing asked of an empty one
+
+
+def test_no_lists_cost_no_query(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert capped_counts({}) == {}
+    assert queries.captured_queries == []
+
+
+def test_a_count_reads_as_a_number_or_as_n_plus_past_the_cap():
+    assert count_display(1234, False) == "1,234"
+    assert count_display(1000, True) == "1,000+"

@@ -78,3 +78,23 @@ def test_the_form_offers_a_name_per_other_language_and_keeps_what_is_typed():
     form.save()
     ci_class.refresh_from_db()
     assert ci_class.name_translations == {}
+
+
+@pytest.mark.django_db
+def test_categories_and_request_types_print_in_the_readers_language():
+    from incidents.models import Category
+
+    category = Category.objects.create(name="Printer", name_translations={"zh-hans": "打印机"})
+    with translation.override("zh-hans"):
+        assert str(category) == "打印机"
+    with translation.override("en"):
+        assert str(category) == "Printer"
+
+
+@pytest.mark.django_db
+def test_the_demo_catalogue_names_every_category_and_request_type_in_chinese():
+    from incidents.demo.data import CATEGORIES, NAMES_ZH, REQUEST_TYPES
+
+    names = set(CATEGORIES) | {sub for subs in CATEGORIES.values() for sub in subs}
+    names |= {name for _service, name, *_rest in REQUEST_TYPES}
+    assert names <= set(NAMES_ZH)
