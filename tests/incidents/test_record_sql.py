@@ -11,8 +11,8 @@ from servicedesk.services.webhooks import webhook_subscription_create
 from ..sla.conftest import always, make_policy  # noqa: F401 (fixture)
 
 INCIDENTS = "/api/v1/incidents/"
-# Issue 19: + 2 for a comment (watchers, in-app notifications).
-PAGE_COMMENT, PAGE_TRANSITION = 18, 25
+# Issue 19: + 2 for a comment and a transition (the watchers read, the in-app notifications).
+PAGE_COMMENT, PAGE_TRANSITION = 18, 27
 
 
 def client_for(user) -> APIClient:
@@ -55,8 +55,8 @@ def test_the_record_api_reads_the_record_once(record, agent, django_assert_max_n
 def test_the_record_page_queries_stay_few(client, record, agent, django_assert_max_num_queries):
     client.force_login(agent)
     client.get(f"/records/{record.number}/")
-    # 23, and one each for the macro chooser and the watchers box (issue 19).
-    with django_assert_max_num_queries(25):
+    # 23, and one each for the macro chooser, the watchers box and the bell's unread count (issue 19).
+    with django_assert_max_num_queries(26):
         assert client.get(f"/records/{record.number}/").status_code == 200
 
 
@@ -100,7 +100,8 @@ def test_a_public_comment_then_resolve_through_the_api(record, agent, django_ass
     assert answer.status_code == 201, answer.content
     locks = [q for q in captured.captured_queries if q["sql"].endswith("FOR UPDATE")]
     assert len(locks) == 1  # the If-Match check's lock serves the service too
-    with django_assert_max_num_queries(21):
+    # 21, and the watchers read and the in-app notifications (opt-outs, rows) of the resolution (issue 19).
+    with django_assert_max_num_queries(24):
         answer = client.post(
             f"{INCIDENTS}{record.number}/transitions/",
             {"to": "resolved", "resolution_code": "solved", "resolution_notes": "Fixed"},
