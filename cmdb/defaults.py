@@ -1,6 +1,7 @@
 """The classes and relationship types every CMDB starts with (editable afterwards)."""
 
 from django.apps import apps as global_apps
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 DATE = {"type": "string", "format": "date"}
@@ -184,13 +185,21 @@ CLASS_NAME_TRANSLATIONS = {
 }
 
 # code, name, reverse name, symmetric, impact
+# (The names are stored in English; they are translated when read while still named as shipped.)
 RELATIONSHIP_TYPES = [
-    ("depends_on", "depends on", "used by", False, "target_to_source"),
-    ("runs_on", "runs on", "hosts", False, "target_to_source"),
-    ("installed_on", "installed on", "has installed", False, "target_to_source"),
-    ("contains", "contains", "part of", False, "source_to_target"),
-    ("connected_to", "connected to", "connected to", True, "none"),
+    ("depends_on", gettext_noop("depends on"), gettext_noop("used by"), False, "target_to_source"),
+    ("runs_on", gettext_noop("runs on"), gettext_noop("hosts"), False, "target_to_source"),
+    ("installed_on", gettext_noop("installed on"), gettext_noop("has installed"), False, "target_to_source"),
+    ("contains", gettext_noop("contains"), gettext_noop("part of"), False, "source_to_target"),
+    ("connected_to", gettext_noop("connected to"), gettext_noop("connected to"), True, "none"),
 ]
+
+
+def relationship_label(code: str, name: str) -> str:
+    """A relationship type's name (or reverse name) in the reader's language while it is named as shipped;
+    a name someone wrote is theirs, shown as written."""
+    shipped = next((names for c, *names, _symmetric, _impact in RELATIONSHIP_TYPES if c == code), ())
+    return gettext(name) if name in shipped else name
 
 
 def seed_defaults(apps=global_apps) -> None:

@@ -282,4 +282,4 @@ class RelationshipForm(forms.Form):
         super().__init__(*args, **kwargs)
         if types is not None:
             self.fields["type"].queryset = types
-        self.fields["type"].label_from_instance = lambda t: f"{t.name} / {t.reverse_name}"
+        self.fields["type"].label_from_instance = lambda t: f"{t.label} / {t.reverse_label}"

@@ -19,9 +19,10 @@ CI_IDENTIFIERS = ("hostname", "serial_number", "asset_tag", "external_id")
 
 
 def ci_label(ci: ConfigurationItem) -> str:
-    """A CI as a picker lists it: its name, its class, and its first identifier (host name, serial…)."""
+    """A CI as a picker lists it: its name, its class (in the reader's language), and its first identifier
+    (host name, serial…)."""
     identifier = next((value for name in CI_IDENTIFIERS if (value := getattr(ci, name, ""))), "")
-    label = f"{ci.name} · {ci.ci_class.name}"
+    label = f"{ci} · {ci.ci_class}"
     return f"{label} · {identifier}" if identifier and identifier != ci.name else label
 
 

@@ -4,6 +4,8 @@ A fragment may hold `properties`, `required` and `additionalProperties`. The eff
 the fragments from the root class down; a subclass adds properties but never redefines inherited ones.
 """
 
+import json
+
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
@@ -59,7 +61,27 @@ def _message(error) -> str:
         return _("Does not match the pattern %(pattern)s.") % {"pattern": error.validator_value}
     if validator == "format":
         return _("Not a valid %(format)s.") % {"format": error.validator_value}
-    return error.message
+    value = error.validator_value
+    if validator == "exclusiveMinimum":
+        return _("Must be more than %(value)s.") % {"value": value}
+    if validator == "exclusiveMaximum":
+        return _("Must be less than %(value)s.") % {"value": value}
+    if validator == "multipleOf":
+        return _("Must be a multiple of %(value)s.") % {"value": value}
+    if validator == "minLength":
+        return _("Must be at least %(count)s characters long.") % {"count": value}
+    if validator == "maxLength":
+        return _("Must be at most %(count)s characters long.") % {"count": value}
+    if validator == "minItems":
+        return _("Must have at least %(count)s items.") % {"count": value}
+    if validator == "maxItems":
+        return _("Must have at most %(count)s items.") % {"count": value}
+    if validator == "uniqueItems":
+        return _("Must not repeat an item.")
+    if validator == "const":
+        return _("Must be %(value)s.") % {"value": json.dumps(value, ensure_ascii=False)}
+    # jsonschema's own message is English: name the rule the value breaks instead.
+    return _("Does not satisfy the schema's “%(rule)s” rule.") % {"rule": validator}
 
 
 def attribute_errors(schema: dict, attributes) -> dict[str, list[str]]:

@@ -131,7 +131,7 @@ def _relationship_history(ci: ConfigurationItem) -> list[dict]:
         entries.append(
             {
                 "record": record,
-                "label": record.type.name if outgoing else record.type.reverse_name,
+                "label": record.type.label if outgoing else record.type.reverse_label,
                 "other_id": other_id,
                 "other_name": names.get(other_id),
             }

@@ -12,6 +12,7 @@ from .concurrency import bump, lock
 from .errors import ApplicationError
 from .forms_merge import MergeModelFormMixin
 from .models import ApiToken, AuditEvent, Organisation, OutboxMessage, PriorityRule, SupportGroup, User
+from .roles import role_label
 from .selectors import agent_list, support_group_default
 from .services.audit import audit_record
 from .services.outbox import outbox_retry
@@ -92,12 +93,19 @@ class UserChangeForm(auth_forms.UserChangeForm):
         fields = "__all__"
 
 
+class RoleListFilter(admin.RelatedFieldListFilter):
+    """The roles (Django groups, named in English) in the reader's language."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(pk, role_label(name)) for pk, name in super().field_choices(field, request, model_admin)]
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdmin, MergingAdmin, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ["username", "full_name", "email", "organisation", "is_active", "is_staff"]
-    list_filter = ["is_active", "is_staff", "groups", "organisation"]
+    list_filter = ["is_active", "is_staff", ("groups", RoleListFilter), "organisation"]
     list_select_related = ["organisation"]
     search_fields = ["username", "full_name", "email"]
     ordering = ["username"]
@@ -128,6 +136,12 @@ class UserAdmin(AuditedAdmin, MergingAdmin, BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "email", "full_name", "password1", "password2"]}),
     ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label_from_instance = lambda group: role_label(group.name)
+        return field
 
 
 @admin.register(Organisation)

@@ -49,6 +49,20 @@ class CorrelationIdMiddleware:
         return response
 
 
+def apply_user_preferences(request, user, *, language: bool = True) -> None:
+    """Make `user`'s language (unless `language` is false) and time zone the request's (the API's token
+    authentication calls it too: a token's user is known only once the view runs). The middleware below
+    ends the time zone after the response."""
+    if language and user.language:
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = translation.get_language()
+    if user.time_zone:
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+
+
 class UserPreferencesMiddleware:
     """Apply the signed-in user's language and time zone to everything they see."""
 
@@ -58,14 +72,7 @@ class UserPreferencesMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
-            if user.time_zone:
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    timezone.deactivate()
+            apply_user_preferences(request, user)
         try:
             return self.get_response(request)
         finally:

@@ -28,6 +28,13 @@ ROLE_LABELS = {
     ADMINISTRATOR: _("Administrator"),
 }
 
+
+def role_label(name: str) -> str:
+    """A role's name in the reader's language (its group keeps the English name); another group's name
+    as it is."""
+    return str(ROLE_LABELS.get(name, name))
+
+
 _PORTAL = ["servicedesk.access_portal"]
 SLA_MANAGER_PERMISSIONS = [
     "servicedesk.view_slapolicy",

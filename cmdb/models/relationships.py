@@ -4,6 +4,8 @@ from simple_history.models import HistoricalRecords
 
 from servicedesk.models.revisions import Revisioned
 
+from ..defaults import relationship_label
+
 
 class RelationshipType(models.Model):
     """How two CIs relate, named in each direction (`depends on` / `used by`).
@@ -40,7 +42,16 @@ class RelationshipType(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the shipped types' names are translated)."""
+        return relationship_label(self.code, self.name)
+
+    @property
+    def reverse_label(self) -> str:
+        return relationship_label(self.code, self.reverse_name)
 
 
 class CIRelationship(Revisioned, models.Model):

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from servicedesk.middleware import apply_user_preferences
 from servicedesk.services.tokens import api_token_authenticate
 
 
@@ -22,6 +23,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(key=key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        # Answer in the token user's language and time zone, as their pages do, unless the client asks for
+        # a language itself (decision 9: API clients choose with Accept-Language).
+        asked = bool(request.META.get("HTTP_ACCEPT_LANGUAGE"))
+        apply_user_preferences(request._request, token.user, language=not asked)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -280,7 +280,8 @@ def _settle(
         context={
             "data": {
                 "approval_title": approval.title,
-                "outcome": approval.get_status_display(),
+                # Lazy: each recipient reads it in their own language.
+                "outcome": Status(status).label,
                 "approved": status == Status.APPROVED,
                 "reason": note,
             }

@@ -21,6 +21,7 @@ from django.template import Context, TemplateSyntaxError, engines
 from django.template.base import Template
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import mailthreads
@@ -49,6 +50,7 @@ from .notifications_preferences import (  # noqa: F401 - where callers have alwa
 logger = logging.getLogger(__name__)
 
 SUBJECT_MAX_LENGTH = 200
+DEFAULT_SITE_NAME = gettext_noop("ITSM Service Desk")  # settings.ITSM_SITE_NAME's default
 # The record events whose timeline entry (a comment, a work note) may name people with @username.
 MENTIONING_EVENTS = ("commented", "work_noted")
 PARTS = ("subject", "text", "html")
@@ -304,9 +306,16 @@ def _context(*, record, user: User | None, actor: User | None, entry: TimelineEn
         "target": data.get("target", ""),
         "due_at": data.get("due_at", ""),
         "auto_close_days": settings.ITSM_AUTO_CLOSE_DAYS,
-        "site_name": settings.ITSM_SITE_NAME,
+        "site_name": site_name(),
         "preferences_url": settings.ITSM_SITE_URL + reverse("notification_preferences") if user else "",
     }
+
+
+def site_name() -> str:
+    """The desk's name in the active language: the shipped name is translated as the pages' brand is; a
+    name the site chose (`ITSM_SITE_NAME`) is its own, shown as written."""
+    name = settings.ITSM_SITE_NAME
+    return gettext(DEFAULT_SITE_NAME) if name == DEFAULT_SITE_NAME else name
 
 
 def _display(record, field: str) -> str:

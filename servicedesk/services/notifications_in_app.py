@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from servicedesk.kinds import kind_of
@@ -82,7 +82,10 @@ def in_app_rows(
 
 
 def _row(event: str, record, user: User, actor: User | None, entry, data: dict) -> InAppNotification:
-    text = " ".join((entry.body if entry is not None else data.get("reason", "") or "").split())
+    # A reason may be lazy (an escalation's "75 % of the resolution target"): put it in the reader's words.
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        reason = str(data.get("reason") or "")
+    text = " ".join((entry.body if entry is not None else reason).split())
     return InAppNotification(
         user=user,
         event=event,

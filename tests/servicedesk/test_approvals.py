@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from servicedesk import roles
 from servicedesk.approvals.links import approval_link_read
@@ -406,6 +406,18 @@ def test_the_requester_is_told_of_the_outcome(record, people, requester):
     assert message.recipient == requester.email
     assert message.payload["subject"].startswith(f"[{record.number}] Rejected:")
     assert "Use the proxy." in message.payload["text"]
+
+
+def test_the_outcome_reaches_a_chinese_requester_in_chinese_whoever_decided(record, people, requester):
+    requester.language = "zh-hans"
+    requester.save(update_fields=["language"])
+    approval = _open(record, people[:1])
+    with translation.override("en"):
+        approval_decide(approval=approval, actor=people[0], decision=REJECT, comment="Use the proxy.")
+
+    [message] = OutboxMessage.objects.filter(event="notification.approval_decided")
+    assert message.payload["subject"].startswith(f"[{record.number}] 已拒绝")
+    assert "Rejected" not in message.payload["subject"] + message.payload["text"]
 
 
 # The sweep
