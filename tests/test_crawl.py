@@ -57,6 +57,8 @@ ROLES = [person[0] for person in PEOPLE]
 MAX_PAGES = 400
 # Admin pages are many and alike (a changelist, add, change and history page per model): three of each.
 ADMIN_CAP = ("/admin/", 3)
+# Opening a notification marks it read and goes to its record: two are enough (issue 19).
+NOTIFICATION_CAP = ("/notifications/", 2)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,9 @@ def test_the_demo_holds_one_of_everything_the_pages_show(demo_desk, db):
 
 @pytest.mark.parametrize("username", ROLES)
 def test_every_page_a_demo_user_reaches_answers_without_a_server_error(signed_in, username):
-    crawler = Crawler(signed_in(username), max_pages=MAX_PAGES, route_caps=[ADMIN_CAP], seed=username)
+    crawler = Crawler(
+        signed_in(username), max_pages=MAX_PAGES, route_caps=[ADMIN_CAP, NOTIFICATION_CAP], seed=username
+    )
 
     started = time.monotonic()
     result = crawler.crawl("/")

@@ -18,7 +18,7 @@ from servicedesk.models import RecordVisit, TimelineEntry, Watcher
 def record_visit_mark(*, user, record, now: datetime | None = None) -> None:
     """Note that `user` has seen `record` now: one upsert (`INSERT … ON CONFLICT DO UPDATE`), safe when
     the same person opens the record in two tabs at once. Nothing for an anonymous visitor."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not hasattr(record, "_meta"):
         return
     RecordVisit.objects.bulk_create(
         [

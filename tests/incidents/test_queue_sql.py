@@ -19,11 +19,13 @@ TABS = ["mine", "groups", "open", "breaching", "all"]
 # Session, user, permissions (one query), agents and groups listed once for both forms (a chosen one
 # taken from them), the page, its capped count, saved views, and the services, categories and request
 # types menus, the tabs' counts (one query) and the rows' "requester replied" marks (one). Records with
-# running SLA clocks add their clocks and their calendar (two or three).
-QUEUE_PAGE_SQL = 14
+# running SLA clocks add their clocks and their calendar (two or three). Issue 19: the bell's unread count.
+QUEUE_PAGE_SQL = 15
 # Token and user, permissions, the page, its capped count (plus SLA clocks and calendar when running).
 QUEUE_API_SQL = 6
-PORTAL_SQL = 6
+# The portal home (issue 19): the records, what waits for the requester (records, approvals), the outages,
+# what they follow and the bell's unread count.
+PORTAL_SQL = 14
 
 
 def _desk(count, *, requester, agent, group):

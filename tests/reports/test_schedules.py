@@ -102,17 +102,17 @@ def test_each_recipient_gets_their_week_in_their_time_zone_and_scope_once(
     assert name == "volumes_2026-03-02_2026-03-08.csv"
     assert rows[0] == ["Period", "Opened", "Resolved"]
     # Her group's three records (two on 2 March UTC, one at 03:00 UTC), resolved on 3 and 4 March.
-    assert rows[1:4] == [["03/02/2026", "3", "0"], ["03/03/2026", "0", "1"], ["03/04/2026", "0", "1"]]
+    assert rows[1:4] == [["2 Mar 2026", "3", "0"], ["3 Mar 2026", "0", "1"], ["4 Mar 2026", "0", "1"]]
     assert [row[1:] for row in rows[4:]] == [["0", "0"]] * 4
     assert (
         sent["carol@example.com"].subject
-        == "Weekly volumes: From 03/02/2026 until 03/08/2026 (Asia/Shanghai)"
+        == "Weekly volumes: From 2 Mar 2026 until 8 Mar 2026 (Asia/Shanghai)"
     )
 
     name, rows = attachment_rows(sent["dave@example.com"])
     assert name == "volumes_2026-03-02_2026-03-08.csv"
     # Only his own record of 2 March 10:00 UTC: the one at 03:00 UTC was Sunday in New York.
-    assert rows[1:4] == [["03/02/2026", "1", "0"], ["03/03/2026", "0", "1"], ["03/04/2026", "0", "0"]]
+    assert rows[1:4] == [["2 Mar 2026", "1", "0"], ["3 Mar 2026", "0", "1"], ["4 Mar 2026", "0", "0"]]
     assert "(America/New_York)" in sent["dave@example.com"].subject
 
 
@@ -129,7 +129,7 @@ def test_a_chinese_reader_gets_dates_in_chinese(scheduled, django_capture_on_com
     assert rows[1][0] == "2026年3月2日"
     assert "2026年3月2日" in sent["carol@example.com"].subject
     _name, rows = attachment_rows(sent["dave@example.com"])
-    assert rows[1][0] == "03/02/2026"
+    assert rows[1][0] == "2 Mar 2026"
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,9 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
     assert _testids(workspace) == [
         "nav-workspace",
         "nav-queue",
+        "nav-tasks",
         "nav-new-record",
+        "nav-knowledge",
         "nav-problems",
         "nav-known-errors",
         "nav-changes",
@@ -110,7 +112,9 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
     assert _testids(admin) == [
         "nav-workspace",
         "nav-queue",
+        "nav-tasks",
         "nav-new-record",
+        "nav-knowledge",
         "nav-problems",
         "nav-known-errors",
         "nav-problem-candidates",

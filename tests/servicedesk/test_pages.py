@@ -202,8 +202,8 @@ def test_pages_follow_the_browser_when_the_user_has_no_language(client, requeste
     ("language", "time_zone", "shown"),
     [
         ("zh-hans", "Asia/Shanghai", "2026年1月16日 07:30"),
-        ("en", "America/New_York", "01/15/2026 6:30 p.m."),
-        ("en", "", "01/15/2026 11:30 p.m."),
+        ("en", "America/New_York", "15 Jan 2026, 18:30"),
+        ("en", "", "15 Jan 2026, 23:30"),
     ],
 )
 def test_times_are_shown_in_the_users_time_zone(client, requester, language, time_zone, shown):

@@ -69,7 +69,8 @@ def test_seed_demo_creates_the_support_groups_with_their_tiers_and_escalations(s
     groups = {
         group.name: group
         for group in SupportGroup.objects.select_related("escalation_group", "manager").exclude(
-            name__in=["Change Advisory Board", "Emergency CAB"]  # the changes demo's boards
+            # the changes demo's boards, and the groups fulfilling the demo's laptop requests (issue 19)
+            name__in=["Change Advisory Board", "Emergency CAB", "IT procurement", "Desktop support"]
         )
     }
 
@@ -159,6 +160,17 @@ def test_seed_demo_audits_what_it_creates_as_the_system(seeded):
         ("cmdb.import_finished", "heidi"),
         ("user.token_created", "bob"),
         ("approval.requested", "alice"),
+        # Issue 19: the demo's macros, its knowledge articles (bob writes, carol publishes) and carol's
+        # approval of Alice's laptop.
+        ("macro.created", "admin"),
+        ("macro.created", "bob"),
+        ("macro.created", "carol"),
+        ("article.created", "bob"),
+        ("article.updated", "bob"),
+        ("article.submit", "bob"),
+        ("article.publish", "carol"),
+        ("approval.approved", "carol"),
+        ("approval.decided", "carol"),
     }
 
 

@@ -144,11 +144,12 @@ class Command(BaseCommand):
                     number, title, description, priority, created_at, updated_at, version, kind, status,
                     channel, impact, urgency, is_major, hold_reason, resolution_code, resolution_notes,
                     first_contact_resolution, reopen_count, csat_comment, requester_id, created_by_id,
-                    sla_due_at)
+                    sla_due_at, form_data)
                 SELECT 'INC' || (%(first)s + g)::text, 'SLA bench record ' || g, '', 3,
                        now() - make_interval(secs => g %% 10800), now(), 1, 'incident', 'new',
                        'api', 2, 2, false, '', '', '', false, 0, '', %(user)s, %(user)s,
-                       now() - make_interval(secs => g %% 10800) + make_interval(secs => %(target)s)
+                       now() - make_interval(secs => g %% 10800) + make_interval(secs => %(target)s),
+                       '{{}}'::jsonb
                 FROM generate_series(1, %(n)s) AS g
                 """,  # noqa: S608 (the table name comes from the model)
                 {"first": NUMBER_FIRST, "user": self.user.pk, "target": TARGET, "n": running},
