@@ -159,7 +159,7 @@ def test_ci_form_attributes_nested_too_deeply_are_a_field_error(client, desk_use
 
     # The raw JSON editor (the form generated from the schema is the default: issue 19).
     response = client.post(
-        "/cmdb/cis/new/?editor=json", {**form, "attributes": '{"deep": ' + nested_text(depth) + "}"}
+        "/cmdb/cis/new/", {**form, "editor": "json", "attributes": '{"deep": ' + nested_text(depth) + "}"}
     )
 
     assert response.status_code == 400

@@ -115,6 +115,7 @@ def test_the_foundation_and_the_apps_keep_the_navigation_as_it_was(client, agent
         "nav-tasks",
         "nav-new-record",
         "nav-knowledge",
+        "nav-knowledge-review",
         "nav-problems",
         "nav-known-errors",
         "nav-problem-candidates",
